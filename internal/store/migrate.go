@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"log/slog"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+func (d *DB) provider() (*goose.Provider, error) {
+	fsys, err := d.migrationsFS()
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectSQLite3
+	var opts []goose.ProviderOption
+	opts = append(opts, goose.WithSlog(slog.New(slog.DiscardHandler)))
+	if d.Engine == Postgres {
+		dialect = goose.DialectPostgres
+		// Several instances starting together: only one migrates.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(dialect, d.Write, fsys, opts...)
+}
+
+// Migrate brings the schema up to date and returns its version.
+func (d *DB) Migrate(ctx context.Context) (int64, error) {
+	p, err := d.provider()
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range res {
+		d.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// SchemaVersions returns the database's schema version and the newest version
+// this binary carries.
+func (d *DB) SchemaVersions(ctx context.Context) (current, target int64, err error) {
+	p, err := d.provider()
+	if err != nil {
+		return 0, 0, err
+	}
+	return p.GetVersions(ctx)
+}
