@@ -1,0 +1,187 @@
+// Package audit keeps the tamper-evident log of every change to mashang's
+// data. Each entry is written in the same transaction as the change it
+// records, and holds the SHA-256 of the previous entry and of its own
+// canonical content, so that editing, removing or inserting any entry breaks
+// the chain at that point. Verify walks the chain and names the first bad
+// entry.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"mashang/internal/store"
+)
+
+// Entry is one line of the log.
+type Entry struct {
+	Seq      int64           `json:"seq"`
+	At       time.Time       `json:"at"`
+	Actor    string          `json:"actor"`
+	Action   string          `json:"action"`
+	Subject  string          `json:"subject"`
+	Data     json.RawMessage `json:"data"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// Record is what a caller appends: who did what to which thing, with the
+// fields given. Data must not hold reporters' identities in clear.
+type Record struct {
+	Actor   string // "user:wang", "reporter", "system:sweep"
+	Action  string // "case.accept", "user.add", "identity.reveal", …
+	Subject string // "case:42", "user:7", "calendar:2027"
+	Data    any    // marshalled to canonical JSON
+}
+
+// canonical returns the exact bytes hashed for an entry.
+func canonical(seq int64, at, actor, action, subject string, data []byte, prev string) []byte {
+	// JSON array: unambiguous field boundaries, stable order.
+	b, _ := json.Marshal([]any{seq, at, actor, action, subject, json.RawMessage(data), prev})
+	return b
+}
+
+func hashOf(c []byte) string {
+	s := sha256.Sum256(c)
+	return hex.EncodeToString(s[:])
+}
+
+// compactJSON normalises data so that its hash does not depend on spacing.
+func compactJSON(v any) ([]byte, error) {
+	if v == nil {
+		return []byte("{}"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("audit: marshal data: %w", err)
+	}
+	// Round-trip through a generic value so map keys are sorted.
+	var g any
+	if err := json.Unmarshal(b, &g); err != nil {
+		return nil, err
+	}
+	return json.Marshal(g)
+}
+
+// Append adds r to the log inside tx. The chain head row is updated in the
+// same statement sequence; on PostgreSQL its row lock serialises concurrent
+// appenders, on SQLite the single writer does.
+func Append(ctx context.Context, tx *sql.Tx, at time.Time, r Record) error {
+	data, err := compactJSON(r.Data)
+	if err != nil {
+		return err
+	}
+	var seq int64
+	var prev string
+	// Taking the lock first (a no-op UPDATE) avoids a read-then-upgrade race on PostgreSQL.
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1`); err != nil {
+		return fmt.Errorf("audit: lock head: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("audit: read head: %w", err)
+	}
+	seq++
+	atS := store.FormatInstant(at)
+	h := hashOf(canonical(seq, atS, r.Actor, r.Action, r.Subject, data, prev))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
+		seq, atS, r.Actor, r.Action, r.Subject, string(data), prev, h); err != nil {
+		return fmt.Errorf("audit: append: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, h); err != nil {
+		return fmt.Errorf("audit: move head: %w", err)
+	}
+	return nil
+}
+
+// Break describes the first place the chain fails.
+type Break struct {
+	Seq    int64
+	Reason string
+}
+
+func (b *Break) Error() string { return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason) }
+
+// Verify walks the whole log in order. It returns the number of entries
+// checked, and a *Break naming the first entry that was altered, removed or
+// inserted.
+func Verify(ctx context.Context, db *sql.DB) (int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT seq, at, actor, action, subject, data, prev_hash, hash FROM audit_log ORDER BY seq`)
+	if err != nil {
+		return 0, fmt.Errorf("audit: read log: %w", err)
+	}
+	defer rows.Close()
+	var n, want int64 = 0, 1
+	prev := ""
+	for rows.Next() {
+		var seq int64
+		var at, actor, action, subject, data, ph, h string
+		if err := rows.Scan(&seq, &at, &actor, &action, &subject, &data, &ph, &h); err != nil {
+			return n, fmt.Errorf("audit: scan: %w", err)
+		}
+		switch {
+		case seq != want:
+			if seq > want {
+				return n, &Break{Seq: want, Reason: fmt.Sprintf("entry %d is missing (next present is %d)", want, seq)}
+			}
+			return n, &Break{Seq: seq, Reason: "sequence out of order"}
+		case ph != prev:
+			return n, &Break{Seq: seq, Reason: "previous-hash does not match the entry before it (an entry was removed or inserted)"}
+		case hashOf(canonical(seq, at, actor, action, subject, []byte(data), ph)) != h:
+			return n, &Break{Seq: seq, Reason: "content does not match its hash (the entry was altered)"}
+		}
+		prev = h
+		want++
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, err
+	}
+	var headSeq int64
+	var headHash string
+	if err := db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+		return n, fmt.Errorf("audit: read head: %w", err)
+	}
+	if headSeq != n || headHash != prev {
+		return n, &Break{Seq: n + 1, Reason: fmt.Sprintf("the log ends at entry %d but the head records %d (entries removed from the end)", n, headSeq)}
+	}
+	return n, nil
+}
+
+// List returns entries, newest first, optionally for one subject, before a
+// sequence number (0: from the end), at most limit.
+func List(ctx context.Context, db *sql.DB, subject string, before int64, limit int) ([]Entry, error) {
+	q := `SELECT seq, at, actor, action, subject, data, prev_hash, hash FROM audit_log WHERE ($1 = '' OR subject = $1) AND ($2 = 0 OR seq < $2) ORDER BY seq DESC LIMIT $3`
+	rows, err := db.QueryContext(ctx, q, subject, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		var at store.Instant
+		var data string
+		if err := rows.Scan(&e.Seq, &at, &e.Actor, &e.Action, &e.Subject, &data, &e.PrevHash, &e.Hash); err != nil {
+			return nil, err
+		}
+		e.At = at.Time
+		e.Data = json.RawMessage(data)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ErrBroken matches any *Break with errors.As.
+var _ error = (*Break)(nil)
+
+// IsBreak reports whether err is a chain break.
+func IsBreak(err error) bool {
+	var b *Break
+	return errors.As(err, &b)
+}
