@@ -105,7 +105,9 @@ type Break struct {
 	Reason string
 }
 
-func (b *Break) Error() string { return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason) }
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason)
+}
 
 // Verify walks the whole log in order. It returns the number of entries
 // checked, and a *Break naming the first entry that was altered, removed or
