@@ -1,0 +1,284 @@
+// Package receipt makes the receipt codes and keys that let an anonymous
+// reporter follow up a report without giving a name.
+//
+// A receipt code identifies a report; it is meant to be read aloud over the
+// phone, written on a slip of paper and typed back. It is short, grouped,
+// drawn from an alphabet without look-alike characters, random (never
+// sequential) and carries a check symbol so that a misheard or mistyped code
+// is caught before any lookup.
+//
+// A key is the secret that goes with a receipt. It carries at least 128
+// random bits, is shown to the reporter once and is stored only as a hash
+// (see HashKey, VerifyKey and DummyHash).
+//
+// # Alphabet
+//
+// Both codes and keys use the 25 symbols
+//
+//	0123456789ACEFHJKMNPRTWXY
+//
+// Every digit is kept (digits are the easiest to read aloud); every letter
+// that can be taken for a digit or for another letter is left out: B (8),
+// D (0), G (6), I and L (1), O and Q (0), S (5), U and V (each other), Z (2).
+// When a code or key is typed back, those left-out letters are read as the
+// symbol they resemble (O, Q, D → 0; I, L → 1; Z → 2; S → 5; G → 6; B → 8;
+// U, V → Y), lower case is accepted, full-width characters are folded to
+// ASCII, and spaces, dashes and dots are ignored. A code's check symbol then
+// tells whether the guess was right.
+//
+// # Entropy
+//
+// A code has 9 random symbols and 1 check symbol, shown as XXXX-XXX-XXX:
+// 9·log2(25) ≈ 41.8 bits. Codes are identifiers, not secrets (tracking needs
+// the key as well); 41.8 bits only makes them impossible to enumerate. They
+// are not guaranteed unique: the store must keep a unique index on the code
+// and draw a new one on the (about one in 4·10¹² per pair) collision.
+//
+// A key has 28 random symbols, shown in seven groups of four:
+// 28·log2(25) ≈ 130.0 bits.
+//
+// # Check symbol
+//
+// The check symbol is a Damm check over the quasigroup x∘y = (2x + y) mod 25:
+// 2 and 2−1 are both units mod 25, so the quasigroup is totally
+// anti-symmetric and the check detects every single wrong symbol and every
+// swap of two neighbouring symbols, the check symbol included.
+package receipt
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Alphabet is the set of symbols used in codes and keys, in value order.
+const Alphabet = "0123456789ACEFHJKMNPRTWXY"
+
+const (
+	base = len(Alphabet) // 25; must be odd for the check symbol to work
+
+	// CodeDataSymbols is the number of random symbols in a code.
+	CodeDataSymbols = 9
+	// CodeLength is the number of symbols in a code, check symbol included.
+	CodeLength = CodeDataSymbols + 1
+	// CodeBits is the entropy of a code, rounded down (9·log2 25 ≈ 41.79).
+	CodeBits = 41
+
+	// KeyLength is the number of symbols in a key.
+	KeyLength = 28
+	// KeyBits is the entropy of a key, rounded down (28·log2 25 ≈ 130.03).
+	KeyBits = 130
+
+	keyGroup = 4
+)
+
+// codeGroups returns the lengths of the dash-separated groups of a shown code.
+func codeGroups() []int { return []int{4, 3, 3} }
+
+// value maps an (upper-case ASCII) input character to its symbol value, or
+// -1. Look-alikes of symbols map to the symbol they resemble.
+func value(c byte) int {
+	if i := strings.IndexByte(Alphabet, c); i >= 0 {
+		return i
+	}
+	switch c {
+	case 'O', 'Q', 'D':
+		return 0
+	case 'I', 'L':
+		return 1
+	case 'Z':
+		return 2
+	case 'S':
+		return 5
+	case 'G':
+		return 6
+	case 'B':
+		return 8
+	case 'U', 'V':
+		return strings.IndexByte(Alphabet, 'Y')
+	}
+	return -1
+}
+
+// checkSymbol returns the Damm check value for the given symbol values.
+func checkSymbol(vals []int) int {
+	interim := 0
+	for _, v := range vals {
+		interim = (2*interim + v) % base
+	}
+	// Find c with (2*interim + c) mod base == 0.
+	return (base - (2*interim)%base) % base
+}
+
+// validCheck reports whether vals (data symbols followed by check symbol)
+// reduce to zero.
+func validCheck(vals []int) bool {
+	interim := 0
+	for _, v := range vals {
+		interim = (2*interim + v) % base
+	}
+	return interim == 0
+}
+
+// randomSymbols draws n uniformly distributed symbol values from r by
+// rejection sampling on bytes (values 250..255 are discarded).
+func randomSymbols(r io.Reader, n int) ([]int, error) {
+	const limit = 256 - 256%base // 250
+	out := make([]int, 0, n)
+	buf := make([]byte, n+8)
+	for len(out) < n {
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, fmt.Errorf("receipt: reading random bytes: %w", err)
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, int(b)%base)
+			}
+		}
+	}
+	return out, nil
+}
+
+// formatGroups writes symbol values as text, with a dash after each group.
+func formatGroups(vals []int, groups []int) string {
+	var sb strings.Builder
+	i := 0
+	for g, n := range groups {
+		if g > 0 {
+			sb.WriteByte('-')
+		}
+		for k := 0; k < n; k++ {
+			sb.WriteByte(Alphabet[vals[i]])
+			i++
+		}
+	}
+	return sb.String()
+}
+
+// NewCode draws a new receipt code from r (pass crypto/rand.Reader), shown as
+// "XXXX-XXX-XXX" with the check symbol last.
+func NewCode(r io.Reader) (string, error) {
+	vals, err := randomSymbols(r, CodeDataSymbols)
+	if err != nil {
+		return "", err
+	}
+	vals = append(vals, checkSymbol(vals))
+	return formatGroups(vals, codeGroups()), nil
+}
+
+// fold turns what a person typed into upper-case ASCII symbol values,
+// skipping separators. It returns ok=false on any other character.
+func fold(input string) ([]int, bool) {
+	vals := make([]int, 0, len(input))
+	for _, r := range input {
+		switch {
+		case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
+			r -= 0xFEE0
+		case r == 0x3000: // ideographic space
+			r = ' '
+		}
+		switch r {
+		case ' ', '\t', '\r', '\n', '-', '_', '.', '/', '\u00a0',
+			'\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2212', '\u30fc', '\u3001', '\u3002':
+			continue
+		}
+		if r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		if r > 0x7f {
+			return nil, false
+		}
+		v := value(byte(r))
+		if v < 0 {
+			return nil, false
+		}
+		vals = append(vals, v)
+		if len(vals) > 64 { // nothing valid is this long; stop early
+			return nil, false
+		}
+	}
+	return vals, true
+}
+
+// Normalize reads a receipt code as a person typed it — any case, with or
+// without spaces and dashes, full-width characters, look-alike letters — and
+// returns it in the shown form "XXXX-XXX-XXX". ok is false when the input
+// is not a code: wrong length, a character outside the alphabet, or a check
+// symbol that does not match (a misheard or mistyped symbol).
+func Normalize(input string) (code string, ok bool) {
+	vals, ok := fold(input)
+	if !ok || len(vals) != CodeLength || !validCheck(vals) {
+		return "", false
+	}
+	return formatGroups(vals, codeGroups()), true
+}
+
+// NewKey draws a new key from r (pass crypto/rand.Reader): 28 symbols
+// (≈130 bits) in seven dash-separated groups of four. Show it once; store
+// only HashKey(key).
+func NewKey(r io.Reader) (string, error) {
+	vals, err := randomSymbols(r, KeyLength)
+	if err != nil {
+		return "", err
+	}
+	return formatGroups(vals, keyGroups()), nil
+}
+
+func keyGroups() []int {
+	g := make([]int, KeyLength/keyGroup)
+	for i := range g {
+		g[i] = keyGroup
+	}
+	return g
+}
+
+// NormalizeKey reads a key as a person typed it (any case, spaces, dashes,
+// full-width characters, look-alike letters) and returns its canonical form:
+// the 28 symbols in upper case, without separators. It returns "" when the
+// input cannot be a key.
+func NormalizeKey(input string) string {
+	vals, ok := fold(input)
+	if !ok || len(vals) != KeyLength {
+		return ""
+	}
+	b := make([]byte, len(vals))
+	for i, v := range vals {
+		b[i] = Alphabet[v]
+	}
+	return string(b)
+}
+
+// keyHashDomain separates key hashes from every other SHA-256 in the system.
+const keyHashDomain = "mashang receipt key v1\x00"
+
+// HashKey returns the hash to store for a key: SHA-256 over a domain prefix
+// and the canonical form of the key (so "abcd-..." and "ABCD ..." hash
+// alike). The key carries ≈130 random bits, so a fast hash is enough: a slow
+// password KDF only helps against guessing low-entropy secrets, and 2¹³⁰
+// guesses are out of reach at any hashing speed.
+func HashKey(key string) []byte {
+	h := sha256.New()
+	h.Write([]byte(keyHashDomain))
+	h.Write([]byte(NormalizeKey(key)))
+	return h.Sum(nil)
+}
+
+// VerifyKey reports whether key matches the stored hash, in time that does
+// not depend on where they differ. An input that cannot be a key never
+// matches, and takes the same path as a wrong key.
+func VerifyKey(key string, hash []byte) bool {
+	canonical := NormalizeKey(key)
+	got := HashKey(canonical)
+	eq := subtle.ConstantTimeCompare(got, hash) == 1
+	return eq && canonical != ""
+}
+
+// DummyHash returns a well-formed hash that no key matches. Compare a
+// presented key against it when the receipt is unknown, so that an unknown
+// receipt and a wrong key take the same work and time.
+func DummyHash() []byte {
+	h := sha256.Sum256([]byte("mashang receipt dummy v1\x00 matches no key"))
+	return h[:]
+}
