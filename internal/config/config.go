@@ -1,0 +1,366 @@
+// Package config is mashang's one typed table of options. Each option has a
+// name, a command-line flag, an environment variable, a default and help
+// text; `mashang config` prints the table with the values in force, secrets
+// masked. Flags beat the environment, which beats the default.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Config holds the values in force.
+type Config struct {
+	Addr             string
+	DataDir          string
+	DatabaseURL      string
+	SMTPAddr         string
+	NoRateLimit      bool
+	MetricsAddr      string
+	IMAPURL          string
+	IMAPPasswordFile string
+	IMAPInterval     time.Duration
+	IdentityKeyFile  string
+	TimeZone         string
+	MaxBodyBytes     int64
+	AttachFileMax    int64
+	AttachReportMax  int64
+	AttachMaxFiles   int
+	TokenTTL         time.Duration
+	LogLevel         string
+	LogFormat        string
+	LimitsFile       string
+	RuleSet          string
+	SweepInterval    time.Duration
+	PublicBaseURL    string
+}
+
+// Option describes one setting.
+type Option struct {
+	Name    string
+	Flag    string
+	Env     string
+	Default string
+	Help    string
+	Secret  bool
+	// set parses a string into the Config.
+	set func(c *Config, v string) error
+	// get renders the Config's value.
+	get func(c *Config) string
+}
+
+func str(p func(*Config) *string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error { *p(c) = v; return nil }, func(c *Config) string { return *p(c) }
+}
+
+func dur(p func(*Config) *time.Duration) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration such as 30s, 5m or 12h", v)
+			}
+			*p(c) = d
+			return nil
+		}, func(c *Config) string {
+			return p(c).String()
+		}
+}
+
+func size(p func(*Config) *int64) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := ParseSize(v)
+			if err != nil {
+				return err
+			}
+			*p(c) = n
+			return nil
+		}, func(c *Config) string {
+			return FormatSize(*p(c))
+		}
+}
+
+func boolean(p func(*Config) *bool) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*p(c) = b
+			return nil
+		}, func(c *Config) string {
+			return strconv.FormatBool(*p(c))
+		}
+}
+
+func integer(p func(*Config) *int) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a non-negative number", v)
+			}
+			*p(c) = n
+			return nil
+		}, func(c *Config) string {
+			return strconv.Itoa(*p(c))
+		}
+}
+
+func opt(name, env, def, help string, secret bool, s func(*Config, string) error, g func(*Config) string) Option {
+	return Option{Name: name, Flag: name, Env: env, Default: def, Help: help, Secret: secret, set: s, get: g}
+}
+
+// Options is the table, in the order `mashang config` prints it.
+func Options() []Option {
+	var o []Option
+	add := func(name, env, def, help string, secret bool, s func(*Config, string) error, g func(*Config) string) {
+		o = append(o, opt(name, env, def, help, secret, s, g))
+	}
+	s, g := str(func(c *Config) *string { return &c.Addr })
+	add("addr", "MASHANG_ADDR", "127.0.0.1:8080", "address the web server listens on", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.DataDir })
+	add("data", "MASHANG_DATA", "./data", "data directory: SQLite database, attachments, keys (created 0700)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.DatabaseURL })
+	add("database", "MASHANG_DATABASE_URL", "", "empty for embedded SQLite, or postgres://user@host/db for PostgreSQL", true, s, g)
+	s, g = str(func(c *Config) *string { return &c.SMTPAddr })
+	add("smtp-addr", "MASHANG_SMTP_ADDR", "", "address to receive report e-mail by SMTP (empty: off)", false, s, g)
+	bs, bg := boolean(func(c *Config) *bool { return &c.NoRateLimit })
+	add("no-rate-limit", "MASHANG_NO_RATE_LIMIT", "false", "turn off per-address limits (load tests on loopback only)", false, bs, bg)
+	s, g = str(func(c *Config) *string { return &c.MetricsAddr })
+	add("metrics-addr", "MASHANG_METRICS_ADDR", "", "separate address for /metrics (empty: /metrics on the main port, staff only)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.IMAPURL })
+	add("imap-url", "MASHANG_IMAP_URL", "", "mailbox to poll for reports, imaps://user@host/INBOX (empty: off)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.IMAPPasswordFile })
+	add("imap-password-file", "MASHANG_IMAP_PASSWORD_FILE", "", "file holding the IMAP password (or set MASHANG_IMAP_PASSWORD)", false, s, g)
+	ds, dg := dur(func(c *Config) *time.Duration { return &c.IMAPInterval })
+	add("imap-interval", "MASHANG_IMAP_INTERVAL", "1m", "how often the IMAP mailbox is polled", false, ds, dg)
+	s, g = str(func(c *Config) *string { return &c.IdentityKeyFile })
+	add("identity-key-file", "MASHANG_IDENTITY_KEY_FILE", "", "key that encrypts reporters' identities (default DATA/identity.key, created 0600)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.TimeZone })
+	add("timezone", "MASHANG_TIMEZONE", "Asia/Shanghai", "zone of dates and deadlines", false, s, g)
+	zs, zg := size(func(c *Config) *int64 { return &c.MaxBodyBytes })
+	add("max-body", "MASHANG_MAX_BODY", "1MiB", "largest JSON request body", false, zs, zg)
+	zs, zg = size(func(c *Config) *int64 { return &c.AttachFileMax })
+	add("attach-file-max", "MASHANG_ATTACH_FILE_MAX", "20MiB", "largest attachment file", false, zs, zg)
+	zs, zg = size(func(c *Config) *int64 { return &c.AttachReportMax })
+	add("attach-report-max", "MASHANG_ATTACH_REPORT_MAX", "50MiB", "largest total of a report's attachments", false, zs, zg)
+	is, ig := integer(func(c *Config) *int { return &c.AttachMaxFiles })
+	add("attach-max-files", "MASHANG_ATTACH_MAX_FILES", "10", "most attachments on one report", false, is, ig)
+	ds, dg = dur(func(c *Config) *time.Duration { return &c.TokenTTL })
+	add("token-ttl", "MASHANG_TOKEN_TTL", "12h", "lifetime of a staff token or session", false, ds, dg)
+	s, g = str(func(c *Config) *string { return &c.LogLevel })
+	add("log-level", "MASHANG_LOG_LEVEL", "info", "debug, info, warn or error", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.LogFormat })
+	add("log-format", "MASHANG_LOG_FORMAT", "text", "text or json", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.LimitsFile })
+	add("limits-file", "MASHANG_LIMITS_FILE", "", "jurisdiction's time limits as JSON (empty: the 信访工作条例 defaults)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.RuleSet })
+	add("ruleset", "MASHANG_RULESET", "fuzhou-2015", "consequence rule set for new decisions: fuzhou-2015 or national-2019", false, s, g)
+	ds, dg = dur(func(c *Config) *time.Duration { return &c.SweepInterval })
+	add("sweep-interval", "MASHANG_SWEEP_INTERVAL", "10m", "how often the supervision sweep runs", false, ds, dg)
+	s, g = str(func(c *Config) *string { return &c.PublicBaseURL })
+	add("public-url", "MASHANG_PUBLIC_URL", "", "the address the public reaches this server at (for links in feeds)", false, s, g)
+	return o
+}
+
+// Defaults returns a Config holding every default.
+func Defaults() *Config {
+	c := &Config{}
+	for _, o := range Options() {
+		if err := o.set(c, o.Default); err != nil {
+			panic(fmt.Sprintf("config: bad default for %s: %v", o.Name, err))
+		}
+	}
+	return c
+}
+
+// Flags registers every option on fs. Values are applied by Load after parsing.
+type Flags struct {
+	fs   *flag.FlagSet
+	vals map[string]*string
+	opts []Option
+}
+
+// Register adds every option as a string flag on fs; booleans accept a bare -flag.
+func Register(fs *flag.FlagSet) *Flags {
+	f := &Flags{fs: fs, vals: map[string]*string{}, opts: Options()}
+	for _, o := range f.opts {
+		v := new(string)
+		f.vals[o.Name] = v
+		if o.Default == "false" || o.Default == "true" {
+			fs.Var(boolFlag{v}, o.Flag, o.Help+" (env "+o.Env+")")
+		} else {
+			fs.Var(strFlag{v}, o.Flag, o.Help+" (env "+o.Env+", default "+quoteEmpty(o.Default)+")")
+		}
+	}
+	return f
+}
+
+func quoteEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+type strFlag struct{ p *string }
+
+func (s strFlag) String() string {
+	if s.p == nil {
+		return ""
+	}
+	return *s.p
+}
+func (s strFlag) Set(v string) error { *s.p = v; return nil }
+
+type boolFlag struct{ p *string }
+
+func (b boolFlag) String() string {
+	if b.p == nil {
+		return ""
+	}
+	return *b.p
+}
+func (b boolFlag) Set(v string) error { *b.p = v; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
+
+// Load builds the Config: defaults, then the environment (getenv), then the
+// flags that were set on the command line.
+func (f *Flags) Load(getenv func(string) string) (*Config, error) {
+	c := Defaults()
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	for _, o := range f.opts {
+		v, src := "", ""
+		if e := getenv(o.Env); e != "" {
+			v, src = e, "environment "+o.Env
+		}
+		if set[o.Flag] {
+			v, src = *f.vals[o.Name], "flag --"+o.Flag
+		}
+		if src == "" {
+			continue
+		}
+		if err := o.set(c, v); err != nil {
+			return nil, fmt.Errorf("config: %s: %w", src, err)
+		}
+	}
+	if c.IdentityKeyFile == "" {
+		c.IdentityKeyFile = filepath.Join(c.DataDir, "identity.key")
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) validate() error {
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("config: database must be empty (embedded SQLite) or a postgres:// URL")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return fmt.Errorf("config: timezone %q: %w", c.TimeZone, err)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: log-format must be text or json, not %q", c.LogFormat)
+	}
+	if c.AttachFileMax > c.AttachReportMax {
+		return fmt.Errorf("config: attach-file-max (%s) exceeds attach-report-max (%s)", FormatSize(c.AttachFileMax), FormatSize(c.AttachReportMax))
+	}
+	return nil
+}
+
+// Location returns the configured zone.
+func (c *Config) Location() *time.Location {
+	l, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}
+
+// Print writes the table with the values in force, secrets masked.
+func Print(w io.Writer, c *Config) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "OPTION\tFLAG\tENV\tVALUE\tHELP")
+	for _, o := range Options() {
+		v := o.get(c)
+		if o.Secret && v != "" {
+			v = Mask(v)
+		}
+		if v == "" {
+			v = `""`
+		}
+		fmt.Fprintf(tw, "%s\t--%s\t%s\t%s\t%s\n", o.Name, o.Flag, o.Env, v, o.Help)
+	}
+	tw.Flush()
+}
+
+// Mask hides a secret; for a URL it keeps the scheme and host and hides the
+// password.
+func Mask(v string) string {
+	if i := strings.Index(v, "://"); i >= 0 {
+		rest := v[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			user := rest[:at]
+			if c := strings.Index(user, ":"); c >= 0 {
+				user = user[:c] + ":****"
+			}
+			rest = user + rest[at:]
+		}
+		if q := strings.Index(rest, "?"); q >= 0 {
+			rest = rest[:q] + "?…"
+		}
+		return v[:i+3] + rest
+	}
+	return "****"
+}
+
+// ParseSize reads 1048576, 512KiB, 20MiB, 1GiB (also KB/MB/GB as powers of 1024).
+func ParseSize(v string) (int64, error) {
+	s := strings.TrimSpace(v)
+	mult := int64(1)
+	for _, u := range []struct {
+		suf string
+		m   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suf) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suf)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 512KiB or 20MiB", v)
+	}
+	return n * mult, nil
+}
+
+// FormatSize renders a byte count in the largest exact binary unit.
+func FormatSize(n int64) string {
+	switch {
+	case n > 0 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n > 0 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n > 0 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// Getenv is os.Getenv, for callers that pass the real environment.
+func Getenv(k string) string { return os.Getenv(k) }

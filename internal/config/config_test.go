@@ -1,0 +1,92 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (*Config, error) {
+	t.Helper()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	f := Register(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return f.Load(func(k string) string { return env[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./data" || c.DatabaseURL != "" || c.AttachFileMax != 20<<20 || c.AttachReportMax != 50<<20 {
+		t.Fatalf("defaults %+v", c)
+	}
+	if c.IdentityKeyFile != "data/identity.key" {
+		t.Fatalf("identity key default %q", c.IdentityKeyFile)
+	}
+	if c.TokenTTL != 12*time.Hour || c.RuleSet != "fuzhou-2015" {
+		t.Fatal("defaults")
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	env := map[string]string{"MASHANG_ADDR": "127.0.0.1:9000", "MASHANG_DATA": "/srv/m", "MASHANG_NO_RATE_LIMIT": "1"}
+	c, err := load(t, []string{"--addr", "127.0.0.1:9999"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9999" || c.DataDir != "/srv/m" || !c.NoRateLimit {
+		t.Fatalf("%+v", c)
+	}
+	c, _ = load(t, []string{"--no-rate-limit"}, nil)
+	if !c.NoRateLimit {
+		t.Fatal("bare boolean flag")
+	}
+}
+
+func TestInvalidValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--database", "mysql://x"}, "postgres://"},
+		{[]string{"--attach-file-max", "lots"}, "not a size"},
+		{[]string{"--token-ttl", "-1h"}, "positive duration"},
+		{[]string{"--timezone", "Mars/Olympus"}, "timezone"},
+		{[]string{"--attach-file-max", "60MiB"}, "exceeds"},
+	} {
+		_, err := load(t, tc.args, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestPrintMasksSecrets(t *testing.T) {
+	c, _ := load(t, []string{"--database", "postgres://office:s3cret@db.local/mashang?sslmode=require"}, nil)
+	var b bytes.Buffer
+	Print(&b, c)
+	out := b.String()
+	if strings.Contains(out, "s3cret") || strings.Contains(out, "sslmode") {
+		t.Fatalf("secret shown:\n%s", out)
+	}
+	if !strings.Contains(out, "postgres://office:****@db.local/mashang") || !strings.Contains(out, "MASHANG_SMTP_ADDR") {
+		t.Fatalf("table:\n%s", out)
+	}
+}
+
+func TestSizes(t *testing.T) {
+	for in, want := range map[string]int64{"20MiB": 20 << 20, "512KiB": 512 << 10, "1048576": 1 << 20, "2 GB": 2 << 30} {
+		if n, err := ParseSize(in); err != nil || n != want {
+			t.Errorf("%s: %d %v", in, n, err)
+		}
+	}
+	if FormatSize(50<<20) != "50MiB" {
+		t.Fatal(FormatSize(50 << 20))
+	}
+}
