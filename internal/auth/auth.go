@@ -1,0 +1,414 @@
+// Package auth holds staff accounts: argon2id passwords, roles, optional
+// TOTP, opaque bearer tokens stored only as hashes, and the slowing and
+// refusing of repeated failed logins per user and per address.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pquerna/otp/totp"
+
+	"mashang/internal/audit"
+	"mashang/internal/clock"
+	"mashang/internal/problem"
+	"mashang/internal/ratelimit"
+	"mashang/internal/store"
+)
+
+// User is a staff account as shown to admins (never the hash or secret).
+type User struct {
+	ID          int64     `json:"id"`
+	Username    string    `json:"username"`
+	Role        Role      `json:"role"`
+	UnitCode    string    `json:"unit,omitempty"`
+	TOTPEnabled bool      `json:"totp_enabled"`
+	Disabled    bool      `json:"disabled"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Service manages accounts and tokens.
+type Service struct {
+	db        *store.DB
+	clock     clock.Clock
+	ttl       time.Duration
+	byUser    *ratelimit.Limiter
+	byAddr    *ratelimit.Limiter
+	addrLimit bool
+	sleep     func(context.Context, time.Duration) error
+	Issuer    string
+}
+
+// Options configure a Service.
+type Options struct {
+	TokenTTL time.Duration
+	// NoAddrLimit turns off the per-address limit (load tests on loopback);
+	// the per-user limit always applies.
+	NoAddrLimit bool
+	// Sleep waits before answering a slowed login; nil means a real timer.
+	Sleep func(context.Context, time.Duration) error
+}
+
+// NewService returns an account service.
+func NewService(db *store.DB, c clock.Clock, o Options) *Service {
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = 12 * time.Hour
+	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(d):
+				return nil
+			}
+		}
+	}
+	return &Service{
+		db: db, clock: c, ttl: o.TokenTTL,
+		byUser:    ratelimit.New(ratelimit.DefaultPolicy, c.Now),
+		byAddr:    ratelimit.New(ratelimit.Policy{Window: 15 * time.Minute, SlowAfter: 5, BlockAfter: 30, Base: 250 * time.Millisecond, MaxDelay: 4 * time.Second}, c.Now),
+		addrLimit: !o.NoAddrLimit,
+		sleep:     o.Sleep,
+		Issuer:    "mashang",
+	}
+}
+
+var (
+	errBadLogin = problem.Unauthorized("bad_credentials", "用户名、密码或动态码不正确", "wrong username, password or one-time code")
+	errNoToken  = problem.Unauthorized("unauthenticated", "请先登录", "sign in first: send Authorization: Bearer TOKEN")
+	errBadToken = problem.Unauthorized("invalid_token", "令牌无效或已过期，请重新登录", "the token is invalid or has expired; sign in again")
+)
+
+// ValidateUsername checks a new user name.
+func ValidateUsername(u string) error {
+	if u == "" {
+		return problem.Required("username")
+	}
+	if utf8.RuneCountInString(u) > 64 || strings.ContainsAny(u, " \t\r\n:/") {
+		return problem.Invalid("username", "invalid_username", "用户名不能含空格、冒号或斜杠，最长 64 个字符", "a username has no spaces, colons or slashes and at most 64 characters")
+	}
+	return nil
+}
+
+// ValidatePassword checks a new password's strength.
+func ValidatePassword(p string) error {
+	if utf8.RuneCountInString(p) < 10 {
+		return problem.Invalid("password", "weak_password", "密码至少 10 个字符", "a password needs at least 10 characters")
+	}
+	if len(p) > 1024 {
+		return problem.Invalid("password", "password_too_long", "密码过长", "the password is too long")
+	}
+	return nil
+}
+
+func unitID(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, code string) (sql.NullInt64, error) {
+	if code == "" {
+		return sql.NullInt64{}, nil
+	}
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM units WHERE code = $1`, code).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sql.NullInt64{}, problem.Invalid("unit", "unknown_unit", "单位代码 "+code+" 不存在", "no unit has the code "+code)
+	}
+	if err != nil {
+		return sql.NullInt64{}, err
+	}
+	return sql.NullInt64{Int64: id, Valid: true}, nil
+}
+
+// AddUser creates an account. actor names who did it (for the audit log).
+func (s *Service) AddUser(ctx context.Context, username, password string, role Role, unitCode, actor string) (User, error) {
+	if err := ValidateUsername(username); err != nil {
+		return User{}, err
+	}
+	if !role.Valid() {
+		return User{}, problem.Invalid("role", "unknown_role", "未知角色 "+string(role), "unknown role "+string(role)+"; one of admin, clerk, handler, director, leader, orgdept, inspector, liaison, auditor")
+	}
+	if role == Liaison && unitCode == "" {
+		return User{}, problem.Invalid("unit", "liaison_needs_unit", "联络员必须绑定单位", "a liaison must be bound to a unit")
+	}
+	if err := ValidatePassword(password); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.clock.Now()
+	u := User{Username: username, Role: role, UnitCode: unitCode, CreatedAt: now}
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		uid, err := unitID(ctx, tx, unitCode)
+		if err != nil {
+			return err
+		}
+		ts := store.FormatInstant(now)
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, role, unit_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$5) RETURNING id`,
+			username, hash, string(role), uid, ts).Scan(&u.ID)
+		if store.IsUniqueViolation(err) {
+			return problem.Conflict("duplicate_username", "用户名 "+username+" 已存在", "the username "+username+" is taken")
+		}
+		if err != nil {
+			return fmt.Errorf("auth: insert user: %w", err)
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.add", Subject: fmt.Sprintf("user:%d", u.ID),
+			Data: map[string]any{"username": username, "role": role, "unit": unitCode}})
+	})
+	return u, err
+}
+
+// EnrolTOTP gives the user a new TOTP secret and returns the otpauth:// URI
+// for an authenticator app. From then on a login needs a valid code.
+func (s *Service) EnrolTOTP(ctx context.Context, username, actor string) (string, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.Issuer, AccountName: username})
+	if err != nil {
+		return "", err
+	}
+	now := s.clock.Now()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_enabled = TRUE, updated_at = $2 WHERE username = $3`, key.Secret(), store.FormatInstant(now), username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return problem.NotFound("unknown_user", "用户 "+username+" 不存在", "no user "+username)
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.totp_enrol", Subject: "username:" + username})
+	})
+	if err != nil {
+		return "", err
+	}
+	return key.URL(), nil
+}
+
+type account struct {
+	id       int64
+	hash     string
+	role     Role
+	unitID   sql.NullInt64
+	unitCode sql.NullString
+	secret   string
+	totp     bool
+	disabled bool
+}
+
+func (s *Service) account(ctx context.Context, username string) (*account, error) {
+	var a account
+	var role string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.password_hash, u.role, u.unit_id, un.code, u.totp_secret, u.totp_enabled, u.disabled
+		FROM users u LEFT JOIN units un ON un.id = u.unit_id WHERE u.username = $1`, username).
+		Scan(&a.id, &a.hash, &role, &a.unitID, &a.unitCode, &a.secret, &a.totp, &a.disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: read account: %w", err)
+	}
+	a.role = Role(role)
+	return &a, nil
+}
+
+// Login checks credentials and returns a new token. addr is the client's
+// address for the per-address limit. Repeated failures are slowed, then
+// refused with a 429 problem.
+func (s *Service) Login(ctx context.Context, username, password, code, addr string) (string, time.Time, error) {
+	ukey, akey := "u:"+username, "a:"+addr
+	v := s.byUser.Check(ukey)
+	if s.addrLimit {
+		if av := s.byAddr.Check(akey); av.Blocked || av.Delay > v.Delay {
+			if av.Blocked {
+				v = av
+			} else if !v.Blocked {
+				v.Delay = av.Delay
+			}
+		}
+	}
+	if v.Blocked {
+		return "", time.Time{}, problem.TooMany("too_many_attempts",
+			fmt.Sprintf("失败次数过多，请 %d 分钟后再试", int(v.Retry.Minutes())+1),
+			fmt.Sprintf("too many failed sign-ins; try again in %d minutes", int(v.Retry.Minutes())+1))
+	}
+	if v.Delay > 0 {
+		if err := s.sleep(ctx, v.Delay); err != nil {
+			return "", time.Time{}, err
+		}
+	}
+	fail := func() (string, time.Time, error) {
+		s.byUser.Fail(ukey)
+		s.byAddr.Fail(akey)
+		return "", time.Time{}, errBadLogin
+	}
+	a, err := s.account(ctx, username)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	if a == nil {
+		CheckPassword(dummyHash, password)
+		return fail()
+	}
+	if !CheckPassword(a.hash, password) || a.disabled {
+		return fail()
+	}
+	if a.totp {
+		if code == "" {
+			s.byUser.Fail(ukey)
+			return "", time.Time{}, problem.Unauthorized("otp_required", "请输入动态验证码", "this account needs its one-time code (otp)")
+		}
+		if ok, _ := totp.ValidateCustom(strings.TrimSpace(code), a.secret, s.clock.Now(), totpOpts); !ok {
+			return fail()
+		}
+	}
+	s.byUser.Reset(ukey)
+	tok, exp, err := s.issue(ctx, a.id, "api")
+	return tok, exp, err
+}
+
+func (s *Service) issue(ctx context.Context, userID int64, kind string) (string, time.Time, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", time.Time{}, err
+	}
+	tok := base64.RawURLEncoding.EncodeToString(raw)
+	now := s.clock.Now()
+	exp := now.Add(s.ttl)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		// Expired tokens of this user are cleared as new ones are made.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM auth_tokens WHERE user_id = $1 AND expires_at < $2`, userID, store.FormatInstant(now)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO auth_tokens (token_hash, user_id, kind, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)`,
+			TokenHash(tok), userID, kind, store.FormatInstant(now), store.FormatInstant(exp))
+		return err
+	})
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: store token: %w", err)
+	}
+	return tok, exp, nil
+}
+
+// TokenHash is how a token is stored: SHA-256, hex. Tokens are 256 random
+// bits, so a fast hash is enough.
+func TokenHash(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// Authenticate resolves a bearer token to its principal.
+func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, error) {
+	if tok == "" {
+		return Principal{}, errNoToken
+	}
+	if len(tok) > 200 {
+		return Principal{}, errBadToken
+	}
+	var p Principal
+	var role string
+	var unitID sql.NullInt64
+	var unitCode sql.NullString
+	var exp store.Instant
+	var disabled bool
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, t.expires_at, u.disabled
+		FROM auth_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN units un ON un.id = u.unit_id
+		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &exp, &disabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Principal{}, errBadToken
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: read token: %w", err)
+	}
+	if disabled || !s.clock.Now().Before(exp.Time) {
+		return Principal{}, errBadToken
+	}
+	p.Role = Role(role)
+	p.UnitID = unitID.Int64
+	p.UnitCode = unitCode.String
+	return p, nil
+}
+
+// Revoke deletes a token. Revoking an unknown token is not an error.
+func (s *Service) Revoke(ctx context.Context, tok string) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM auth_tokens WHERE token_hash = $1`, TokenHash(tok))
+		return err
+	})
+}
+
+// ListUsers returns every account, by name.
+func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at
+		FROM users u LEFT JOIN units un ON un.id = u.unit_id ORDER BY u.username`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		var role string
+		var at store.Instant
+		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at); err != nil {
+			return nil, err
+		}
+		u.Role, u.CreatedAt = Role(role), at.Time
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// UpdateUser changes role, unit or the disabled flag (nil leaves a field as it is).
+func (s *Service) UpdateUser(ctx context.Context, id int64, role *Role, unitCode *string, disabled *bool, actor string) error {
+	if role != nil && !role.Valid() {
+		return problem.Invalid("role", "unknown_role", "未知角色 "+string(*role), "unknown role "+string(*role))
+	}
+	now := s.clock.Now()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE id = $1`, id).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			return problem.NotFound("unknown_user", "用户不存在", "no such user")
+		}
+		ts := store.FormatInstant(now)
+		data := map[string]any{}
+		if role != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1, updated_at = $2 WHERE id = $3`, string(*role), ts, id); err != nil {
+				return err
+			}
+			data["role"] = *role
+		}
+		if unitCode != nil {
+			uid, err := unitID(ctx, tx, *unitCode)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET unit_id = $1, updated_at = $2 WHERE id = $3`, uid, ts, id); err != nil {
+				return err
+			}
+			data["unit"] = *unitCode
+		}
+		if disabled != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3`, *disabled, ts, id); err != nil {
+				return err
+			}
+			if *disabled {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM auth_tokens WHERE user_id = $1`, id); err != nil {
+					return err
+				}
+			}
+			data["disabled"] = *disabled
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.update", Subject: fmt.Sprintf("user:%d", id), Data: data})
+	})
+}

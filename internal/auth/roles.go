@@ -1,0 +1,58 @@
+package auth
+
+import "slices"
+
+// Role is a staff role of CONTRACT.md.
+type Role string
+
+// The roles.
+const (
+	Admin     Role = "admin"
+	Clerk     Role = "clerk"
+	Handler   Role = "handler"
+	Director  Role = "director"
+	Leader    Role = "leader"
+	OrgDept   Role = "orgdept"
+	Inspector Role = "inspector"
+	Liaison   Role = "liaison"
+	Auditor   Role = "auditor"
+)
+
+// Roles lists every role.
+var Roles = []Role{Admin, Clerk, Handler, Director, Leader, OrgDept, Inspector, Liaison, Auditor}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
+
+// Principal is the staff member behind a request.
+type Principal struct {
+	UserID   int64
+	Username string
+	Role     Role
+	UnitID   int64 // 0: not bound to a unit
+	UnitCode string
+}
+
+// Actor names the principal in history and audit entries.
+func (p Principal) Actor() string { return "user:" + p.Username }
+
+// May reports whether the principal may act in one of roles. An admin may act
+// in every staff role (a small county office may have one person doing all);
+// an auditor may not act at all (reading is checked with MayRead).
+func (p Principal) May(roles ...Role) bool {
+	if p.Role == Admin {
+		return true
+	}
+	return slices.Contains(roles, p.Role)
+}
+
+// MayRead is May, but an auditor, who reads everything, also passes.
+func (p Principal) MayRead(roles ...Role) bool {
+	return p.Role == Auditor || p.May(roles...)
+}
+
+// Staff reports whether the principal is signed-in staff.
+func (p Principal) Staff() bool { return p.UserID != 0 && p.Role.Valid() }
+
+// SeesAllUnits is false for a liaison, who sees only its own unit's cases.
+func (p Principal) SeesAllUnits() bool { return p.Role != Liaison }
