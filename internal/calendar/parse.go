@@ -199,7 +199,7 @@ func (p *parser) walk() (year, yearLine int, entries []entry, daysLine int, err 
 			}
 		case "days":
 			if daysLine != 0 {
-				return 0, 0, nil, 0, &ImportError{Line: keyLine, Code: CodeNoDays, Msg: fmt.Sprintf(`"days" is given twice (first on line %d)`, daysLine)}
+				return 0, 0, nil, 0, &ImportError{Line: keyLine, Code: CodeBadJSON, Msg: fmt.Sprintf(`"days" is given twice (first on line %d)`, daysLine)}
 			}
 			daysLine = keyLine
 			entries, err = p.days(keyLine)
