@@ -1,0 +1,124 @@
+package org_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"mashang/internal/clock"
+	"mashang/internal/org"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+	"mashang/internal/store/storetest"
+)
+
+func svc(db *store.DB) *org.Service {
+	return org.NewService(db, clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)))
+}
+
+func TestImportMinqingUTF8AndGBK(t *testing.T) {
+	for _, f := range []string{"testdata/minqing-units.csv", "testdata/minqing-units.gbk.csv"} {
+		t.Run(f, func(t *testing.T) {
+			storetest.Engines(t, func(t *testing.T, db *store.DB) {
+				ctx := context.Background()
+				s := svc(db)
+				data, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := s.Import(ctx, data, "cli")
+				if err != nil {
+					t.Fatal(err)
+				}
+				units, _ := s.Units(ctx)
+				if res.Kind != "units" || res.Created != len(units) || len(units) < 40 {
+					t.Fatalf("result %+v, %d units", res, len(units))
+				}
+				u, err := s.Unit(ctx, "MQ-ZSB")
+				if err != nil || u.Name != `闽清县整肃"为官不为"领导小组办公室` || u.Parent != "MQ-XNB" || u.Kind != "office" || u.Depth != 2 {
+					t.Fatalf("quoted name: %+v %v", u, err)
+				}
+				// Importing again updates, creates nothing.
+				res, err = s.Import(ctx, data, "cli")
+				if err != nil || res.Created != 0 || res.Updated != len(units) {
+					t.Fatalf("reimport %+v %v", res, err)
+				}
+			})
+		})
+	}
+}
+
+func TestImportIsAllOrNothing(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := svc(db)
+		for _, tc := range []struct{ csv, line string }{
+			{"code,name,parent,kind\nA,甲,,county\nB,乙,A,department\nC,丙,NOPE,town\n", "line 4"},
+			{"code,name,parent,kind\nA,甲,,county\nA,乙,,county\n", "line 3"},
+			{"code,name,parent,kind\nA,甲,,planet\n", "line 2"},
+			{"code,name,parent,kind\nX,甲,Y,town\nY,乙,X,town\n", "cycle"},
+			{"code,name,parent,kind\nA,\"unterminated,,county\n", "line"},
+			{"foo,bar\n1,2\n", "header"},
+		} {
+			_, err := s.Import(ctx, []byte(tc.csv), "cli")
+			pe, ok := problem.As(err)
+			if !ok || pe.Kind != problem.KindInvalid || !strings.Contains(pe.EN, tc.line) {
+				t.Errorf("%q: %v", tc.csv, err)
+			}
+			if units, _ := s.Units(ctx); len(units) != 0 {
+				t.Fatalf("half an import kept: %d units", len(units))
+			}
+		}
+	})
+}
+
+func TestUnitsTreeAndPeople(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := svc(db)
+		p := func(s string) *string { return &s }
+		mustUnit := func(code, name string, parent *string, kind string) {
+			if _, err := s.CreateUnit(ctx, org.UnitInput{Code: code, Name: name, Parent: parent, Kind: kind}, "t"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mustUnit("MQ", "闽清县", nil, "county")
+		mustUnit("MQ-MX", "梅溪镇", p("MQ"), "town")
+		mustUnit("MQ-MX-BM", "梅溪镇便民服务中心", p("MQ-MX"), "service_centre")
+		mustUnit("MQ-CY", "池园镇", p("MQ"), "town")
+		if _, err := s.CreateUnit(ctx, org.UnitInput{Code: "MQ", Name: "again"}, "t"); !problem.Is(err, problem.KindConflict) {
+			t.Fatalf("duplicate code: %v", err)
+		}
+		if _, err := s.CreateUnit(ctx, org.UnitInput{Code: "Z", Name: "z", Parent: p("NOPE")}, "t"); !problem.Is(err, problem.KindInvalid) {
+			t.Fatalf("unknown parent: %v", err)
+		}
+		if _, err := s.UpdateUnit(ctx, "MQ-MX", org.UnitInput{Parent: p("MQ-MX-BM")}, "t"); !problem.Is(err, problem.KindInvalid) {
+			t.Fatalf("cycle accepted: %v", err)
+		}
+		// Move 梅溪镇 under 池园镇: its service centre moves with it.
+		if _, err := s.UpdateUnit(ctx, "MQ-MX", org.UnitInput{Parent: p("MQ-CY")}, "t"); err != nil {
+			t.Fatal(err)
+		}
+		bm, _ := s.Unit(ctx, "MQ-MX-BM")
+		if bm.Depth != 3 {
+			t.Fatalf("subtree not moved: %+v", bm)
+		}
+		per, err := s.CreatePerson(ctx, org.PersonInput{Name: "王堃", Unit: "MQ-MX-BM", Position: p("窗口负责人")}, "t")
+		if err != nil || per.ID == 0 {
+			t.Fatal(err)
+		}
+		if _, err := s.CreatePerson(ctx, org.PersonInput{Name: "李四", Unit: "NOPE"}, "t"); !problem.Is(err, problem.KindInvalid) {
+			t.Fatalf("unknown unit: %v", err)
+		}
+		// A unit's people include its sub-units'.
+		ps, err := s.People(ctx, org.PeopleFilter{Unit: "MQ-CY"})
+		if err != nil || len(ps) != 1 || ps[0].Name != "王堃" {
+			t.Fatalf("people under 池园镇: %+v %v", ps, err)
+		}
+		if _, err := s.Person(ctx, 999); !problem.Is(err, problem.KindNotFound) {
+			t.Fatalf("unknown person: %v", err)
+		}
+	})
+}
