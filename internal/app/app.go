@@ -1,0 +1,101 @@
+// Package app builds mashang's services from the configuration: one place
+// where the database, clock, catalogue, calendar and every domain service
+// are made and handed to the web server, the jobs and the CLI.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mashang/internal/auth"
+	"mashang/internal/calendar"
+	"mashang/internal/catalog"
+	"mashang/internal/clock"
+	"mashang/internal/config"
+	"mashang/internal/org"
+	"mashang/internal/store"
+)
+
+// App holds every service of one running mashang.
+type App struct {
+	Config    *config.Config
+	Log       *slog.Logger
+	Clock     clock.Clock
+	Loc       *time.Location
+	DB        *store.DB
+	Catalog   *catalog.Catalog
+	Localizer *catalog.Localizer
+	RuleSets  map[string]*catalog.RuleSet
+	Limits    calendar.Limits
+	Calendar  *Calendars
+	Auth      *auth.Service
+	Org       *org.Service
+}
+
+// Options adjust New for tests.
+type Options struct {
+	Clock  clock.Clock // nil: the system clock
+	Logger *slog.Logger
+	// NoMigrate skips applying migrations (the CLI's migrate command does it itself).
+	NoMigrate bool
+}
+
+// New opens the database, migrates it and builds the services.
+func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
+	a := &App{Config: cfg, Log: o.Logger, Clock: o.Clock, Loc: cfg.Location()}
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	if a.Clock == nil {
+		a.Clock = clock.System{}
+	}
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: a.Log})
+	if err != nil {
+		return nil, err
+	}
+	a.DB = db
+	ok := false
+	defer func() {
+		if !ok {
+			db.Close()
+		}
+	}()
+	if !o.NoMigrate {
+		if _, err := db.Migrate(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if a.Catalog, err = catalog.Load(); err != nil {
+		return nil, fmt.Errorf("app: catalogue: %w", err)
+	}
+	if a.Localizer, err = catalog.NewLocalizer(); err != nil {
+		return nil, fmt.Errorf("app: OpenCC: %w", err)
+	}
+	if a.Catalog, err = a.Localizer.Localize(a.Catalog); err != nil {
+		return nil, fmt.Errorf("app: localise catalogue: %w", err)
+	}
+	if a.RuleSets, err = catalog.RuleSets(); err != nil {
+		return nil, fmt.Errorf("app: rule sets: %w", err)
+	}
+	if _, ok := a.RuleSets[cfg.RuleSet]; !ok {
+		return nil, fmt.Errorf("app: unknown rule set %q", cfg.RuleSet)
+	}
+	if a.Limits, err = loadLimits(cfg.LimitsFile); err != nil {
+		return nil, err
+	}
+	if a.Calendar, err = NewCalendars(ctx, db); err != nil {
+		return nil, err
+	}
+	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit})
+	a.Org = org.NewService(db, a.Clock)
+	ok = true
+	return a, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Today is the current date in the configured zone.
+func (a *App) Today() time.Time { return a.Clock.Now().In(a.Loc) }

@@ -1,0 +1,312 @@
+// Package cli parses mashang's command line and runs its commands.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"mashang/internal/app"
+	"mashang/internal/config"
+	"mashang/internal/problem"
+)
+
+// Version is set at build time with -ldflags "-X mashang/internal/cli.Version=…".
+var Version = "dev"
+
+// Env carries what a command needs from its caller.
+type Env struct {
+	Ctx    context.Context
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+// command is one subcommand.
+type command struct {
+	name  string // "serve", "user add"
+	usage string // arguments after the name
+	short string
+	long  string
+	flags func(fs *flag.FlagSet) any // extra flags; returns a value handed to run
+	run   func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error
+}
+
+func commands() []*command {
+	return []*command{
+		serveCommand(),
+		{name: "migrate", short: "bring the database schema up to date and exit", run: runMigrate},
+		userAddCommand(),
+		{name: "user totp", usage: "USERNAME", short: "enrol a user in TOTP and print the otpauth:// URI", run: runUserTOTP},
+		{name: "org import", usage: "FILE.csv", short: "import units (code,name,parent,kind) or people (name,unit,position,rank) from CSV in UTF-8 or GBK", run: runOrgImport},
+		{name: "audit verify", short: "check the audit chain; exit 0 when intact, else name the first bad entry", run: runAuditVerify},
+		{name: "config", short: "print every option with the value in force (secrets masked)", run: runConfig},
+		{name: "version", short: "print the binary's and the schema's versions", run: runVersion},
+	}
+}
+
+// Main runs the command line args and returns the exit code.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &Env{Ctx: ctx, Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: os.Getenv}
+	return e.Run(args)
+}
+
+// Run runs args in e.
+func (e *Env) Run(args []string) int {
+	if len(args) == 0 {
+		e.usage()
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if c, _ := find(args[1:]); c != nil {
+				e.help(c)
+				return 0
+			}
+			fmt.Fprintf(e.Stderr, "mashang: no command %q\n", strings.Join(args[1:], " "))
+			return 2
+		}
+		e.usage()
+		return 0
+	}
+	c, rest := find(args)
+	if c == nil {
+		fmt.Fprintf(e.Stderr, "mashang: unknown command %q; see mashang help\n", strings.Join(args, " "))
+		return 2
+	}
+	fs := flag.NewFlagSet("mashang "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cf := config.Register(fs)
+	var extra any
+	if c.flags != nil {
+		extra = c.flags(fs)
+	}
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			e.help(c)
+			return 0
+		}
+		fmt.Fprintf(e.Stderr, "mashang %s: %v\nsee: mashang help %s\n", c.name, err, c.name)
+		return 2
+	}
+	cfg, err := cf.Load(e.Getenv)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "mashang %s: %v\n", c.name, err)
+		return 2
+	}
+	if err := c.run(e, cfg, fs, extra); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(e.Stderr, "mashang %s: %s\nusage: mashang %s %s\n", c.name, ue, c.name, c.usage)
+			return 2
+		}
+		if pe, ok := problem.As(err); ok {
+			fmt.Fprintf(e.Stderr, "mashang %s: %s (%s)\n", c.name, pe.EN, pe.ZH)
+			return 1
+		}
+		var ee exitError
+		if errors.As(err, &ee) {
+			fmt.Fprintf(e.Stderr, "mashang %s: %s\n", c.name, ee.msg)
+			return ee.code
+		}
+		fmt.Fprintf(e.Stderr, "mashang %s: %v\n", c.name, err)
+		return 1
+	}
+	return 0
+}
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+// find matches the longest command name at the start of args.
+func find(args []string) (*command, []string) {
+	var best *command
+	n := 0
+	for _, c := range commands() {
+		words := strings.Fields(c.name)
+		if len(words) <= len(args) && strings.Join(args[:len(words)], " ") == c.name && len(words) > n {
+			best, n = c, len(words)
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return best, args[n:]
+}
+
+func (e *Env) usage() {
+	fmt.Fprintln(e.Stdout, "mashang (马上办): reports of officials' inaction and the office that acts on them.")
+	fmt.Fprintln(e.Stdout, "\nUsage: mashang COMMAND [flags]\n\nCommands:")
+	cs := commands()
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(e.Stdout, "  %-16s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(e.Stdout, "\nmashang help COMMAND shows a command's flags. Every command reads --data/MASHANG_DATA and --database/MASHANG_DATABASE_URL.")
+}
+
+func (e *Env) help(c *command) {
+	fmt.Fprintf(e.Stdout, "Usage: mashang %s [flags] %s\n\n%s\n", c.name, c.usage, c.short)
+	if c.long != "" {
+		fmt.Fprintf(e.Stdout, "\n%s\n", c.long)
+	}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	config.Register(fs)
+	if c.flags != nil {
+		c.flags(fs)
+	}
+	fmt.Fprintln(e.Stdout, "\nFlags:")
+	fs.SetOutput(e.Stdout)
+	fs.PrintDefaults()
+}
+
+// logger builds the process logger from the configuration.
+func logger(cfg *config.Config, w io.Writer) *slog.Logger {
+	lvl := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[cfg.LogLevel]
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// open builds the App for a command that works on the data.
+func (e *Env) open(cfg *config.Config) (*app.App, error) {
+	return app.New(e.Ctx, cfg, app.Options{Logger: logger(cfg, e.Stderr)})
+}
+
+func runMigrate(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
+	a, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cur, _, err := a.DB.SchemaVersions(e.Ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "schema at version %d (%s)\n", cur, a.DB.Engine)
+	return nil
+}
+
+func runVersion(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = "dev-" + s.Value[:12]
+			}
+		}
+	}
+	fmt.Fprintf(e.Stdout, "mashang %s\n", v)
+	a, err := app.New(e.Ctx, cfg, app.Options{Logger: slog.New(slog.DiscardHandler), NoMigrate: true})
+	if err != nil {
+		fmt.Fprintf(e.Stdout, "schema: unknown (%v)\n", err)
+		return nil
+	}
+	defer a.Close()
+	cur, target, err := a.DB.SchemaVersions(e.Ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "schema %d (this binary carries %d) on %s\ncatalogue %s\n", cur, target, a.DB.Engine, a.Catalog.Version)
+	return nil
+}
+
+func runConfig(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
+	config.Print(e.Stdout, cfg)
+	return nil
+}
+
+type userAddFlags struct{ username, role, unit *string }
+
+func userAddCommand() *command {
+	return &command{
+		name: "user add", short: "add a staff account; the password is read from standard input (one line)",
+		long: "Roles: admin, clerk, handler, director, leader, orgdept, inspector, liaison, auditor.\nExample: echo 'a long passphrase' | mashang user add --username wang --role director",
+		flags: func(fs *flag.FlagSet) any {
+			return &userAddFlags{fs.String("username", "", "the new user's name"), fs.String("role", "", "the role"), fs.String("unit", "", "the unit code the user is bound to (required for liaison)")}
+		},
+		run: func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
+			f := extra.(*userAddFlags)
+			if *f.username == "" || *f.role == "" {
+				return usageError("--username and --role are required")
+			}
+			pw, err := bufio.NewReader(io.LimitReader(e.Stdin, 4096)).ReadString('\n')
+			if err != nil && err != io.EOF {
+				return err
+			}
+			pw = strings.TrimRight(pw, "\r\n")
+			if pw == "" {
+				return usageError("give the password on standard input")
+			}
+			a, err := e.open(cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			u, err := a.Auth.AddUser(e.Ctx, *f.username, pw, roleOf(*f.role), *f.unit, "cli")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Stdout, "user %s added (id %d, role %s)\n", u.Username, u.ID, u.Role)
+			return nil
+		},
+	}
+}
+
+func runUserTOTP(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
+	if fs.NArg() != 1 {
+		return usageError("give one USERNAME")
+	}
+	a, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	uri, err := a.Auth.EnrolTOTP(e.Ctx, fs.Arg(0), "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.Stdout, uri)
+	fmt.Fprintln(e.Stderr, "scan or type this URI into an authenticator app; sign-ins now need its code")
+	return nil
+}
+
+func runOrgImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
+	if fs.NArg() != 1 {
+		return usageError("give one FILE.csv")
+	}
+	data, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	a, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.Org.Import(e.Ctx, data, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "%s: %d created, %d updated\n", res.Kind, res.Created, res.Updated)
+	return nil
+}

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"mashang/internal/audit"
+	"mashang/internal/auth"
+	"mashang/internal/problem"
+)
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.DB.Read.PingContext(r.Context()); err != nil {
+		return &problem.Error{Kind: problem.KindUnavailable, Code: "database_unavailable", ZH: "数据库不可用", EN: "the database is unavailable", Err: err}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) metricsRoute(w http.ResponseWriter, r *http.Request) error {
+	s.metrics.handler.ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Vary", "Accept-Language")
+	writeJSON(w, http.StatusOK, s.app.Catalog.View(Lang(r), s.app.Localizer))
+	return nil
+}
+
+type tokenRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	OTP      string `json:"otp"`
+}
+
+type tokenResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var req tokenRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Username == "" {
+		return problem.Required("username")
+	}
+	if req.Password == "" {
+		return problem.Required("password")
+	}
+	tok, exp, err := s.app.Auth.Login(r.Context(), req.Username, req.Password, req.OTP, clientAddr(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, tokenResponse{Token: tok, ExpiresAt: exp})
+	return nil
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
+	tok := bearer(r)
+	if tok == "" {
+		return problem.Malformed("no_bearer_token", "请在 Authorization 头中提供要撤销的令牌", "send the token to revoke as Authorization: Bearer TOKEN")
+	}
+	if err := s.app.Auth.Revoke(r.Context(), tok); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type meResponse struct {
+	Username string    `json:"username"`
+	Role     auth.Role `json:"role"`
+	Unit     string    `json:"unit,omitempty"`
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
+	p := me(r)
+	writeJSON(w, http.StatusOK, meResponse{Username: p.Username, Role: p.Role, Unit: p.UnitCode})
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	limit, err := strconv.Atoi(q.Get("limit"))
+	if q.Get("limit") == "" {
+		limit, err = 100, nil
+	}
+	if err != nil || limit < 1 || limit > 1000 {
+		return problem.Invalid("limit", "invalid_limit", "limit 应在 1 到 1000 之间", "limit must be between 1 and 1000")
+	}
+	es, err := audit.List(r.Context(), s.app.DB.Read, q.Get("subject"), before, limit)
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []audit.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": es})
+	return nil
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	n, err := audit.Verify(r.Context(), s.app.DB.Read)
+	if b, ok := err.(*audit.Break); ok {
+		writeJSON(w, http.StatusOK, map[string]any{"intact": false, "checked": n, "first_bad_entry": b.Seq, "reason": b.Reason})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"intact": true, "checked": n})
+	return nil
+}

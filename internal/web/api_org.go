@@ -1,0 +1,200 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"mashang/internal/auth"
+	"mashang/internal/org"
+	"mashang/internal/problem"
+)
+
+func (s *Server) listUnits(w http.ResponseWriter, r *http.Request) error {
+	us, err := s.app.Org.Units(r.Context())
+	if err != nil {
+		return err
+	}
+	if us == nil {
+		us = []org.Unit{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"units": us})
+	return nil
+}
+
+func (s *Server) createUnit(w http.ResponseWriter, r *http.Request) error {
+	var in org.UnitInput
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.app.Org.CreateUnit(r.Context(), in, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/units/"+u.Code)
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+func (s *Server) getUnit(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.app.Org.Unit(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) error {
+	var in org.UnitInput
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Code != "" && in.Code != r.PathValue("code") {
+		return problem.Invalid("code", "code_immutable", "单位代码不能修改", "a unit's code cannot be changed")
+	}
+	u, err := s.app.Org.UpdateUnit(r.Context(), r.PathValue("code"), in, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := org.PeopleFilter{Unit: q.Get("unit"), Query: q.Get("q")}
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return problem.Malformed("invalid_cursor", "after 应为人员编号", "after must be a person id")
+		}
+		f.After = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return problem.Invalid("limit", "invalid_limit", "limit 应在 1 到 500 之间", "limit must be between 1 and 500")
+		}
+		f.Limit = n
+	}
+	ps, err := s.app.Org.People(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if ps == nil {
+		ps = []org.Person{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"people": ps})
+	return nil
+}
+
+func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) error {
+	var in org.PersonInput
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.app.Org.CreatePerson(r.Context(), in, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/people/"+strconv.FormatInt(p.ID, 10))
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.app.Org.Person(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in org.PersonInput
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.app.Org.UpdatePerson(r.Context(), id, in, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) importOrg(w http.ResponseWriter, r *http.Request) error {
+	b, err := readRaw(w, r, org.MaxImportBytes)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.Org.Import(r.Context(), b, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+type userRequest struct {
+	Username string    `json:"username"`
+	Password string    `json:"password"`
+	Role     auth.Role `json:"role"`
+	Unit     string    `json:"unit"`
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	us, err := s.app.Auth.ListUsers(r.Context())
+	if err != nil {
+		return err
+	}
+	if us == nil {
+		us = []auth.User{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": us})
+	return nil
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var req userRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	u, err := s.app.Auth.AddUser(r.Context(), req.Username, req.Password, req.Role, req.Unit, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, u)
+	return nil
+}
+
+type userPatch struct {
+	Role     *auth.Role `json:"role"`
+	Unit     *string    `json:"unit"`
+	Disabled *bool      `json:"disabled"`
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var p userPatch
+	if err := s.decodeJSON(w, r, &p); err != nil {
+		return err
+	}
+	if err := s.app.Auth.UpdateUser(r.Context(), id, p.Role, p.Unit, p.Disabled, me(r).Actor()); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,41 @@
+package web
+
+import (
+	"mashang/internal/auth"
+)
+
+// registerRoutes lists every route of mashang in one place.
+func (s *Server) registerRoutes() {
+	// Service.
+	s.handle("GET /healthz", anyone, s.healthz)
+	s.handle("GET /api/v1/openapi.json", anyone, s.openAPI)
+	s.handle("GET /metrics", anyStaff, s.metricsRoute)
+
+	// Reference data.
+	s.handle("GET /api/v1/catalog", anyone, s.getCatalog)
+
+	// Staff sign-in.
+	s.handle("POST /api/v1/auth/token", anyone, s.createToken)
+	s.handle("DELETE /api/v1/auth/token", anyStaff, s.deleteToken)
+	s.handle("GET /api/v1/me", anyStaff, s.getMe)
+
+	// Organisation.
+	s.handle("GET /api/v1/units", anyStaff, s.listUnits)
+	s.handle("POST /api/v1/units", may(auth.Admin), s.createUnit)
+	s.handle("GET /api/v1/units/{code}", anyStaff, s.getUnit)
+	s.handle("PATCH /api/v1/units/{code}", may(auth.Admin), s.updateUnit)
+	s.handle("GET /api/v1/people", anyStaff, s.listPeople)
+	s.handle("POST /api/v1/people", may(auth.Admin), s.createPerson)
+	s.handle("GET /api/v1/people/{id}", anyStaff, s.getPerson)
+	s.handle("PATCH /api/v1/people/{id}", may(auth.Admin), s.updatePerson)
+	s.handle("POST /api/v1/org/import", may(auth.Admin), s.importOrg)
+
+	// Staff accounts.
+	s.handle("GET /api/v1/users", reads(auth.Admin), s.listUsers)
+	s.handle("POST /api/v1/users", may(auth.Admin), s.createUser)
+	s.handle("PATCH /api/v1/users/{id}", may(auth.Admin), s.updateUser)
+
+	// Audit.
+	s.handle("GET /api/v1/audit", reads(auth.Admin), s.listAudit)
+	s.handle("GET /api/v1/audit/verify", reads(auth.Admin), s.verifyAudit)
+}
