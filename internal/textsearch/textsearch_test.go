@@ -380,7 +380,12 @@ func FuzzFold(f *testing.F) {
 		}
 		// Homomorphism at every rune boundary: a term folds alike
 		// alone and inside a document.
+		// (every boundary of short inputs, about 64 of long ones).
+		step := max(1, len(s)/64)
 		for i := range s {
+			if i%step != 0 && i != len(s)-1 {
+				continue
+			}
 			if fo.Fold(s[:i])+fo.Fold(s[i:]) != got {
 				t.Fatalf("Fold(%q) differs from folding halves split at %d", s, i)
 			}
