@@ -55,10 +55,8 @@ type ErrorDetail struct {
 func (s *Server) message(r *http.Request, pe *problem.Error) string {
 	lang := Lang(r)
 	m := pe.Message(lang)
-	if lang == LangZhTW && s.app.Localizer != nil {
-		if t, err := s.app.Localizer.Traditional(m); err == nil {
-			m = t
-		}
+	if lang == LangZhTW {
+		m = s.tw.convert(m)
 	}
 	return m
 }

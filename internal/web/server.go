@@ -27,6 +27,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	metrics *metrics
+	tw      *traditional
 	// Registry holds this server's Prometheus metrics.
 	Registry *prometheus.Registry
 }
@@ -40,7 +41,7 @@ type Route struct {
 
 // New builds the server and its routes.
 func New(a *app.App) *Server {
-	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), Registry: prometheus.NewRegistry()}
+	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), Registry: prometheus.NewRegistry(), tw: &traditional{}}
 	s.metrics = newMetrics(s.Registry)
 	s.registerRoutes()
 	return s
