@@ -7,13 +7,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
+	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/catalog"
 	"mashang/internal/clock"
 	"mashang/internal/config"
+	"mashang/internal/identity"
+	"mashang/internal/intake"
 	"mashang/internal/org"
 	"mashang/internal/store"
 )
@@ -32,6 +36,12 @@ type App struct {
 	Calendar  *Calendars
 	Auth      *auth.Service
 	Org       *org.Service
+	// Vault seals reporters' identities (key file created 0600 on first start).
+	Vault *identity.Vault
+	// Files is the content-addressed attachment store under DATA/attachments.
+	Files *attach.Store
+	// Intake registers reports from every channel (issue 4).
+	Intake *intake.Service
 }
 
 // Options adjust New for tests.
@@ -90,6 +100,14 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit})
 	a.Org = org.NewService(db, a.Clock)
+	if a.Vault, err = identity.OpenVault(cfg.IdentityKeyFile); err != nil {
+		return nil, fmt.Errorf("app: identity key: %w", err)
+	}
+	if a.Files, err = attach.NewStore(filepath.Join(cfg.DataDir, "attachments")); err != nil {
+		return nil, fmt.Errorf("app: attachments: %w", err)
+	}
+	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
+		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, NoRateLimit: cfg.NoRateLimit})
 	ok = true
 	return a, nil
 }

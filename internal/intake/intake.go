@@ -1,0 +1,442 @@
+// Package intake registers reports from every channel — the public web form,
+// clerks' entry of calls, letters and visits, e-mail — as cases, durably and
+// in one way: validated, given a receipt code and a key (stored only as a
+// hash), the reporter's identity sealed, the acceptance deadline set, the
+// registration recorded in the case's history and the audit log, all in one
+// group-committed transaction. It also serves the reporter's side
+// afterwards (tracking, messages) and the staff's view of the reporter
+// (masked identity, recorded reveal, repeat reporters, attachments).
+package intake
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"mashang/internal/attach"
+	"mashang/internal/audit"
+	"mashang/internal/calendar"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/clock"
+	"mashang/internal/identity"
+	"mashang/internal/problem"
+	"mashang/internal/ratelimit"
+	"mashang/internal/receipt"
+	"mashang/internal/store"
+)
+
+// MaxContentRunes is the longest content a report may have.
+const MaxContentRunes = 20000
+
+// MaxMessageRunes is the longest message between office and reporter.
+const MaxMessageRunes = 20000
+
+// ClockSkew is how far in the future a received_at may be and still be
+// taken as "now" (clients' clocks drift).
+const ClockSkew = 5 * time.Second
+
+// Channels a report may arrive by, as clients may name them. ChannelRule is
+// the system's own (the two-complaints rule) and is refused from clients.
+const (
+	ChannelWeb        = "web"
+	ChannelHotline    = "hotline"
+	ChannelLetter     = "letter"
+	ChannelWalkin     = "walkin"
+	ChannelEmail      = "email"
+	ChannelInspection = "inspection"
+	ChannelMedia      = "media"
+	ChannelSuperior   = "superior"
+	ChannelRule       = "rule"
+)
+
+// ClientChannels are the channels a client (the web, a clerk) may give.
+var ClientChannels = []string{ChannelWeb, ChannelHotline, ChannelLetter, ChannelWalkin, ChannelEmail, ChannelInspection, ChannelMedia, ChannelSuperior}
+
+// Attachment sources.
+const (
+	SourceReporter   = "reporter"
+	SourceStaff      = "staff"
+	SourceEmail      = "email"
+	SourceInspection = "inspection"
+)
+
+// Deps are what the service needs; app.New fills them.
+type Deps struct {
+	DB        *store.DB
+	Clock     clock.Clock
+	Loc       *time.Location
+	Catalog   *catalog.Catalog
+	Localizer *catalog.Localizer // for zh-TW; nil: Simplified text is shown
+	Calendar  func() *calendar.Calendar
+	Limits    calendar.Limits
+	Vault     *identity.Vault
+	Files     *attach.Store
+	// PerReportTx makes Submit use one transaction per report (db.Tx)
+	// instead of group commit (db.Batch): for the benchmark's comparison.
+	PerReportTx bool
+	// NoRateLimit turns off the per-address limit of wrong receipt/key
+	// pairs (load tests on loopback).
+	NoRateLimit bool
+	// Rand is the randomness for receipts and keys; nil: crypto/rand.
+	Rand io.Reader
+}
+
+// Service registers and serves reports. Safe for concurrent use.
+type Service struct {
+	d           Deps
+	perReportTx atomic.Bool
+	lim         limiter
+}
+
+// NewService returns the intake service.
+func NewService(d Deps) *Service {
+	if d.Rand == nil {
+		d.Rand = rand.Reader
+	}
+	if d.Loc == nil {
+		d.Loc = time.UTC
+	}
+	s := &Service{d: d}
+	s.perReportTx.Store(d.PerReportTx)
+	s.lim.l = ratelimit.New(ratelimit.DefaultPolicy, d.Clock.Now)
+	s.lim.off = d.NoRateLimit
+	return s
+}
+
+// SetPerReportTx switches between group commit (false, the default) and one
+// transaction per report (true). For the benchmark.
+func (s *Service) SetPerReportTx(on bool) { s.perReportTx.Store(on) }
+
+// File is an attachment already stored in the attachment store (Put before
+// Submit, so it is on disk before the case is acknowledged).
+type File struct {
+	attach.Blob
+	Filename string
+	Source   string // SourceReporter, SourceStaff, SourceEmail, SourceInspection
+}
+
+// Submission is one report, from any channel.
+type Submission struct {
+	Channel    string    // one of ClientChannels (ChannelRule only with System)
+	ReceivedAt time.Time // zero: now; never in the future
+	Content    string
+	Situation  string // catalogue code, "" unknown
+	Unit       string // unit code, "" unknown
+	PersonID   int64  // 0 unknown
+	PersonText string // the person concerned as the reporter named them (free text)
+	Anonymous  bool
+	Reporter   identity.Identity
+	Files      []File
+	MessageID  string // e-mail Message-ID: a second submission with it returns the first case
+	Actor      string // who registers it: "reporter", "user:NAME", "system:email"
+	// System allows the system-only channel "rule".
+	System bool
+}
+
+// Receipt is what a registered report gives back. Key is shown once and
+// never stored; it is "" when Existing (a repeated e-mail).
+type Receipt struct {
+	CaseID   int64  `json:"case_id"`
+	Receipt  string `json:"receipt"`
+	Key      string `json:"key,omitempty"`
+	Existing bool   `json:"-"`
+}
+
+var (
+	errContentEmpty = problem.Invalid("content", "content_empty", "举报内容不能为空", "the report's content is empty")
+	errContentLong  = problem.Invalid("content", "content_too_long", fmt.Sprintf("举报内容不能超过 %d 字", MaxContentRunes), fmt.Sprintf("the content is longer than %d characters", MaxContentRunes))
+	errBadUTF8      = problem.Malformed("invalid_utf8", "请求不是有效的 UTF-8 文本", "the request is not valid UTF-8")
+	errSituation    = problem.Invalid("situation", "unknown_situation", "没有这个情形代码", "no such situation code in the catalogue")
+	errUnit         = problem.Invalid("unit", "unknown_unit", "没有这个单位", "no such unit")
+	errPerson       = problem.Invalid("person_id", "unknown_person", "没有这个人员", "no such person")
+	errChannel      = problem.Invalid("channel", "invalid_channel", "渠道无效（可用：web, hotline, letter, walkin, email, inspection, media, superior）", "invalid channel (one of web, hotline, letter, walkin, email, inspection, media, superior)")
+	errFuture       = problem.Invalid("received_at", "received_in_future", "收到时间不能晚于现在", "received_at is in the future")
+	errPhone        = problem.Invalid("phone", "invalid_phone", "电话号码无效", "the phone number is not valid")
+	errEmail        = problem.Invalid("email", "invalid_email", "电子邮箱地址无效", "the e-mail address is not valid")
+	errFieldLong    = func(f string) *problem.Error {
+		return problem.Invalid(f, "too_long", "字段 "+f+" 过长", "the field "+f+" is too long")
+	}
+)
+
+// prepared is a validated submission with everything computed that does not
+// need the database transaction.
+type prepared struct {
+	sub        Submission
+	now        time.Time
+	receivedAt time.Time
+	receivedOn civil.Date
+	acceptBy   civil.Date
+	provis     bool
+	category   string
+	catVersion string
+	unitID     sql.NullInt64
+	personID   sql.NullInt64
+	mask       string
+	phoneHash  sql.NullString
+	emailHash  sql.NullString
+	messageID  sql.NullString
+	anonymous  bool
+}
+
+// validate checks a submission and resolves its references. Errors are
+// problems (422/400).
+func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, error) {
+	p := &prepared{sub: sub, now: s.d.Clock.Now()}
+	for _, f := range []struct{ name, v string }{{"content", sub.Content}, {"situation", sub.Situation}, {"unit", sub.Unit},
+		{"person", sub.PersonText}, {"name", sub.Reporter.Name}, {"phone", sub.Reporter.Phone}, {"email", sub.Reporter.Email},
+		{"id_number", sub.Reporter.IDNumber}, {"message_id", sub.MessageID}} {
+		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
+			return nil, errBadUTF8.WithField(f.name)
+		}
+	}
+	content := strings.TrimSpace(sub.Content)
+	if content == "" {
+		return nil, errContentEmpty
+	}
+	if utf8.RuneCountInString(content) > MaxContentRunes {
+		return nil, errContentLong
+	}
+	p.sub.Content = content
+	switch {
+	case sub.Channel == ChannelRule && sub.System:
+	case validChannel(sub.Channel):
+	default:
+		return nil, errChannel
+	}
+	p.receivedAt = sub.ReceivedAt
+	if p.receivedAt.IsZero() {
+		p.receivedAt = p.now
+	}
+	if p.receivedAt.After(p.now.Add(ClockSkew)) {
+		return nil, errFuture
+	}
+	if p.receivedAt.After(p.now) {
+		p.receivedAt = p.now
+	}
+	if p.receivedAt.Year() < 1990 {
+		return nil, problem.Invalid("received_at", "received_too_early", "收到时间过早", "received_at is implausibly early")
+	}
+	if code := strings.TrimSpace(sub.Situation); code != "" {
+		sit, ok := s.d.Catalog.Situation(code)
+		if !ok {
+			return nil, errSituation
+		}
+		p.sub.Situation = sit.Code
+		p.category = sit.Category
+		p.catVersion = s.d.Catalog.Version
+	}
+	if code := strings.TrimSpace(sub.Unit); code != "" {
+		var id int64
+		err := s.d.DB.Read.QueryRowContext(ctx, `SELECT id FROM units WHERE code = $1`, code).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errUnit
+		}
+		if err != nil {
+			return nil, fmt.Errorf("intake: look up unit: %w", err)
+		}
+		p.unitID = sql.NullInt64{Int64: id, Valid: true}
+	}
+	if sub.PersonID != 0 {
+		var one int
+		err := s.d.DB.Read.QueryRowContext(ctx, `SELECT 1 FROM people WHERE id = $1`, sub.PersonID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) || sub.PersonID < 0 {
+			return nil, errPerson
+		}
+		if err != nil {
+			return nil, fmt.Errorf("intake: look up person: %w", err)
+		}
+		p.personID = sql.NullInt64{Int64: sub.PersonID, Valid: true}
+	}
+	if utf8.RuneCountInString(sub.PersonText) > 200 {
+		return nil, errFieldLong("person")
+	}
+	p.sub.PersonText = strings.TrimSpace(sub.PersonText)
+
+	id := identity.Identity{
+		Name:     strings.TrimSpace(sub.Reporter.Name),
+		Phone:    strings.TrimSpace(sub.Reporter.Phone),
+		Email:    strings.TrimSpace(sub.Reporter.Email),
+		IDNumber: strings.TrimSpace(sub.Reporter.IDNumber),
+	}
+	for _, f := range []struct {
+		name string
+		v    string
+		max  int
+	}{{"name", id.Name, 100}, {"phone", id.Phone, 40}, {"email", id.Email, 254}, {"id_number", id.IDNumber, 40}} {
+		if utf8.RuneCountInString(f.v) > f.max {
+			return nil, errFieldLong(f.name)
+		}
+	}
+	if id.Phone != "" && len(identity.NormalizePhone(id.Phone)) < 3 {
+		return nil, errPhone
+	}
+	if id.Email != "" && !plausibleEmail(id.Email) {
+		return nil, errEmail
+	}
+	p.sub.Reporter = id
+	p.anonymous = sub.Anonymous || id.Name == "" && id.IDNumber == ""
+	if !id.IsZero() {
+		m, err := json.Marshal(id.Masked())
+		if err != nil {
+			return nil, fmt.Errorf("intake: mask identity: %w", err)
+		}
+		p.mask = string(m)
+	}
+	if h := s.d.Vault.PhoneHash(id.Phone); h != "" {
+		p.phoneHash = sql.NullString{String: h, Valid: true}
+	}
+	if h := s.d.Vault.EmailHash(id.Email); h != "" {
+		p.emailHash = sql.NullString{String: h, Valid: true}
+	}
+	if sub.MessageID != "" {
+		if len(sub.MessageID) > 1000 {
+			return nil, errFieldLong("message_id")
+		}
+		p.messageID = sql.NullString{String: sub.MessageID, Valid: true}
+	}
+	p.receivedOn = civil.In(p.receivedAt, s.d.Loc)
+	p.acceptBy, p.provis = s.d.Calendar().Due(p.receivedOn, s.d.Limits.Accept)
+	if p.sub.Actor == "" {
+		p.sub.Actor = "reporter"
+	}
+	for _, f := range sub.Files {
+		if !attach.ValidSHA(f.SHA256) {
+			return nil, fmt.Errorf("intake: attachment without a stored digest")
+		}
+	}
+	return p, nil
+}
+
+func validChannel(c string) bool {
+	for _, v := range ClientChannels {
+		if c == v {
+			return true
+		}
+	}
+	return false
+}
+
+func plausibleEmail(e string) bool {
+	at := strings.LastIndexByte(e, '@')
+	return at > 0 && at < len(e)-1 && !strings.ContainsAny(e, " \t\r\n<>")
+}
+
+// Submit validates and registers a report, answering only after its case is
+// committed: a returned Receipt is durable. A submission whose MessageID was
+// registered before returns that case (Existing, no Key) and no error.
+// Files must already be in the attachment store (see File).
+func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
+	p, err := s.validate(ctx, sub)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if p.messageID.Valid {
+		if r, ok, err := s.byMessageID(ctx, p.messageID.String); err != nil || ok {
+			return r, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		r, err := s.insert(ctx, p)
+		if err == nil {
+			return r, nil
+		}
+		if !store.IsUniqueViolation(err) || attempt >= 5 {
+			return Receipt{}, err
+		}
+		// Either the Message-ID arrived meanwhile (return that case) or the
+		// receipt code clashed (draw another).
+		if p.messageID.Valid {
+			if r, ok, err := s.byMessageID(ctx, p.messageID.String); err != nil || ok {
+				return r, err
+			}
+		}
+	}
+}
+
+func (s *Service) byMessageID(ctx context.Context, mid string) (Receipt, bool, error) {
+	var r Receipt
+	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT id, receipt FROM cases WHERE message_id = $1`, mid).Scan(&r.CaseID, &r.Receipt)
+	if errors.Is(err, sql.ErrNoRows) {
+		// The reader may lag a just-committed write on PostgreSQL replicas;
+		// here Read and Write see the same data once committed.
+		return Receipt{}, false, nil
+	}
+	if err != nil {
+		return Receipt{}, false, fmt.Errorf("intake: look up message id: %w", err)
+	}
+	r.Existing = true
+	return r, true, nil
+}
+
+const insertCase = `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
+ catalog_version, unit_id, person_id, person_text, anonymous, identity, identity_mask, phone_hash, email_hash, message_id,
+ accept_by, provisional, created_by, updated_at)
+ VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`
+
+const insertEvent = `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`
+
+const insertAttachment = `INSERT INTO attachments (case_id, sha256, filename, content_type, size, source, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`
+
+// insert draws a receipt and key, seals the identity and writes the case in
+// one transaction (shared by group commit unless per-report mode is on).
+func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
+	code, err := receipt.NewCode(s.d.Rand)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("intake: draw receipt: %w", err)
+	}
+	key, err := receipt.NewKey(s.d.Rand)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("intake: draw key: %w", err)
+	}
+	var sealed []byte
+	if !p.sub.Reporter.IsZero() {
+		if sealed, err = s.d.Vault.SealIdentity(p.sub.Reporter, IdentityAAD(code)); err != nil {
+			return Receipt{}, err
+		}
+	}
+	keyHash := receipt.HashKey(key)
+	nowS := store.FormatInstant(p.now)
+	regData := map[string]any{"zh": "已登记", "en": "Registered", "channel": p.sub.Channel, "accept_by": p.acceptBy.String()}
+	evData, _ := json.Marshal(regData)
+	auditData := map[string]any{"receipt": code, "channel": p.sub.Channel, "situation": p.sub.Situation, "attachments": len(p.sub.Files), "anonymous": p.anonymous}
+	var caseID int64
+	fn := func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, insertCase, code, keyHash, p.sub.Channel, store.FormatInstant(p.receivedAt), p.receivedOn.String(),
+			p.sub.Content, p.sub.Situation, p.category, p.catVersion, p.unitID, p.personID, p.sub.PersonText, p.anonymous, sealed, p.mask,
+			p.phoneHash, p.emailHash, p.messageID, p.acceptBy.String(), p.provis, p.sub.Actor, nowS).Scan(&caseID)
+		if err != nil {
+			return fmt.Errorf("intake: insert case: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, insertEvent, caseID, nowS, p.sub.Actor, "registered", string(evData), true); err != nil {
+			return fmt.Errorf("intake: insert event: %w", err)
+		}
+		for _, f := range p.sub.Files {
+			if _, err := tx.ExecContext(ctx, insertAttachment, caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS); err != nil {
+				return fmt.Errorf("intake: insert attachment: %w", err)
+			}
+		}
+		return audit.Append(ctx, tx, p.now, audit.Record{Actor: p.sub.Actor, Action: "case.register", Subject: fmt.Sprintf("case:%d", caseID), Data: auditData})
+	}
+	if s.perReportTx.Load() {
+		err = s.d.DB.Tx(ctx, fn)
+	} else {
+		err = s.d.DB.Batch(ctx, fn)
+	}
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{CaseID: caseID, Receipt: code, Key: key}, nil
+}
+
+// IdentityAAD is the additional data a case's sealed identity is bound to:
+// a sealed identity copied to another case does not open.
+func IdentityAAD(receiptCode string) string { return "case:" + receiptCode + ":identity" }
