@@ -1,0 +1,169 @@
+// Package accountability keeps what follows a verified finding: decisions
+// about the people a case names (situation, sanctions, the rule set in force),
+// the cadre's appeals (申诉) against them, the eligibility questions of the
+// organisation department (promotion, excellence) and the "complained about
+// twice within one year" rule, which opens a case of its own.
+//
+// The arithmetic lives in the pure package rules and the rule sets in
+// package catalog; this package stores, validates and reads.
+package accountability
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"mashang/internal/calendar"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/clock"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+)
+
+// Options are what a Service needs; every field but Log is required.
+type Options struct {
+	DB       *store.DB
+	Clock    clock.Clock
+	Loc      *time.Location
+	Catalog  *catalog.Catalog
+	RuleSets map[string]*catalog.RuleSet
+	// RuleSet is the jurisdiction's rule set, used when a decision names none.
+	RuleSet string
+	Limits  calendar.Limits
+	// Calendar returns the working-day calendar in force (app.Calendars.Get).
+	Calendar func() *calendar.Calendar
+	Log      *slog.Logger
+}
+
+// Service records decisions and appeals and answers eligibility questions.
+type Service struct {
+	db       *store.DB
+	clock    clock.Clock
+	loc      *time.Location
+	catalog  *catalog.Catalog
+	sets     map[string]*catalog.RuleSet
+	ruleSet  string
+	limits   calendar.Limits
+	calendar func() *calendar.Calendar
+	log      *slog.Logger
+}
+
+// New returns a Service.
+func New(o Options) *Service {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Loc == nil {
+		o.Loc = time.UTC
+	}
+	if o.RuleSet == "" {
+		o.RuleSet = catalog.DefaultRuleSet
+	}
+	return &Service{
+		db: o.DB, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
+		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, log: o.Log,
+	}
+}
+
+// Today is the current date in the office's zone.
+func (s *Service) Today() civil.Date { return civil.In(s.clock.Now(), s.loc) }
+
+// Decision statuses.
+const (
+	StatusPending = "pending"  // awaits a leader's approval (approval step switched on)
+	StatusInForce = "in_force" // counts
+	StatusRevoked = "revoked"  // revoked on appeal: counts nowhere
+	StatusVaried  = "varied"   // replaced on appeal by a new decision (ReplacedBy)
+)
+
+// Responsibilities of a person for a unit situation (U1–U3).
+const (
+	ResponsibleLeader   = "leader" // 责任领导
+	DirectlyResponsible = "direct" // 直接责任人
+)
+
+// Appeal outcomes.
+const (
+	OutcomeUpheld  = "upheld"
+	OutcomeVaried  = "varied"
+	OutcomeRevoked = "revoked"
+)
+
+// Findings of a case that allow a decision (and count for the two-complaints rule).
+const (
+	FindingVerified       = "verified"
+	FindingPartlyVerified = "partly_verified"
+)
+
+// concludedStates are the case states in which a conclusion stands.
+var concludedStates = []string{"concluded", "closed", "review"}
+
+func isConcludedState(st string) bool {
+	for _, c := range concludedStates {
+		if c == st {
+			return true
+		}
+	}
+	return false
+}
+
+func isVerified(f string) bool { return f == FindingVerified || f == FindingPartlyVerified }
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+// placeholders returns "$from,$from+1,…" for n values.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
+	}
+	return b.String()
+}
+
+func encodeCodes(codes []string) string {
+	b, _ := json.Marshal(codes)
+	return string(b)
+}
+
+func decodeCodes(s string) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("accountability: stored sanctions %q: %w", s, err)
+	}
+	return out, nil
+}
+
+// Errors shared by several operations.
+var (
+	errDecisionNotFound = problem.NotFound("decision_not_found", "未找到该问责决定", "no such decision")
+	errAppealNotFound   = problem.NotFound("appeal_not_found", "未找到该申诉", "no such appeal")
+	errPersonNotFound   = problem.NotFound("person_not_found", "未找到该人员", "no such person")
+	errCaseNotFound     = problem.NotFound("case_not_found", "未找到该案件", "no such case")
+)
+
+func futureDate(field string) error {
+	return problem.Invalid(field, "date_in_future", field+" 不能晚于今天", field+" must not be later than today")
+}
+
+func encodeJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
