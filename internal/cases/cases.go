@@ -1,0 +1,143 @@
+// Package cases handles a report from registration to reply under the law's
+// clock: the state machine (machine.go), the actions staff take (actions.go),
+// the deadlines and the working-day calendar they depend on (deadlines.go),
+// supervision (督办, sweep.go), the reporter's review requests and rating
+// (track.go) and the case as staff see it (view.go).
+//
+// Every change runs in one transaction that also writes the case history
+// (case_events), the audit log and, where the reporter should know, a public
+// event in plain words. Concurrent changes to one case are refused by an
+// optimistic version check: the loser gets 409.
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"mashang/internal/calendar"
+	"mashang/internal/civil"
+	"mashang/internal/clock"
+	"mashang/internal/store"
+)
+
+// States of a case.
+const (
+	Registered    = "registered"
+	Accepted      = "accepted"
+	Refused       = "refused"
+	Transferred   = "transferred"
+	Investigating = "investigating"
+	Concluded     = "concluded"
+	Closed        = "closed"
+	Review        = "review"
+	Merged        = "merged"
+)
+
+// States lists every state.
+var States = []string{Registered, Accepted, Refused, Transferred, Investigating, Concluded, Closed, Review, Merged}
+
+// OpenStates are the states in which a deadline runs (supervision watches them).
+var OpenStates = []string{Registered, Accepted, Transferred, Investigating, Concluded, Review}
+
+// Due statuses.
+const (
+	OnTime  = "on_time"
+	DueSoon = "due_soon"
+	Overdue = "overdue"
+)
+
+// DueSoonWorkdays: a case is due soon when this many working days or fewer
+// are left to its current deadline.
+const DueSoonWorkdays = 3
+
+// Findings of a conclusion.
+const (
+	Verified       = "verified"
+	PartlyVerified = "partly_verified"
+	Unfounded      = "unfounded"
+)
+
+// Ratings the reporter may give the reply.
+const (
+	Satisfied          = "satisfied"
+	BasicallySatisfied = "basically_satisfied"
+	Dissatisfied       = "dissatisfied"
+)
+
+// CalendarSource is the calendar in force and a way to rebuild it from the
+// database (*app.Calendars).
+type CalendarSource interface {
+	Get() *calendar.Calendar
+	Reload(ctx context.Context, db *store.DB) error
+}
+
+// ConcludedHook runs inside the transaction of a `conclude` action, after the
+// case row and case_people are written. An error aborts the action.
+type ConcludedHook func(ctx context.Context, tx *sql.Tx, caseID int64) error
+
+// DecisionsFunc returns the decisions recorded on a case, for the case view.
+type DecisionsFunc func(ctx context.Context, caseID int64) ([]any, error)
+
+// Service handles cases.
+type Service struct {
+	db     *store.DB
+	clock  clock.Clock
+	loc    *time.Location
+	limits calendar.Limits
+	cal    CalendarSource
+	holder string // this instance's name in job leases
+
+	// OnConcluded hooks run, in order, inside every conclude action's
+	// transaction (the accountability part registers the two-complaints rule
+	// here). They also run when a conclusion is revised (conclude again in
+	// state concluded or review).
+	OnConcluded []ConcludedHook
+	// Decisions, when set, fills the case view's "decisions" (the
+	// accountability part sets it); nil gives an empty list.
+	Decisions DecisionsFunc
+	// Authenticate, when set, checks a reporter's receipt and key for the
+	// review and rating requests (intake's check, with its per-address limit
+	// on wrong pairs); nil: VerifyReceipt.
+	Authenticate Authenticator
+}
+
+// NewService builds the service.
+func NewService(db *store.DB, c clock.Clock, loc *time.Location, limits calendar.Limits, cal CalendarSource) *Service {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Service{db: db, clock: c, loc: loc, limits: limits, cal: cal, holder: newHolder()}
+}
+
+// Limits returns the time limits in force.
+func (s *Service) Limits() calendar.Limits { return s.limits }
+
+// now is the current instant.
+func (s *Service) now() time.Time { return s.clock.Now() }
+
+// today is the current date in the office's zone.
+func (s *Service) today() civil.Date { return civil.In(s.clock.Now(), s.loc) }
+
+// calendar is the calendar in force.
+func (s *Service) calendar() *calendar.Calendar {
+	if s.cal == nil {
+		return nil
+	}
+	return s.cal.Get()
+}
+
+// AcceptBy is the acceptance deadline of a case received on receivedOn
+// (intake sets cases.accept_by and cases.provisional from it).
+func (s *Service) AcceptBy(receivedOn civil.Date) (civil.Date, bool) {
+	return s.calendar().Due(receivedOn, s.limits.Accept)
+}
+
+func isOpen(state string) bool {
+	for _, o := range OpenStates {
+		if o == state {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,294 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"mashang/internal/audit"
+	"mashang/internal/calendar"
+	"mashang/internal/civil"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+)
+
+// Starts are the dates a case's deadlines are counted from (zero: not yet).
+type Starts struct {
+	ReceivedOn        civil.Date
+	AcceptedOn        civil.Date
+	TransferredOn     civil.Date
+	RepliedOn         civil.Date
+	ReviewRequestedOn civil.Date
+	ExtensionDays     int
+}
+
+// Deadlines are a case's computed deadlines (zero: not running).
+type Deadlines struct {
+	AcceptBy        civil.Date `json:"accept_by"`
+	BaseFinishBy    civil.Date `json:"base_finish_by,omitempty"`
+	FinishBy        civil.Date `json:"finish_by"`
+	ReturnBy        civil.Date `json:"return_by,omitempty"`
+	ReviewRequestBy civil.Date `json:"review_request_by,omitempty"`
+	ReviewBy        civil.Date `json:"review_by,omitempty"`
+	Provisional     bool       `json:"provisional"`
+}
+
+// Compute counts every deadline of a case from its start dates:
+//
+//	accept_by          = Due(received_on, Accept)
+//	base_finish_by     = Due(accepted_on, Finish), or Due(transferred_on, Finish) for a case transferred unaccepted
+//	finish_by          = base_finish_by, or Due(base_finish_by, extension_days in Extension's unit) once extended
+//	return_by          = Due(transferred_on, TransferObjection) (5 working days)
+//	review_request_by  = Due(replied_on, ReviewRequest)
+//	review_by          = Due(review_requested_on, ReviewAnswer)
+//
+// Provisional is true when any of them is.
+func Compute(cal *calendar.Calendar, l calendar.Limits, st Starts) Deadlines {
+	var d Deadlines
+	due := func(start civil.Date, lim calendar.Limit) civil.Date {
+		if start.IsZero() {
+			return civil.Date{}
+		}
+		r, p := cal.Due(start, lim)
+		d.Provisional = d.Provisional || p
+		return r
+	}
+	d.AcceptBy = due(st.ReceivedOn, l.Accept)
+	switch {
+	case !st.AcceptedOn.IsZero():
+		d.BaseFinishBy = due(st.AcceptedOn, l.Finish)
+	case !st.TransferredOn.IsZero():
+		d.BaseFinishBy = due(st.TransferredOn, l.Finish)
+	}
+	d.FinishBy = d.BaseFinishBy
+	if st.ExtensionDays > 0 && !d.BaseFinishBy.IsZero() {
+		d.FinishBy = due(d.BaseFinishBy, calendar.Limit{Days: st.ExtensionDays, Unit: l.Extension.Unit})
+	}
+	d.ReturnBy = due(st.TransferredOn, l.TransferObjection)
+	d.ReviewRequestBy = due(st.RepliedOn, l.ReviewRequest)
+	d.ReviewBy = due(st.ReviewRequestedOn, l.ReviewAnswer)
+	return d
+}
+
+// Current is the deadline supervision watches in state: accept_by while
+// registered, review_by in review, finish_by otherwise (accepted,
+// investigating, concluded awaiting the reply, transferred); zero when the
+// case is not open.
+func (d Deadlines) Current(state string) civil.Date {
+	switch state {
+	case Registered:
+		return d.AcceptBy
+	case Review:
+		return d.ReviewBy
+	case Accepted, Investigating, Concluded, Transferred:
+		return d.FinishBy
+	}
+	return civil.Date{}
+}
+
+// DueStatus classifies a deadline seen from today: overdue when it has
+// passed, due_soon when DueSoonWorkdays or fewer working days are left,
+// otherwise on_time (also when there is no deadline).
+func DueStatus(cal *calendar.Calendar, today, deadline civil.Date) string {
+	if deadline.IsZero() {
+		return OnTime
+	}
+	left := cal.WorkdaysLeft(today, deadline)
+	switch {
+	case left < 0:
+		return Overdue
+	case left <= DueSoonWorkdays:
+		return DueSoon
+	}
+	return OnTime
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+const startsColumns = `received_on, accepted_on, transferred_on, replied_on, review_requested_on, extension_days`
+
+func scanStarts(sc interface{ Scan(...any) error }, extra ...any) (Starts, error) {
+	var st Starts
+	dest := append([]any{&st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &st.ExtensionDays}, extra...)
+	err := sc.Scan(dest...)
+	return st, err
+}
+
+// writeDeadlines stores d on case id.
+func writeDeadlines(ctx context.Context, q execer, id int64, d Deadlines) error {
+	_, err := q.ExecContext(ctx, `UPDATE cases SET accept_by = $2, base_finish_by = $3, finish_by = $4, return_by = $5,
+		review_request_by = $6, review_by = $7, provisional = $8 WHERE id = $1`,
+		id, d.AcceptBy, d.BaseFinishBy, d.FinishBy, d.ReturnBy, d.ReviewRequestBy, d.ReviewBy, d.Provisional)
+	if err != nil {
+		return fmt.Errorf("cases: write deadlines of case %d: %w", id, err)
+	}
+	return nil
+}
+
+// recompute recounts and stores case id's deadlines with cal.
+func (s *Service) recompute(ctx context.Context, q execer, cal *calendar.Calendar, id int64) (Deadlines, error) {
+	st, err := scanStarts(q.QueryRowContext(ctx, `SELECT `+startsColumns+` FROM cases WHERE id = $1`, id))
+	if err != nil {
+		return Deadlines{}, fmt.Errorf("cases: read start dates of case %d: %w", id, err)
+	}
+	d := Compute(cal, s.limits, st)
+	return d, writeDeadlines(ctx, q, id, d)
+}
+
+// CalendarImport is the outcome of importing a year.
+type CalendarImport struct {
+	Year       int  `json:"year"`
+	Days       int  `json:"days"`
+	Replaced   bool `json:"replaced"`   // the year was imported before (or embedded) and is now replaced
+	Recomputed int  `json:"recomputed"` // cases whose deadlines changed
+}
+
+// ImportCalendar parses a year file (calendar.ParseYear: our format or the
+// holiday-cn one), stores it in calendar_years (replacing the year if it was
+// imported before), recomputes in the same transaction the deadlines of every
+// case that the year can affect (any deadline on or after 1 January of that
+// year, or provisional; refused and merged cases aside), and then reloads the
+// calendar in force. A bad file is a 422 naming the line; nothing is stored.
+func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string) (CalendarImport, error) {
+	y, err := calendar.ParseYear(data)
+	if err != nil {
+		var ie *calendar.ImportError
+		if errors.As(err, &ie) {
+			zh := "日历文件有误"
+			if ie.Line > 0 {
+				zh += fmt.Sprintf("（第 %d 行", ie.Line)
+				if ie.Date != "" {
+					zh += "，" + ie.Date
+				}
+				zh += "）"
+			}
+			return CalendarImport{}, problem.Invalid("file", ie.Code, zh+"："+ie.Msg, ie.Error())
+		}
+		return CalendarImport{}, problem.Invalid("file", "calendar_invalid", "日历文件有误："+err.Error(), err.Error())
+	}
+	res := CalendarImport{Year: y.Year, Days: len(y.Days), Replaced: s.calendar().Loaded(y.Year)}
+	cal := s.calendar().With(y)
+	canon, err := jsonMarshal(y)
+	if err != nil {
+		return CalendarImport{}, err
+	}
+	now := s.now()
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res.Recomputed = 0
+		if _, err := tx.ExecContext(ctx, `INSERT INTO calendar_years (year, data, imported_at, imported_by) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at, imported_by = excluded.imported_by`,
+			y.Year, string(canon), store.FormatInstant(now), actor); err != nil {
+			return fmt.Errorf("cases: store calendar year: %w", err)
+		}
+		n, err := s.recomputeAffected(ctx, tx, cal, civil.New(y.Year, 1, 1))
+		if err != nil {
+			return err
+		}
+		res.Recomputed = n
+		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "calendar.import", Subject: fmt.Sprintf("calendar:%d", y.Year),
+			Data: map[string]any{"year": y.Year, "days": len(y.Days), "replaced": res.Replaced, "recomputed": n}})
+	})
+	if err != nil {
+		return CalendarImport{}, err
+	}
+	if s.cal != nil {
+		if err := s.cal.Reload(ctx, s.db); err != nil {
+			return res, fmt.Errorf("cases: reload calendar: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// recomputeAffected recounts the deadlines of every case a change of the
+// calendar from `from` on can affect, and returns how many changed.
+func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, from civil.Date) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, `+startsColumns+`, accept_by, base_finish_by, finish_by, return_by, review_request_by, review_by, provisional
+		FROM cases WHERE state NOT IN ('refused', 'merged') AND (provisional OR accept_by >= $1 OR finish_by >= $1 OR return_by >= $1
+		OR review_request_by >= $1 OR review_by >= $1)`, from)
+	if err != nil {
+		return 0, fmt.Errorf("cases: select cases to recompute: %w", err)
+	}
+	type change struct {
+		id int64
+		d  Deadlines
+	}
+	var changes []change
+	for rows.Next() {
+		var id int64
+		var old Deadlines
+		var st Starts
+		if err := rows.Scan(&id, &st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &st.ExtensionDays,
+			&old.AcceptBy, &old.BaseFinishBy, &old.FinishBy, &old.ReturnBy, &old.ReviewRequestBy, &old.ReviewBy, &old.Provisional); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("cases: scan case to recompute: %w", err)
+		}
+		if d := Compute(cal, s.limits, st); d != old {
+			changes = append(changes, change{id, d})
+		}
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	for _, c := range changes {
+		if err := writeDeadlines(ctx, tx, c.id, c.d); err != nil {
+			return 0, err
+		}
+	}
+	return len(changes), nil
+}
+
+// YearInfo describes one loaded calendar year.
+type YearInfo struct {
+	Year       int    `json:"year"`
+	Source     string `json:"source"` // embedded | imported
+	Days       int    `json:"days"`
+	ImportedAt string `json:"imported_at,omitempty"`
+	ImportedBy string `json:"imported_by,omitempty"`
+}
+
+// CalendarYears lists the years in force: the embedded ones, and those an
+// admin imported (which replace an embedded year of the same number).
+func (s *Service) CalendarYears(ctx context.Context) ([]YearInfo, error) {
+	emb, err := calendar.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	byYear := map[int]YearInfo{}
+	for _, y := range emb {
+		byYear[y.Year] = YearInfo{Year: y.Year, Source: "embedded", Days: len(y.Days)}
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT year, data, imported_at, imported_by FROM calendar_years ORDER BY year`)
+	if err != nil {
+		return nil, fmt.Errorf("cases: read calendar years: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var yi YearInfo
+		var data string
+		var at store.Instant
+		if err := rows.Scan(&yi.Year, &data, &at, &yi.ImportedBy); err != nil {
+			return nil, err
+		}
+		yi.Source, yi.ImportedAt = "imported", at.Time.Format("2006-01-02T15:04:05Z07:00")
+		if y, err := calendar.ParseYear([]byte(data)); err == nil {
+			yi.Days = len(y.Days)
+		}
+		byYear[yi.Year] = yi
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]YearInfo, 0, len(byYear))
+	for _, yi := range byYear {
+		out = append(out, yi)
+	}
+	sortYears(out)
+	return out, nil
+}

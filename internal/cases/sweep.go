@@ -1,0 +1,239 @@
+package cases
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mashang/internal/audit"
+	"mashang/internal/auth"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+)
+
+// SweepJob is the name of the supervision job (`mashang jobs run sweep`).
+const SweepJob = "sweep"
+
+// SweepLease is how long a sweep may hold its lease before another instance
+// may take it over (a crashed holder does not block the job for longer).
+const SweepLease = 5 * time.Minute
+
+// SweepResult says what one run of the sweep did.
+type SweepResult struct {
+	Ran      bool           `json:"ran"`    // false: another instance holds the lease
+	Today    string         `json:"today"`  // the date the sweep judged by
+	Marked   int64          `json:"marked"` // cases whose due_status changed
+	Notices  map[string]int `json:"notices"`
+	Duration time.Duration  `json:"-"`
+}
+
+// Holder names this process in job leases; unique per Service.
+func newHolder() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// acquireLease takes job's lease for holder until now+d, if it is free,
+// expired or already held by holder. It commits on its own, so that other
+// instances see it at once.
+func (s *Service) acquireLease(ctx context.Context, job, holder string, now time.Time, d time.Duration) (bool, error) {
+	var ok bool
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO jobs_leases (name, holder, until) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+			WHERE jobs_leases.until < $4 OR jobs_leases.holder = excluded.holder`,
+			job, holder, store.FormatInstant(now.Add(d)), store.FormatInstant(now))
+		if err != nil {
+			return fmt.Errorf("cases: take %s lease: %w", job, err)
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	return ok, err
+}
+
+func (s *Service) releaseLease(ctx context.Context, job, holder string) error {
+	_, err := s.db.Write.ExecContext(ctx, `UPDATE jobs_leases SET until = $3 WHERE name = $1 AND holder = $2`, job, holder, store.FormatInstant(time.Time{}))
+	return err
+}
+
+// Sweep is the supervision (督办) job. Under a lease (jobs_leases, so that
+// several instances on one PostgreSQL never run it at once) it
+//
+//  1. sets cases.due_status of every open case from its current deadline
+//     (accept_by while registered, review_by in review, finish_by otherwise):
+//     overdue when the deadline has passed, due_soon when ≤ 3 working days
+//     are left, else on_time — with set-based SQL: the two threshold dates are
+//     computed once in Go from the calendar;
+//  2. raises one notice per case, kind and deadline: due_soon to the
+//     director, overdue to the leader (notices table; cases.notified_* remember
+//     which deadline was notified, so each is raised once);
+//  3. appends one audit entry for the run when it changed anything.
+//
+// It reloads the calendar first, so a year imported on another instance
+// counts here too.
+func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+	return s.sweep(ctx, s.holder)
+}
+
+func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error) {
+	start := time.Now()
+	now := s.now()
+	res := SweepResult{Notices: map[string]int{}}
+	ok, err := s.acquireLease(ctx, SweepJob, holder, now, SweepLease)
+	if err != nil || !ok {
+		return res, err
+	}
+	defer s.releaseLease(context.WithoutCancel(ctx), SweepJob, holder)
+	res.Ran = true
+	if s.cal != nil {
+		if err := s.cal.Reload(ctx, s.db); err != nil {
+			return res, fmt.Errorf("cases: sweep: reload calendar: %w", err)
+		}
+	}
+	cal := s.calendar()
+	today := s.today()
+	// A deadline d is due soon when WorkdaysLeft(today, d) ≤ 3, that is when
+	// today ≤ d < the 4th working day after today.
+	soon, _ := cal.DueWorkdays(today, DueSoonWorkdays+1)
+	res.Today = today.String()
+	const current = `CASE state WHEN 'registered' THEN accept_by WHEN 'review' THEN review_by ELSE finish_by END`
+	const status = `CASE WHEN (` + current + `) IS NULL THEN 'on_time' WHEN (` + current + `) < $1 THEN 'overdue' WHEN (` + current + `) < $2 THEN 'due_soon' ELSE 'on_time' END`
+	const open = `state IN ('registered', 'accepted', 'transferred', 'investigating', 'concluded', 'review')`
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res.Notices = map[string]int{}
+		r, err := tx.ExecContext(ctx, `UPDATE cases SET due_status = `+status+` WHERE `+open+` AND due_status <> `+status, today, soon)
+		if err != nil {
+			return fmt.Errorf("cases: sweep: mark: %w", err)
+		}
+		if res.Marked, err = r.RowsAffected(); err != nil {
+			return err
+		}
+		at := store.FormatInstant(now)
+		for _, k := range []struct{ kind, role, col string }{{DueSoon, string(auth.Director), "notified_due_soon"}, {Overdue, string(auth.Leader), "notified_overdue"}} {
+			pending := `due_status = '` + k.kind + `' AND ` + open + ` AND (` + current + `) IS NOT NULL AND (` + k.col + ` IS NULL OR ` + k.col + ` <> (` + current + `))`
+			r, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
+				SELECT id, $1, $2, `+current+`, $3 FROM cases WHERE `+pending+`
+				ON CONFLICT (case_id, kind, deadline) DO NOTHING`, k.kind, k.role, at)
+			if err != nil {
+				return fmt.Errorf("cases: sweep: raise %s notices: %w", k.kind, err)
+			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			res.Notices[k.kind] = int(n)
+			if _, err := tx.ExecContext(ctx, `UPDATE cases SET `+k.col+` = `+current+` WHERE `+pending); err != nil {
+				return fmt.Errorf("cases: sweep: remember %s notices: %w", k.kind, err)
+			}
+		}
+		if res.Marked == 0 && res.Notices[DueSoon] == 0 && res.Notices[Overdue] == 0 {
+			return nil
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: "system:sweep", Action: "cases.sweep", Subject: "job:sweep",
+			Data: map[string]any{"today": res.Today, "marked": res.Marked, "notices": res.Notices}})
+	})
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+// RunSweeps runs Sweep now and then every interval until ctx ends. Errors
+// are logged, never fatal: the next run tries again.
+func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		res, err := s.Sweep(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Error("sweep failed", "err", err)
+		case res.Ran:
+			log.Info("sweep", "today", res.Today, "marked", res.Marked, "due_soon_notices", res.Notices[DueSoon], "overdue_notices", res.Notices[Overdue], "took", res.Duration)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Notice is a supervision notice.
+type Notice struct {
+	ID       int64      `json:"id"`
+	CaseID   int64      `json:"case_id"`
+	Kind     string     `json:"kind"`
+	ToRole   string     `json:"to_role"`
+	Deadline string     `json:"deadline"`
+	At       time.Time  `json:"at"`
+	ReadAt   *time.Time `json:"read_at"`
+}
+
+// Notices lists the notices for p's role (director: due_soon, leader:
+// overdue; admin and auditor: all), newest first; unread only when asked.
+func (s *Service) Notices(ctx context.Context, p auth.Principal, unread bool, limit int) ([]Notice, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	where, args := "1=1", []any{limit}
+	switch p.Role {
+	case auth.Admin, auth.Auditor:
+	case auth.Director, auth.Leader:
+		where, args = "to_role = $2", append(args, string(p.Role))
+	default:
+		return nil, problem.Forbidden("forbidden", "督办通知只发给主任和领导小组成员", "supervision notices go to directors and leaders only")
+	}
+	if unread {
+		where += " AND read_at IS NULL"
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, case_id, kind, to_role, deadline, at, read_at FROM notices WHERE `+where+` ORDER BY id DESC LIMIT $1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cases: read notices: %w", err)
+	}
+	defer rows.Close()
+	out := []Notice{}
+	for rows.Next() {
+		var n Notice
+		var at, readAt store.Instant
+		if err := rows.Scan(&n.ID, &n.CaseID, &n.Kind, &n.ToRole, &n.Deadline, &at, &readAt); err != nil {
+			return nil, err
+		}
+		n.At = at.Time
+		if !readAt.IsZero() {
+			t := readAt.Time
+			n.ReadAt = &t
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// MarkNoticeRead marks a notice read by p (a notice of p's role; admin any).
+func (s *Service) MarkNoticeRead(ctx context.Context, p auth.Principal, id int64) error {
+	now := s.now()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var role string
+		err := tx.QueryRowContext(ctx, `SELECT to_role FROM notices WHERE id = $1`, id).Scan(&role)
+		if err == sql.ErrNoRows || (err == nil && p.Role != auth.Admin && role != string(p.Role)) {
+			return problem.NotFound("notice_not_found", "通知不存在", "no such notice")
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE notices SET read_at = $2 WHERE id = $1 AND read_at IS NULL`, id, store.FormatInstant(now)); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: p.Actor(), Action: "notice.read", Subject: fmt.Sprintf("notice:%d", id)})
+	})
+}

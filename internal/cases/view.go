@@ -1,0 +1,277 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"mashang/internal/auth"
+	"mashang/internal/civil"
+	"mashang/internal/store"
+)
+
+// Ref names a unit or a person.
+type Ref struct {
+	ID   int64  `json:"id,omitempty"`
+	Code string `json:"code,omitempty"`
+	Name string `json:"name"`
+}
+
+// DeadlinesView is a case's deadlines as the API shows them.
+type DeadlinesView struct {
+	Deadlines
+	ExtensionDays   int        `json:"extension_days"`
+	ExtensionReason string     `json:"extension_reason,omitempty"`
+	Current         civil.Date `json:"current"`           // the deadline supervision watches in this state
+	WorkingDaysLeft *int       `json:"working_days_left"` // to Current; negative when overdue; null when none
+}
+
+// Event is one line of a case's history.
+type Event struct {
+	At     time.Time       `json:"at"`
+	Actor  string          `json:"actor"`
+	Action string          `json:"action"`
+	Public bool            `json:"public"`
+	Data   json.RawMessage `json:"data"`
+}
+
+// Message is a message to or from the reporter, or a formal reply.
+type Message struct {
+	ID        int64     `json:"id"`
+	CaseID    int64     `json:"case_id"`
+	At        time.Time `json:"at"`
+	Direction string    `json:"direction"`
+	Author    string    `json:"author,omitempty"`
+	Body      string    `json:"body"`
+}
+
+// Attachment is a stored file of a case.
+type Attachment struct {
+	ID          int64     `json:"id"`
+	CaseID      int64     `json:"case_id"`
+	SHA256      string    `json:"sha256"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	Source      string    `json:"source"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Case is a case as staff see it (GET /api/v1/cases/{id}).
+type Case struct {
+	ID              int64           `json:"id"`
+	Receipt         string          `json:"receipt"`
+	State           string          `json:"state"`
+	Channel         string          `json:"channel"`
+	ReceivedAt      time.Time       `json:"received_at"`
+	ReceivedOn      civil.Date      `json:"received_on"`
+	Situation       string          `json:"situation"`
+	Category        string          `json:"category"`
+	CatalogVersion  string          `json:"catalog_version"`
+	Unit            *Ref            `json:"unit"`
+	Person          *Ref            `json:"person"`
+	Content         string          `json:"content"`
+	Anonymous       bool            `json:"anonymous"`
+	Reporter        json.RawMessage `json:"reporter,omitempty"` // the masked identity (never the clear one)
+	Deadlines       DeadlinesView   `json:"deadlines"`
+	DueStatus       string          `json:"due_status"` // computed now; cases.due_status is the sweep's copy
+	WorkingDaysLeft *int            `json:"working_days_left"`
+	Assignee        *string         `json:"assignee"`
+	TransferUnit    *Ref            `json:"transfer_unit"`
+	Finding         string          `json:"finding"`
+	PersonIDs       []int64         `json:"person_ids"`
+	MergedInto      *int64          `json:"merged_into"`
+	MergedCases     []int64         `json:"merged_cases"` // duplicates merged into this case
+	ReviewCount     int             `json:"review_count"` // 1: 复查 asked; 2: 复核 asked
+	Rating          string          `json:"rating,omitempty"`
+	Version         int64           `json:"version"`
+	AllowedActions  []string        `json:"allowed_actions"` // actions the caller may take now
+	History         []Event         `json:"history"`
+	Decisions       []any           `json:"decisions"`
+	Messages        []Message       `json:"messages"` // this case's and its merged duplicates', replies included
+	Attachments     []Attachment    `json:"attachments"`
+}
+
+// Get returns case id as p sees it: 404 when it does not exist or, for a
+// liaison, is not transferred to its unit.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (*Case, error) {
+	c := &Case{ID: id}
+	var receivedAt store.Instant
+	var unitCode, unitName, personName, tuCode, tuName, assignee sql.NullString
+	var personID, mergedInto, tuID sql.NullInt64
+	var mask string
+	var st Starts
+	var d Deadlines
+	err := s.db.Read.QueryRowContext(ctx, `SELECT c.receipt, c.state, c.channel, c.received_at, c.situation, c.category, c.catalog_version,
+			u.code, u.name, c.person_id, pe.name, c.content, c.anonymous, c.identity_mask,
+			c.received_on, c.accepted_on, c.transferred_on, c.replied_on, c.review_requested_on, c.extension_days, c.extension_reason,
+			c.accept_by, c.base_finish_by, c.finish_by, c.return_by, c.review_request_by, c.review_by, c.provisional,
+			au.username, c.transfer_unit_id, tu.code, tu.name, c.finding, c.merged_into, c.review_count, c.rating, c.version
+		FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN people pe ON pe.id = c.person_id
+			LEFT JOIN users au ON au.id = c.assignee_id LEFT JOIN units tu ON tu.id = c.transfer_unit_id
+		WHERE c.id = $1`, id).Scan(&c.Receipt, &c.State, &c.Channel, &receivedAt, &c.Situation, &c.Category, &c.CatalogVersion,
+		&unitCode, &unitName, &personID, &personName, &c.Content, &c.Anonymous, &mask,
+		&st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &c.Deadlines.ExtensionDays, &c.Deadlines.ExtensionReason,
+		&d.AcceptBy, &d.BaseFinishBy, &d.FinishBy, &d.ReturnBy, &d.ReviewRequestBy, &d.ReviewBy, &d.Provisional,
+		&assignee, &tuID, &tuCode, &tuName, &c.Finding, &mergedInto, &c.ReviewCount, &c.Rating, &c.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errNoCase(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cases: read case %d: %w", id, err)
+	}
+	if !visible(p, c.State, tuID) {
+		return nil, errNoCase(id)
+	}
+	c.ReceivedAt, c.ReceivedOn = receivedAt.Time, st.ReceivedOn
+	if unitCode.Valid {
+		c.Unit = &Ref{Code: unitCode.String, Name: unitName.String}
+	}
+	if personID.Valid {
+		c.Person = &Ref{ID: personID.Int64, Name: personName.String}
+	}
+	if tuCode.Valid {
+		c.TransferUnit = &Ref{Code: tuCode.String, Name: tuName.String}
+	}
+	if assignee.Valid {
+		c.Assignee = &assignee.String
+	}
+	if mergedInto.Valid {
+		c.MergedInto = &mergedInto.Int64
+	}
+	if m := strings.TrimSpace(mask); m != "" && json.Valid([]byte(m)) {
+		c.Reporter = json.RawMessage(m)
+	}
+	c.Deadlines.Deadlines = d
+	c.Deadlines.Current = d.Current(c.State)
+	c.DueStatus = OnTime
+	if !c.Deadlines.Current.IsZero() {
+		cal := s.calendar()
+		left := cal.WorkdaysLeft(s.today(), c.Deadlines.Current)
+		c.Deadlines.WorkingDaysLeft, c.WorkingDaysLeft = &left, &left
+		c.DueStatus = DueStatus(cal, s.today(), c.Deadlines.Current)
+	}
+	for _, a := range Actions() {
+		r := Machine()[a]
+		if _, ok := r.From[c.State]; ok && p.Role != auth.Auditor && p.May(r.Roles...) {
+			c.AllowedActions = append(c.AllowedActions, a)
+		}
+	}
+	if c.AllowedActions == nil {
+		c.AllowedActions = []string{}
+	}
+	if err := s.fill(ctx, c); err != nil {
+		return nil, err
+	}
+	c.Decisions = []any{}
+	if s.Decisions != nil {
+		ds, err := s.Decisions(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ds != nil {
+			c.Decisions = ds
+		}
+	}
+	return c, nil
+}
+
+// fill reads the lists of a case: person ids, merged duplicates, history,
+// messages and attachments (the duplicates' included).
+func (s *Service) fill(ctx context.Context, c *Case) error {
+	q := s.db.Read
+	ids := func(query string) ([]int64, error) {
+		rows, err := q.QueryContext(ctx, query, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := []int64{}
+		for rows.Next() {
+			var n int64
+			if err := rows.Scan(&n); err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+		return out, rows.Err()
+	}
+	var err error
+	if c.PersonIDs, err = ids(`SELECT person_id FROM case_people WHERE case_id = $1 ORDER BY person_id`); err != nil {
+		return fmt.Errorf("cases: read case people: %w", err)
+	}
+	if c.MergedCases, err = ids(`SELECT id FROM cases WHERE merged_into = $1 ORDER BY id`); err != nil {
+		return fmt.Errorf("cases: read merged cases: %w", err)
+	}
+	c.History = []Event{}
+	rows, err := q.QueryContext(ctx, `SELECT at, actor, action, public, data FROM case_events WHERE case_id = $1 ORDER BY id`, c.ID)
+	if err != nil {
+		return fmt.Errorf("cases: read history: %w", err)
+	}
+	for rows.Next() {
+		var e Event
+		var at store.Instant
+		var data string
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Public, &data); err != nil {
+			rows.Close()
+			return err
+		}
+		e.At, e.Data = at.Time, json.RawMessage(data)
+		if !json.Valid(e.Data) {
+			e.Data = json.RawMessage("{}")
+		}
+		c.History = append(c.History, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The case and the duplicates merged into it.
+	all := append([]int64{c.ID}, c.MergedCases...)
+	in := make([]string, len(all))
+	args := make([]any, len(all))
+	for i, id := range all {
+		in[i] = fmt.Sprintf("$%d", i+1)
+		args[i] = id
+	}
+	set := strings.Join(in, ",")
+	c.Messages = []Message{}
+	rows, err = q.QueryContext(ctx, `SELECT id, case_id, at, direction, author, body FROM messages WHERE case_id IN (`+set+`) ORDER BY at, id`, args...)
+	if err != nil {
+		return fmt.Errorf("cases: read messages: %w", err)
+	}
+	for rows.Next() {
+		var m Message
+		var at store.Instant
+		if err := rows.Scan(&m.ID, &m.CaseID, &at, &m.Direction, &m.Author, &m.Body); err != nil {
+			rows.Close()
+			return err
+		}
+		m.At = at.Time
+		c.Messages = append(c.Messages, m)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c.Attachments = []Attachment{}
+	rows, err = q.QueryContext(ctx, `SELECT id, case_id, sha256, filename, content_type, size, source, created_at FROM attachments WHERE case_id IN (`+set+`) ORDER BY id`, args...)
+	if err != nil {
+		return fmt.Errorf("cases: read attachments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Attachment
+		var at store.Instant
+		if err := rows.Scan(&a.ID, &a.CaseID, &a.SHA256, &a.Filename, &a.ContentType, &a.Size, &a.Source, &at); err != nil {
+			return err
+		}
+		a.CreatedAt = at.Time
+		c.Attachments = append(c.Attachments, a)
+	}
+	return rows.Err()
+}
