@@ -1,0 +1,927 @@
+package search
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"mashang/internal/auth"
+	"mashang/internal/calendar"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/clock"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+	"mashang/internal/textsearch"
+)
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+	// CountCap bounds count=true: up to it the total is exact; beyond it the
+	// answer is CountCap with total_exact false ("more than").
+	CountCap = 10000
+	// QueryCountCap is CountCap for a list with q (every candidate is
+	// verified against its text).
+	QueryCountCap = 1000
+	// RankCap is how many of the newest matching cases sort=relevance ranks.
+	RankCap = 5000
+	// DueSoonWorkdays: a deadline at most this many working days away is due_soon.
+	DueSoonWorkdays = 3
+	// NoDeadline is the deadline column's value when no deadline runs.
+	NoDeadline = "9999-12-31"
+	// SnippetRadius is the context shown on each side of a hit, in runes.
+	SnippetRadius = 30
+)
+
+// States a case may be in; "open" in a filter stands for every state in
+// which a deadline may run.
+var (
+	States     = []string{"registered", "accepted", "refused", "transferred", "investigating", "concluded", "closed", "review", "merged"}
+	OpenStates = []string{"registered", "accepted", "transferred", "investigating", "concluded", "review"}
+	Channels   = []string{"web", "hotline", "letter", "walkin", "email", "inspection", "media", "superior", "rule"}
+	Dues       = []string{"on_time", "due_soon", "overdue"}
+	Sorts      = []string{"received", "deadline", "relevance"}
+)
+
+// Options configure a Service.
+type Options struct {
+	Clock    clock.Clock
+	Loc      *time.Location
+	Calendar func() *calendar.Calendar
+	Catalog  *catalog.Catalog
+	Log      *slog.Logger
+}
+
+// Service answers the staff's case lists and searches.
+type Service struct {
+	db     *store.DB
+	folder *textsearch.Folder
+	Index  *Index
+	o      Options
+}
+
+// New builds the service and its index.
+func New(db *store.DB, f *textsearch.Folder, o Options) *Service {
+	if o.Clock == nil {
+		o.Clock = clock.System{}
+	}
+	if o.Loc == nil {
+		o.Loc = time.UTC
+	}
+	if o.Calendar == nil {
+		o.Calendar = func() *calendar.Calendar { return nil }
+	}
+	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log), o: o}
+}
+
+// Folder returns the text folder the index uses.
+func (s *Service) Folder() *textsearch.Folder { return s.folder }
+
+// ListQuery is a parsed GET /api/v1/cases.
+type ListQuery struct {
+	States       []string
+	Unit         string // code; the unit and its sub-units
+	Channels     []string
+	PersonID     int64
+	Situation    string // a situation code (P1.2) or a category (P1)
+	Assignee     string // username, numeric user id, or "me"
+	Due          string
+	ReceivedFrom civil.Date
+	ReceivedTo   civil.Date
+	Q            string
+	Sort         string // received (default), deadline, relevance (with q)
+	Cursor       string
+	Limit        int
+	Count        bool
+}
+
+func invalid(field, code, zh, en string) error { return problem.Invalid(field, code, zh, en) }
+
+// ParseListQuery reads the list's query parameters. Unknown values of
+// closed sets are 422, a limit over MaxLimit is 422, bad dates 400.
+func ParseListQuery(v url.Values) (ListQuery, error) {
+	q := ListQuery{Limit: DefaultLimit, Sort: "received"}
+	for _, st := range splitList(v.Get("state")) {
+		if st == "open" {
+			q.States = append(q.States, OpenStates...)
+			continue
+		}
+		if !slices.Contains(States, st) {
+			return q, invalid("state", "unknown_state", "未知的案件状态："+st, "unknown state: "+st)
+		}
+		q.States = append(q.States, st)
+	}
+	slices.Sort(q.States)
+	q.States = slices.Compact(q.States)
+	for _, ch := range splitList(v.Get("channel")) {
+		if !slices.Contains(Channels, ch) {
+			return q, invalid("channel", "unknown_channel", "未知的渠道："+ch, "unknown channel: "+ch)
+		}
+		q.Channels = append(q.Channels, ch)
+	}
+	q.Unit = strings.TrimSpace(v.Get("unit"))
+	if p := v.Get("person_id"); p != "" {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n <= 0 {
+			return q, invalid("person_id", "invalid_person_id", "person_id 应为正整数", "person_id must be a positive integer")
+		}
+		q.PersonID = n
+	}
+	q.Situation = strings.TrimSpace(v.Get("situation"))
+	if c := strings.TrimSpace(v.Get("category")); c != "" {
+		if q.Situation != "" && !strings.HasPrefix(q.Situation, c) {
+			return q, invalid("category", "conflicting_filters", "situation 与 category 不一致", "situation and category disagree")
+		}
+		if q.Situation == "" {
+			q.Situation = c
+		}
+	}
+	q.Assignee = strings.TrimSpace(v.Get("assignee"))
+	q.Due = v.Get("due")
+	if q.Due != "" && !slices.Contains(Dues, q.Due) {
+		return q, invalid("due", "unknown_due", "due 应为 on_time、due_soon 或 overdue", "due must be on_time, due_soon or overdue")
+	}
+	var err error
+	if q.ReceivedFrom, err = dateParam(v, "received_from"); err != nil {
+		return q, err
+	}
+	if q.ReceivedTo, err = dateParam(v, "received_to"); err != nil {
+		return q, err
+	}
+	if !q.ReceivedFrom.IsZero() && !q.ReceivedTo.IsZero() && q.ReceivedTo.Before(q.ReceivedFrom) {
+		return q, invalid("received_to", "invalid_range", "received_to 早于 received_from", "received_to is before received_from")
+	}
+	q.Q = v.Get("q")
+	if utf8.RuneCountInString(q.Q) > textsearch.MaxQueryRunes {
+		return q, invalid("q", "query_too_long", fmt.Sprintf("检索词不能超过 %d 个字", textsearch.MaxQueryRunes), fmt.Sprintf("the query may not be longer than %d characters", textsearch.MaxQueryRunes))
+	}
+	if s := v.Get("sort"); s != "" {
+		if !slices.Contains(Sorts, s) {
+			return q, invalid("sort", "unknown_sort", "sort 应为 received、deadline 或 relevance", "sort must be received, deadline or relevance")
+		}
+		q.Sort = s
+	}
+	if q.Sort == "relevance" && strings.TrimSpace(q.Q) == "" {
+		return q, invalid("sort", "relevance_needs_q", "按相关度排序需要检索词 q", "sort=relevance needs a query q")
+	}
+	if l := v.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > MaxLimit {
+			return q, invalid("limit", "invalid_limit", fmt.Sprintf("limit 应在 1 到 %d 之间", MaxLimit), fmt.Sprintf("limit must be between 1 and %d", MaxLimit))
+		}
+		q.Limit = n
+	}
+	q.Cursor = v.Get("next")
+	if q.Cursor == "" {
+		q.Cursor = v.Get("cursor")
+	}
+	switch v.Get("count") {
+	case "", "false", "0":
+	case "true", "1":
+		q.Count = true
+	default:
+		return q, invalid("count", "invalid_count", "count 应为 true 或 false", "count must be true or false")
+	}
+	return q, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func dateParam(v url.Values, name string) (civil.Date, error) {
+	s := v.Get(name)
+	if s == "" {
+		return civil.Date{}, nil
+	}
+	d, err := civil.Parse(s)
+	if err != nil {
+		return civil.Date{}, problem.Malformed("invalid_date", name+" 不是 YYYY-MM-DD 格式的日期", name+" is not a date in the form YYYY-MM-DD")
+	}
+	return d, nil
+}
+
+// cursor is the opaque next-page token: the last row's sort key and id.
+type cursor struct {
+	Sort  string  `json:"s"`
+	Key   string  `json:"k,omitempty"`
+	Score float64 `json:"x,omitempty"`
+	ID    int64   `json:"i"`
+}
+
+var errCursor = problem.Malformed("invalid_cursor", "分页游标无效", "the page cursor is not valid")
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, sort string) (*cursor, error) {
+	if s == "" {
+		return nil, nil
+	}
+	if len(s) > 512 {
+		return nil, errCursor
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil {
+		return nil, errCursor
+	}
+	var c cursor
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil || c.ID <= 0 || c.Sort != sort {
+		return nil, errCursor
+	}
+	switch sort {
+	case "received":
+		if c.Key != "" {
+			if _, err := time.Parse(store.InstantLayout, c.Key); err != nil {
+				return nil, errCursor
+			}
+		}
+	case "deadline":
+		if c.Key != NoDeadline {
+			if _, err := civil.Parse(c.Key); err != nil {
+				return nil, errCursor
+			}
+		}
+	}
+	return &c, nil
+}
+
+// Deadlines are a case's deadlines.
+type Deadlines struct {
+	AcceptBy    *civil.Date `json:"accept_by"`
+	FinishBy    *civil.Date `json:"finish_by"`
+	Provisional bool        `json:"provisional"`
+}
+
+// Snippet is a hit in context (plain text; the page escapes and marks Hit).
+type Snippet struct {
+	Before    string `json:"before"`
+	Hit       string `json:"hit"`
+	After     string `json:"after"`
+	CutBefore bool   `json:"cut_before"`
+	CutAfter  bool   `json:"cut_after"`
+}
+
+// Row is one case in a list. The reporter appears only masked.
+type Row struct {
+	ID         int64           `json:"id"`
+	State      string          `json:"state"`
+	Channel    string          `json:"channel"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Unit       *string         `json:"unit"`
+	UnitName   *string         `json:"unit_name"`
+	Situation  string          `json:"situation"`
+	Category   string          `json:"category"`
+	Deadlines  Deadlines       `json:"deadlines"`
+	Deadline   *civil.Date     `json:"deadline"`
+	Due        *string         `json:"due"`
+	DaysLeft   *int            `json:"days_left"`
+	Assignee   *string         `json:"assignee"`
+	Reporter   json.RawMessage `json:"reporter"`
+	Summary    string          `json:"summary"`
+	Snippet    *Snippet        `json:"snippet,omitempty"`
+	Score      *float64        `json:"score,omitempty"`
+
+	receivedRaw string
+	deadlineRaw string
+	content     string
+	folded      string
+}
+
+// Page is one page of a list.
+type Page struct {
+	Cases      []Row   `json:"cases"`
+	Next       *string `json:"next,omitempty"`
+	Total      *int    `json:"total,omitempty"`
+	TotalExact *bool   `json:"total_exact,omitempty"`
+	// RankedPartial: sort=relevance ranked only the RankCap newest matches.
+	RankedPartial bool `json:"ranked_partial,omitempty"`
+}
+
+// builder collects WHERE clauses and arguments.
+type builder struct {
+	where []string
+	args  []any
+}
+
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return "$" + strconv.Itoa(len(b.args))
+}
+
+func (b *builder) add(clause string) { b.where = append(b.where, clause) }
+
+func (b *builder) sql() string {
+	if len(b.where) == 0 {
+		return "TRUE"
+	}
+	return strings.Join(b.where, " AND ")
+}
+
+func (b *builder) clone() *builder {
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args)}
+}
+
+const rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
+	c.accept_by, c.finish_by, c.provisional, c.deadline, a.username, c.identity_mask, c.content`
+
+const rowFrom = ` FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id`
+
+func scanRow(sc scanner, extra ...any) (Row, error) {
+	var r Row
+	var unit, unitName, acceptBy, finishBy, assignee sql.NullString
+	var mask string
+	dst := []any{&r.ID, &r.State, &r.Channel, &r.receivedRaw, &unit, &unitName, &r.Situation, &r.Category,
+		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &mask, &r.content}
+	if err := sc.Scan(append(dst, extra...)...); err != nil {
+		return r, err
+	}
+	t, err := time.Parse(store.InstantLayout, r.receivedRaw)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339Nano, r.receivedRaw); err != nil {
+			return r, fmt.Errorf("search: case %d: bad received_at %q", r.ID, r.receivedRaw)
+		}
+	}
+	r.ReceivedAt = t
+	if unit.Valid {
+		r.Unit, r.UnitName = &unit.String, &unitName.String
+	}
+	if assignee.Valid {
+		r.Assignee = &assignee.String
+	}
+	r.Deadlines.AcceptBy = datePtr(acceptBy)
+	r.Deadlines.FinishBy = datePtr(finishBy)
+	if mask != "" && json.Valid([]byte(mask)) {
+		r.Reporter = json.RawMessage(mask)
+	} else {
+		r.Reporter = json.RawMessage("null")
+	}
+	return r, nil
+}
+
+// Provisional gives scanRow the address of the provisional flag.
+func (r *Row) Provisional() *bool { return &r.Deadlines.Provisional }
+
+func datePtr(s sql.NullString) *civil.Date {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	d, err := civil.Parse(s.String)
+	if err != nil {
+		return nil
+	}
+	return &d
+}
+
+// List answers GET /api/v1/cases for p.
+func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (Page, error) {
+	cur, err := decodeCursor(q.Cursor, q.Sort)
+	if err != nil {
+		return Page{}, err
+	}
+	b, err := s.filters(ctx, p, q)
+	if err != nil {
+		return Page{}, err
+	}
+	var page Page
+	if strings.TrimSpace(q.Q) == "" && q.Q != "" {
+		// Only white space: an empty result, not an error.
+		page.Cases = []Row{}
+		if q.Count {
+			page.setTotal(0, true)
+		}
+	} else if q.Q != "" {
+		query, err := s.folder.ParseQuery(q.Q)
+		if errors.Is(err, textsearch.ErrQueryTooLong) {
+			return Page{}, invalid("q", "query_too_long", "检索词过长", "the query is too long")
+		} else if err != nil {
+			return Page{}, invalid("q", "invalid_query", "检索词无效", "the query is not valid")
+		}
+		if query.Empty() {
+			page.Cases = []Row{}
+			if q.Count {
+				page.setTotal(0, true)
+			}
+			return page, nil
+		}
+		if _, err := s.Index.CatchUp(ctx); err != nil {
+			return Page{}, err
+		}
+		if page, err = s.search(ctx, b, q, query, cur); err != nil {
+			return Page{}, err
+		}
+	} else {
+		if page, err = s.plain(ctx, b, q, cur); err != nil {
+			return Page{}, err
+		}
+	}
+	s.decorate(page.Cases)
+	return page, nil
+}
+
+func (p *Page) setTotal(n int, exact bool) {
+	p.Total, p.TotalExact = &n, &exact
+}
+
+// filters turns q's filters and p's visibility into WHERE clauses.
+func (s *Service) filters(ctx context.Context, p auth.Principal, q ListQuery) (*builder, error) {
+	b := &builder{}
+	if p.Role == auth.Liaison {
+		if p.UnitID == 0 {
+			b.add("FALSE")
+		} else {
+			b.add("c.transfer_unit_id = " + b.arg(p.UnitID))
+		}
+	}
+	if len(q.States) == 1 {
+		b.add("c.state = " + b.arg(q.States[0]))
+	} else if len(q.States) > 1 {
+		ph := make([]string, len(q.States))
+		for i, st := range q.States {
+			ph[i] = b.arg(st)
+		}
+		b.add("c.state IN (" + strings.Join(ph, ",") + ")")
+	}
+	if len(q.Channels) == 1 {
+		b.add("c.channel = " + b.arg(q.Channels[0]))
+	} else if len(q.Channels) > 1 {
+		ph := make([]string, len(q.Channels))
+		for i, ch := range q.Channels {
+			ph[i] = b.arg(ch)
+		}
+		b.add("c.channel IN (" + strings.Join(ph, ",") + ")")
+	}
+	if q.Unit != "" {
+		var path string
+		err := s.db.Read.QueryRowContext(ctx, `SELECT path FROM units WHERE code = $1`, q.Unit).Scan(&path)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, invalid("unit", "unknown_unit", "未知的单位："+q.Unit, "unknown unit: "+q.Unit)
+		} else if err != nil {
+			return nil, fmt.Errorf("search: unit: %w", err)
+		}
+		ids, err := s.subUnits(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		if len(ids) == 1 {
+			b.add("c.unit_id = " + b.arg(ids[0]))
+		} else {
+			b.add("c.unit_id IN (" + intList(ids) + ")")
+		}
+	}
+	if q.PersonID != 0 {
+		b.add("c.person_id = " + b.arg(q.PersonID))
+	}
+	if q.Situation != "" {
+		if strings.Contains(q.Situation, ".") {
+			if s.o.Catalog != nil {
+				if _, ok := s.o.Catalog.Situation(q.Situation); !ok {
+					return nil, invalid("situation", "unknown_situation", "未知的情形："+q.Situation, "unknown situation: "+q.Situation)
+				}
+			}
+			b.add("c.situation = " + b.arg(q.Situation))
+		} else {
+			if !s.knownCategory(q.Situation) {
+				return nil, invalid("category", "unknown_category", "未知的类别："+q.Situation, "unknown category: "+q.Situation)
+			}
+			b.add("c.category = " + b.arg(q.Situation))
+		}
+	}
+	if q.Assignee != "" {
+		var id int64
+		var err error
+		switch {
+		case q.Assignee == "me":
+			id = p.UserID
+		default:
+			if n, perr := strconv.ParseInt(q.Assignee, 10, 64); perr == nil {
+				err = s.db.Read.QueryRowContext(ctx, `SELECT id FROM users WHERE id = $1`, n).Scan(&id)
+			} else {
+				err = s.db.Read.QueryRowContext(ctx, `SELECT id FROM users WHERE username = $1`, q.Assignee).Scan(&id)
+			}
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, invalid("assignee", "unknown_assignee", "未知的承办人", "unknown assignee")
+		} else if err != nil {
+			return nil, fmt.Errorf("search: assignee: %w", err)
+		}
+		b.add("c.assignee_id = " + b.arg(id))
+	}
+	if q.Due != "" {
+		today, soon := s.dueBounds()
+		switch q.Due {
+		case "overdue":
+			b.add("c.deadline < " + b.arg(today.String()))
+		case "due_soon":
+			b.add("c.deadline >= " + b.arg(today.String()) + " AND c.deadline <= " + b.arg(soon.String()))
+		case "on_time":
+			b.add("c.deadline > " + b.arg(soon.String()) + " AND c.deadline < " + b.arg(NoDeadline))
+		}
+	}
+	if !q.ReceivedFrom.IsZero() {
+		b.add("c.received_on >= " + b.arg(q.ReceivedFrom.String()))
+	}
+	if !q.ReceivedTo.IsZero() {
+		b.add("c.received_on <= " + b.arg(q.ReceivedTo.String()))
+	}
+	return b, nil
+}
+
+func (s *Service) knownCategory(c string) bool {
+	if s.o.Catalog == nil {
+		return true
+	}
+	for _, st := range s.o.Catalog.Situations {
+		if st.Category == c {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) subUnits(ctx context.Context, path string) ([]int64, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM units WHERE path LIKE $1 ORDER BY id`, path+"%")
+	if err != nil {
+		return nil, fmt.Errorf("search: sub-units: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 {
+		return []int64{-1}, nil
+	}
+	return ids, nil
+}
+
+// Today is the current date in the office's zone.
+func (s *Service) Today() civil.Date { return civil.In(s.o.Clock.Now(), s.o.Loc) }
+
+// dueBounds returns today and the last date that is still due_soon.
+func (s *Service) dueBounds() (today, soon civil.Date) {
+	today = s.Today()
+	soon, _ = s.o.Calendar().DueWorkdays(today, DueSoonWorkdays)
+	return today, soon
+}
+
+// DueOf classifies a deadline as on_time, due_soon or overdue ("" when none runs).
+func (s *Service) DueOf(deadline civil.Date) (string, int) {
+	today, soon := s.dueBounds()
+	left := s.o.Calendar().WorkdaysLeft(today, deadline)
+	switch {
+	case deadline.Before(today):
+		return "overdue", left
+	case !deadline.After(soon):
+		return "due_soon", left
+	}
+	return "on_time", left
+}
+
+// decorate fills the computed fields of rows.
+func (s *Service) decorate(rows []Row) {
+	today, soon := s.dueBounds()
+	cal := s.o.Calendar()
+	for i := range rows {
+		r := &rows[i]
+		r.ReceivedAt = r.ReceivedAt.In(s.o.Loc)
+		if r.deadlineRaw != "" && r.deadlineRaw != NoDeadline {
+			if d, err := civil.Parse(r.deadlineRaw); err == nil {
+				r.Deadline = &d
+				due := "on_time"
+				switch {
+				case d.Before(today):
+					due = "overdue"
+				case !d.After(soon):
+					due = "due_soon"
+				}
+				left := cal.WorkdaysLeft(today, d)
+				r.Due, r.DaysLeft = &due, &left
+			}
+		}
+		r.Summary = cut(r.content, 60)
+	}
+}
+
+func cut(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	rs := []rune(s)
+	return string(rs[:n]) + "…"
+}
+
+// plain is a list without q: one SQL query with keyset pagination.
+func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *cursor) (Page, error) {
+	page := Page{Cases: []Row{}}
+	if q.Count {
+		cb := b.clone()
+		var n int
+		if err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE `+cb.sql()+` LIMIT `+strconv.Itoa(CountCap+1)+`) t`, cb.args...).Scan(&n); err != nil {
+			return page, fmt.Errorf("search: count: %w", err)
+		}
+		page.setTotal(min(n, CountCap), n <= CountCap)
+	}
+	order := "c.received_at DESC, c.id DESC"
+	if q.Sort == "deadline" {
+		order = "c.deadline ASC, c.id ASC"
+	}
+	if cur != nil {
+		if q.Sort == "deadline" {
+			b.add("(c.deadline, c.id) > (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
+		} else {
+			b.add("(c.received_at, c.id) < (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
+		}
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+b.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1), b.args...)
+	if err != nil {
+		return page, fmt.Errorf("search: list: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return page, err
+		}
+		page.Cases = append(page.Cases, r)
+	}
+	if err := rows.Err(); err != nil {
+		return page, err
+	}
+	if len(page.Cases) > q.Limit {
+		page.Cases = page.Cases[:q.Limit]
+		last := page.Cases[q.Limit-1]
+		c := cursor{Sort: q.Sort, Key: last.receivedRaw, ID: last.ID}
+		if q.Sort == "deadline" {
+			c.Key = last.deadlineRaw
+		}
+		next := c.encode()
+		page.Next = &next
+	}
+	return page, nil
+}
+
+// search is a list with q.
+func (s *Service) search(ctx context.Context, b *builder, q ListQuery, query textsearch.Query, cur *cursor) (Page, error) {
+	page := Page{Cases: []Row{}}
+	tokens, ok, err := s.tokenOrder(ctx, query.Tokens())
+	if err != nil {
+		return page, err
+	}
+	if !ok {
+		if q.Count {
+			page.setTotal(0, true)
+		}
+		return page, nil
+	}
+	if q.Count {
+		n, exact, err := s.countMatches(ctx, b, query, tokens)
+		if err != nil {
+			return page, err
+		}
+		page.setTotal(n, exact)
+	}
+	if q.Sort == "received" {
+		err = s.searchByID(ctx, b, q, query, tokens, cur, &page)
+	} else {
+		err = s.searchSorted(ctx, b, q, query, tokens, cur, &page)
+	}
+	if err != nil {
+		return page, err
+	}
+	for i := range page.Cases {
+		s.snippet(ctx, &page.Cases[i], query)
+	}
+	return page, nil
+}
+
+// verified loads the rows among ids that pass the filters and match query.
+func (s *Service) verified(ctx context.Context, b *builder, ids []int64, query textsearch.Query, full bool) ([]Row, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cb := b.clone()
+	cols := rowColumns
+	if !full {
+		cols = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', ''`
+	}
+	where := cb.sql()
+	from := rowFrom
+	if !full {
+		from = ` FROM cases c`
+	}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+cols+`, d.folded`+from+` JOIN search_docs d ON d.id = c.id WHERE c.id IN (`+intList(ids)+`) AND `+where, cb.args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: candidates: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		var folded string
+		r, err := scanRow(rows, &folded)
+		if err != nil {
+			return nil, err
+		}
+		if query.Matches(folded) {
+			r.folded = folded
+			out = append(out, r)
+		}
+	}
+	return out, rows.Err()
+}
+
+// searchByID walks candidates newest first (by case id) until a page is full.
+func (s *Service) searchByID(ctx context.Context, b *builder, q ListQuery, query textsearch.Query, tokens []string, cur *cursor, page *Page) error {
+	var before int64
+	if cur != nil {
+		before = cur.ID
+	}
+	need := q.Limit + 1
+	var out []Row
+	err := s.candidates(ctx, tokens, before, func(ids []int64) (bool, error) {
+		for start := 0; start < len(ids); {
+			step := max(2*(need-len(out)), 64)
+			end := min(start+step, len(ids))
+			rows, err := s.verified(ctx, b, ids[start:end], query, true)
+			if err != nil {
+				return true, err
+			}
+			sort.Slice(rows, func(i, j int) bool { return rows[i].ID > rows[j].ID })
+			out = append(out, rows...)
+			if len(out) >= need {
+				return true, nil
+			}
+			start = end
+		}
+		return false, nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(out) > q.Limit {
+		out = out[:q.Limit]
+		next := cursor{Sort: "received", ID: out[q.Limit-1].ID}.encode()
+		page.Next = &next
+	}
+	for i := range out {
+		sc := textsearch.Score(out[i].folded, query)
+		out[i].Score = &sc
+	}
+	page.Cases = append(page.Cases, out...)
+	return nil
+}
+
+// searchSorted gathers every match, sorts by deadline or relevance and cuts
+// the page after the cursor.
+func (s *Service) searchSorted(ctx context.Context, b *builder, q ListQuery, query textsearch.Query, tokens []string, cur *cursor, page *Page) error {
+	limit := 0
+	if q.Sort == "relevance" {
+		limit = RankCap
+	}
+	ids, capped, err := s.allCandidates(ctx, tokens, limit)
+	if err != nil {
+		return err
+	}
+	page.RankedPartial = capped
+	var all []Row
+	for start := 0; start < len(ids); start += 1000 {
+		rows, err := s.verified(ctx, b, ids[start:min(start+1000, len(ids))], query, false)
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			sc := textsearch.Score(rows[i].folded, query)
+			rows[i].Score = &sc
+			rows[i].folded = ""
+		}
+		all = append(all, rows...)
+	}
+	less := func(a, b Row) bool {
+		if q.Sort == "deadline" {
+			if a.deadlineRaw != b.deadlineRaw {
+				return a.deadlineRaw < b.deadlineRaw
+			}
+			return a.ID < b.ID
+		}
+		if *a.Score != *b.Score {
+			return *a.Score > *b.Score
+		}
+		return a.ID > b.ID
+	}
+	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
+	if cur != nil {
+		pivot := Row{ID: cur.ID, deadlineRaw: cur.Key, Score: &cur.Score}
+		i := sort.Search(len(all), func(i int) bool { return less(pivot, all[i]) })
+		all = all[i:]
+	}
+	var next *string
+	if len(all) > q.Limit {
+		all = all[:q.Limit]
+		last := all[q.Limit-1]
+		c := cursor{Sort: q.Sort, ID: last.ID}
+		if q.Sort == "deadline" {
+			c.Key = last.deadlineRaw
+		} else {
+			c.Score = *last.Score
+		}
+		n := c.encode()
+		next = &n
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	// The page's full rows, in the order found.
+	pageIDs := make([]int64, len(all))
+	pos := map[int64]int{}
+	for i, r := range all {
+		pageIDs[i] = r.ID
+		pos[r.ID] = i
+	}
+	full, err := s.verified(ctx, &builder{}, pageIDs, query, true)
+	if err != nil {
+		return err
+	}
+	out := make([]Row, len(all))
+	for _, r := range full {
+		i := pos[r.ID]
+		r.Score = all[i].Score
+		out[i] = r
+	}
+	page.Cases = slices.DeleteFunc(out, func(r Row) bool { return r.ID == 0 })
+	page.Next = next
+	return nil
+}
+
+// countMatches counts the matches up to QueryCountCap.
+func (s *Service) countMatches(ctx context.Context, b *builder, query textsearch.Query, tokens []string) (int, bool, error) {
+	n := 0
+	exact := true
+	err := s.candidates(ctx, tokens, 0, func(ids []int64) (bool, error) {
+		for start := 0; start < len(ids); start += 1000 {
+			rows, err := s.verified(ctx, b, ids[start:min(start+1000, len(ids))], query, false)
+			if err != nil {
+				return true, err
+			}
+			n += len(rows)
+			if n > QueryCountCap {
+				n, exact = QueryCountCap, false
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	return n, exact, err
+}
+
+// snippet shows the first hit, from the content or else from the messages.
+func (s *Service) snippet(ctx context.Context, r *Row, query textsearch.Query) {
+	sn := s.folder.Snippet(r.content, query, SnippetRadius)
+	if sn.Hit == "" {
+		var text strings.Builder
+		text.WriteString(r.content)
+		rows, err := s.db.Read.QueryContext(ctx, `SELECT body FROM messages WHERE case_id = $1 ORDER BY id`, r.ID)
+		if err == nil {
+			for rows.Next() {
+				var body string
+				if rows.Scan(&body) == nil {
+					text.WriteByte('\n')
+					text.WriteString(body)
+				}
+			}
+			rows.Close()
+		}
+		sn = s.folder.Snippet(text.String(), query, SnippetRadius)
+	}
+	r.Snippet = &Snippet{Before: sn.Before, Hit: sn.Hit, After: sn.After, CutBefore: sn.CutBefore, CutAfter: sn.CutAfter}
+}
