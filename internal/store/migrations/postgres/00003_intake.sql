@@ -4,9 +4,7 @@
 ALTER TABLE cases ADD COLUMN person_text TEXT NOT NULL DEFAULT '';
 -- Repeat reporters by e-mail too.
 CREATE INDEX cases_email_hash ON cases(email_hash);
-CREATE INDEX cases_merged_into ON cases(merged_into);
 
 -- +goose Down
-DROP INDEX cases_merged_into;
 DROP INDEX cases_email_hash;
 ALTER TABLE cases DROP COLUMN person_text;
