@@ -38,4 +38,23 @@ func (s *Server) registerRoutes() {
 	// Audit.
 	s.handle("GET /api/v1/audit", reads(auth.Admin), s.listAudit)
 	s.handle("GET /api/v1/audit/verify", reads(auth.Admin), s.verifyAudit)
+
+	// Pages (issue 8): HTML for the public and the staff; templates parsed here, once.
+	p := mustPages(s)
+	s.handle("GET /static/", anyone, p.serveStatic)
+	s.handle("GET /{$}", anyone, p.public(p.home))
+	s.handle("GET /staff/login", anyone, p.public(p.loginForm))
+	s.handle("POST /staff/login", anyone, p.public(p.login))
+	s.handle("POST /staff/logout", anyone, p.staff(anyStaff, p.logout))
+	s.handle("GET /staff", anyone, p.public(p.toStaff))
+	s.handle("GET /staff/{$}", anyone, p.staff(anyStaff, p.staffHome))
+	s.handle("GET /staff/admin", anyone, p.staff(reads(auth.Admin), p.adminHome))
+	s.handle("GET /staff/admin/units", anyone, p.staff(reads(auth.Admin), p.adminUnits))
+	s.handle("POST /staff/admin/units", anyone, p.staff(may(auth.Admin), p.adminUnitSave))
+	s.handle("POST /staff/admin/import", anyone, p.staff(may(auth.Admin), p.adminImport))
+	s.handle("GET /staff/admin/people", anyone, p.staff(reads(auth.Admin), p.adminPeople))
+	s.handle("POST /staff/admin/people", anyone, p.staff(may(auth.Admin), p.adminPersonSave))
+	s.handle("GET /staff/admin/users", anyone, p.staff(reads(auth.Admin), p.adminUsers))
+	s.handle("POST /staff/admin/users", anyone, p.staff(may(auth.Admin), p.adminUserSave))
+	// End of pages.
 }

@@ -1,0 +1,133 @@
+// mashang pages: small enhancements only. Every form works without this file.
+(function () {
+  "use strict";
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
+
+  // Report form: the reporter's name and contacts only when named.
+  function namedToggle() {
+    var named = document.getElementById("anon-no");
+    var box = document.getElementById("named-fields");
+    if (!named || !box) return;
+    var sync = function () { box.hidden = !named.checked; };
+    $$("input[name=anonymous]").forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  }
+
+  // Print buttons (the receipt page).
+  function printButtons() {
+    $$("[data-print]").forEach(function (b) {
+      b.hidden = false;
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  // Pickers: an input with data-picker="ID of a datalist" shows the options
+  // matching what is typed (code, pinyin initials with or without spaces, or
+  // words); arrows move, Enter takes the highlighted one.
+  function norm(s) { return (s || "").toLowerCase().replace(/\s+/g, ""); }
+  function picker(input) {
+    var list = document.getElementById(input.getAttribute("data-picker"));
+    if (!list) return;
+    var opts = $$("option", list).map(function (o) {
+      return { value: o.value, label: o.textContent || o.label || o.value, key: norm(o.value + " " + (o.getAttribute("data-s") || "") + " " + (o.textContent || "")) };
+    });
+    var box = document.createElement("ul");
+    box.className = "matches";
+    box.id = input.id + "-matches";
+    box.setAttribute("role", "listbox");
+    input.setAttribute("aria-controls", box.id);
+    input.setAttribute("autocomplete", "off");
+    input.removeAttribute("list");
+    input.parentNode.insertBefore(box, input.nextSibling);
+    var sel = -1, shown = [];
+    function paint() {
+      box.innerHTML = "";
+      shown.forEach(function (o, i) {
+        var li = document.createElement("li");
+        li.setAttribute("role", "option");
+        li.setAttribute("aria-selected", i === sel ? "true" : "false");
+        li.textContent = o.label;
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); take(o); });
+        box.appendChild(li);
+      });
+    }
+    function take(o) { input.value = o.value; shown = []; sel = -1; paint(); }
+    input.addEventListener("input", function () {
+      var q = norm(input.value);
+      shown = q ? opts.filter(function (o) { return o.key.indexOf(q) >= 0; }).slice(0, 8) : [];
+      if (shown.length === 1 && norm(shown[0].value) === q) shown = [];
+      sel = shown.length ? 0 : -1;
+      paint();
+    });
+    input.addEventListener("keydown", function (e) {
+      if (!shown.length) return;
+      if (e.key === "ArrowDown") { sel = (sel + 1) % shown.length; paint(); e.preventDefault(); }
+      else if (e.key === "ArrowUp") { sel = (sel - 1 + shown.length) % shown.length; paint(); e.preventDefault(); }
+      else if (e.key === "Enter" && sel >= 0) { take(shown[sel]); e.preventDefault(); }
+      else if (e.key === "Escape") { shown = []; paint(); }
+    });
+    input.addEventListener("blur", function () { setTimeout(function () { shown = []; paint(); }, 150); });
+  }
+
+  // Shortcuts: Alt+S saves a form marked data-save-shortcut; Alt+1…8 picks
+  // a channel (radio with data-shortcut="1"…).
+  function shortcuts() {
+    var form = document.querySelector("form[data-save-shortcut]");
+    if (!form) return;
+    document.addEventListener("keydown", function (e) {
+      if (!e.altKey || e.ctrlKey || e.metaKey) return;
+      var k = (e.key || "").toLowerCase();
+      if (e.code === "KeyS" || k === "s") {
+        e.preventDefault();
+        if (form.requestSubmit) form.requestSubmit(); else form.submit();
+        return;
+      }
+      var m = /^Digit([1-9])$/.exec(e.code || "") || /^([1-9])$/.exec(k);
+      if (m) {
+        var r = form.querySelector("input[data-shortcut='" + m[1] + "']");
+        if (r) { e.preventDefault(); r.checked = true; r.dispatchEvent(new Event("change", { bubbles: true })); }
+      }
+    });
+  }
+
+  // Lists: j/k move, Enter opens, / searches.
+  function listKeys() {
+    var rows = $$("tr[data-href]");
+    if (!rows.length) return;
+    var cur = -1;
+    function select(i) {
+      if (cur >= 0) rows[cur].classList.remove("sel");
+      cur = Math.max(0, Math.min(rows.length - 1, i));
+      rows[cur].classList.add("sel");
+      rows[cur].focus();
+    }
+    rows.forEach(function (r, i) {
+      r.tabIndex = -1;
+      r.addEventListener("click", function (e) { if (e.target.tagName !== "A") location.href = r.getAttribute("data-href"); });
+      r.addEventListener("focus", function () { if (cur !== i) { if (cur >= 0) rows[cur].classList.remove("sel"); cur = i; r.classList.add("sel"); } });
+    });
+    document.addEventListener("keydown", function (e) {
+      var t = e.target.tagName;
+      if (t === "INPUT" || t === "TEXTAREA" || t === "SELECT" || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.key === "j") { select(cur + 1); e.preventDefault(); }
+      else if (e.key === "k") { select(cur - 1); e.preventDefault(); }
+      else if (e.key === "Enter" && cur >= 0) { location.href = rows[cur].getAttribute("data-href"); e.preventDefault(); }
+      else if (e.key === "/") { var q = document.getElementById("q"); if (q) { q.focus(); e.preventDefault(); } }
+    });
+  }
+
+  // A field named in the error gets focus and is marked invalid.
+  function focusError() {
+    var f = document.querySelector("[aria-invalid=true]");
+    if (f) f.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    namedToggle();
+    printButtons();
+    $$("input[data-picker]").forEach(picker);
+    shortcuts();
+    listKeys();
+    focusError();
+  });
+})();

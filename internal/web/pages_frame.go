@@ -1,0 +1,432 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"mashang/internal/auth"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/problem"
+	"mashang/internal/web/pages"
+)
+
+// pageServer renders the HTML pages. Templates are parsed once per language
+// when the server is built; a template that does not parse stops New.
+type pageServer struct {
+	s        *Server
+	tmpl     map[string]map[string]*template.Template // lang → page → template
+	loc      map[string]map[string]string             // lang → key → text
+	channels channelData
+	static   http.Handler
+}
+
+// pageFunc renders one page (or redirects); v is filled by the frame.
+type pageFunc func(w http.ResponseWriter, r *http.Request, v *view) error
+
+// view is what every template receives.
+type view struct {
+	Lang  string
+	Path  string
+	Title string
+	User  *auth.Principal
+	CSRF  string
+	Nav   []navItem
+	Error string // a message to show above the form
+	Field string // the field the error is about
+	Flash string // a note after a successful action
+	Data  any
+	// Wide asks for the wide staff layout.
+	Wide bool
+}
+
+type navItem struct {
+	Href, Key string
+	Current   bool
+}
+
+// The cookie of the pages' anti-forgery secret for visitors without a session.
+const csrfCookie = "mashang_csrf"
+
+// newPageServer parses the templates and locale files.
+func newPageServer(s *Server) (*pageServer, error) {
+	p := &pageServer{s: s, tmpl: map[string]map[string]*template.Template{}}
+	var err error
+	if p.loc, err = pages.Locales(); err != nil {
+		return nil, err
+	}
+	if err := pages.Data("channels", &p.channels); err != nil {
+		return nil, err
+	}
+	for _, l := range pages.Langs {
+		if p.tmpl[l], err = pages.Parse(p.funcs(l)); err != nil {
+			return nil, err
+		}
+	}
+	p.static = http.StripPrefix("/static/", http.FileServerFS(pages.Static()))
+	return p, nil
+}
+
+// mustPages builds the pages or stops start-up: the templates are embedded,
+// so a failure here is a defect of the build, never of a request.
+func mustPages(s *Server) *pageServer {
+	p, err := newPageServer(s)
+	if err != nil {
+		panic(fmt.Sprintf("web: pages: %v", err))
+	}
+	return p
+}
+
+// T looks up a locale key; a missing key shows itself (the locale test fails on it).
+func (p *pageServer) T(lang, key string) string {
+	if m, ok := p.loc[lang][key]; ok {
+		return m
+	}
+	if m, ok := p.loc[pages.Langs[0]][key]; ok {
+		return m
+	}
+	return "[" + key + "]"
+}
+
+func (p *pageServer) funcs(lang string) template.FuncMap {
+	t := func(key string) string { return p.T(lang, key) }
+	return template.FuncMap{
+		"t":  t,
+		"tf": func(key string, args ...any) string { return fmt.Sprintf(t(key), args...) },
+		"tk": func(prefix string, v any) string { return t(prefix + fmt.Sprint(v)) },
+		"tx": func(x catalog.Text) string { return x.In(lang) },
+		"sit": func(code string) string {
+			if code == "" {
+				return t("common.none")
+			}
+			if st, ok := p.s.app.Catalog.Situation(code); ok {
+				return code + " " + st.CategoryName.In(lang) + " · " + st.Name(lang)
+			}
+			return code
+		},
+		"sanction": func(code string) string {
+			if sc, ok := p.s.app.Catalog.Sanction(code); ok {
+				return sc.Name(lang)
+			}
+			return code
+		},
+		"dt":    func(v any) string { return p.formatTime(v, "2006-01-02 15:04") },
+		"date":  func(v any) string { return p.formatTime(v, "2006-01-02") },
+		"add":   func(a, b int) int { return a + b },
+		"query": func(v url.Values, k, val string) string { return withQuery(v, k, val) },
+		"lang":  func() string { return lang },
+	}
+}
+
+func (p *pageServer) formatTime(v any, layout string) string {
+	switch x := v.(type) {
+	case time.Time:
+		if x.IsZero() {
+			return ""
+		}
+		return x.In(p.s.app.Loc).Format(layout)
+	case *time.Time:
+		if x == nil {
+			return ""
+		}
+		return p.formatTime(*x, layout)
+	case civil.Date:
+		if x.IsZero() {
+			return ""
+		}
+		return x.String()
+	case *civil.Date:
+		if x == nil || x.IsZero() {
+			return ""
+		}
+		return x.String()
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func withQuery(v url.Values, k, val string) string {
+	c := url.Values{}
+	for kk, vv := range v {
+		c[kk] = append([]string(nil), vv...)
+	}
+	if val == "" {
+		c.Del(k)
+	} else {
+		c.Set(k, val)
+	}
+	c.Del("after")
+	return "?" + c.Encode()
+}
+
+// securityHeaders are sent with every page and asset.
+func securityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+}
+
+// secure says whether cookies get the Secure flag: over TLS, or when the
+// configured public address is https (behind a TLS-terminating proxy).
+func (p *pageServer) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(p.s.app.Config.PublicBaseURL), "https://")
+}
+
+func csrfFor(secret string) string {
+	h := sha256.Sum256([]byte("mashang-csrf\x00" + secret))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+var errCSRF = problem.Forbidden("csrf", "表单已过期或来源不明，请返回重新提交", "the form has expired or did not come from this site; go back and submit it again")
+
+// prepare sets the headers, the language cookie and the anti-forgery token,
+// and checks the token of a POST.
+func (p *pageServer) prepare(w http.ResponseWriter, r *http.Request) (*view, error) {
+	securityHeaders(w.Header())
+	w.Header().Set("Cache-Control", "no-store")
+	v := &view{Lang: Lang(r), Path: r.URL.Path}
+	if l := normLang(r.URL.Query().Get("lang")); l != "" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, Secure: p.secure(r)})
+	}
+	var secrets []string
+	if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		secrets = append(secrets, c.Value)
+	}
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		secrets = append(secrets, c.Value)
+	}
+	if r.Method == http.MethodPost {
+		if err := p.parseForm(w, r); err != nil {
+			return v, err
+		}
+		got := r.PostFormValue("csrf")
+		ok := false
+		for _, s := range secrets {
+			if got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(csrfFor(s))) == 1 {
+				ok = true
+			}
+		}
+		if !ok {
+			return v, errCSRF
+		}
+	}
+	if len(secrets) == 0 {
+		s := randomToken()
+		http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: s, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: p.secure(r)})
+		secrets = append(secrets, s)
+	}
+	v.CSRF = csrfFor(secrets[0])
+	return v, nil
+}
+
+// parseForm reads a form body within the configured limits (attachments included).
+func (p *pageServer) parseForm(w http.ResponseWriter, r *http.Request) error {
+	cfg := p.s.app.Config
+	limit := cfg.MaxBodyBytes
+	ct := r.Header.Get("Content-Type")
+	if strings.HasPrefix(ct, "multipart/form-data") {
+		limit = cfg.AttachReportMax + cfg.MaxBodyBytes
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if err := r.ParseMultipartForm(8 << 20); err != nil {
+			return formErr(err)
+		}
+		return nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseForm(); err != nil {
+		return formErr(err)
+	}
+	return nil
+}
+
+func formErr(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge
+	}
+	return problem.Malformed("malformed_form", "无法读取表单", "the form could not be read").Wrap(err)
+}
+
+// public wraps a page anyone may see.
+func (p *pageServer) public(h pageFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		v, err := p.prepare(w, r)
+		if err == nil {
+			if pr, aerr := p.s.authenticate(r); aerr == nil {
+				v.User = &pr
+				v.Nav = p.nav(pr, r.URL.Path)
+			}
+			err = h(w, r, v)
+		}
+		if err != nil {
+			p.renderError(w, r, v, err)
+		}
+		return nil
+	}
+}
+
+// staff wraps a staff page: a signed-out visitor is sent to the sign-in page.
+func (p *pageServer) staff(a access, h pageFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		pr, aerr := p.s.authenticate(r)
+		if aerr != nil {
+			if r.Method == http.MethodGet {
+				next := r.URL.RequestURI()
+				http.Redirect(w, r, "/staff/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+				return nil
+			}
+		}
+		v, err := p.prepare(w, r)
+		if err == nil && aerr != nil {
+			err = aerr
+		}
+		if err == nil {
+			v.User = &pr
+			v.Nav = p.nav(pr, r.URL.Path)
+			v.Wide = true
+			if !allowed(pr, a) {
+				err = errForbidden
+			} else {
+				r = r.WithContext(WithPrincipal(r.Context(), pr))
+				err = h(w, r, v)
+			}
+		}
+		if err != nil {
+			p.renderError(w, r, v, err)
+		}
+		return nil
+	}
+}
+
+// The staff navigation: each entry with who may open it.
+var staffNav = []struct {
+	href, key string
+	a         access
+}{
+	{"/staff/desk", "nav.desk", may(auth.Clerk)},
+	{"/staff/cases", "nav.cases", anyStaff},
+	{"/staff/overview", "nav.overview", anyStaff},
+	{"/staff/eligibility", "nav.eligibility", reads(auth.OrgDept, auth.Leader, auth.Director)},
+	{"/staff/admin", "nav.admin", reads(auth.Admin)},
+}
+
+func (p *pageServer) nav(pr auth.Principal, path string) []navItem {
+	var out []navItem
+	for _, n := range staffNav {
+		if allowed(pr, n.a) {
+			out = append(out, navItem{Href: n.href, Key: n.key, Current: strings.HasPrefix(path, n.href)})
+		}
+	}
+	return out
+}
+
+// render executes page with data into a buffer, then sends it.
+func (p *pageServer) render(w http.ResponseWriter, status int, v *view, page string, data any) error {
+	t, ok := p.tmpl[v.Lang][page]
+	if !ok {
+		return fmt.Errorf("web: no page %q", page)
+	}
+	v.Data = data
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("web: render %s: %w", page, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Language", v.Lang)
+	h.Set("Vary", "Cookie, Accept-Language")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+	return nil
+}
+
+// errorPage is the data of the error page.
+type errorPage struct {
+	Status  int
+	Message string
+	Back    string
+}
+
+// renderError shows err as a page in the visitor's language. Anything that
+// is not a problem is logged and shown as an internal error.
+func (p *pageServer) renderError(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = errTooLarge
+	}
+	pe, ok := problem.As(err)
+	if !ok || pe.Kind == problem.KindInternal {
+		p.s.log.Error("page failed", "id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
+		pe = errInternal
+	}
+	st := statusOf[pe.Kind]
+	if v == nil {
+		v = &view{Lang: Lang(r), Path: r.URL.Path}
+	}
+	back := r.Referer()
+	if back == "" || !strings.HasPrefix(back, "/") && !sameOrigin(r, back) {
+		back = "/"
+		if strings.HasPrefix(r.URL.Path, "/staff/") {
+			back = "/staff/"
+		}
+	}
+	if rerr := p.render(w, st, v, "error", errorPage{Status: st, Message: p.s.message(r, pe), Back: back}); rerr != nil {
+		p.s.log.Error("error page failed", "err", rerr)
+		http.Error(w, pe.Message(v.Lang), st)
+	}
+}
+
+func sameOrigin(r *http.Request, ref string) bool {
+	u, err := url.Parse(ref)
+	return err == nil && u.Host == r.Host
+}
+
+// serveStatic serves the embedded assets; they change only with the binary.
+func (p *pageServer) serveStatic(w http.ResponseWriter, r *http.Request) error {
+	securityHeaders(w.Header())
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	p.static.ServeHTTP(w, r)
+	return nil
+}
+
+// formError turns a validation problem into the message and field shown on
+// a re-rendered form; other errors are returned as they are.
+func (p *pageServer) formError(r *http.Request, v *view, err error) (status int, ferr error) {
+	pe, ok := problem.As(err)
+	if !ok {
+		return 0, err
+	}
+	switch pe.Kind {
+	case problem.KindInvalid, problem.KindConflict, problem.KindMalformed, problem.KindTooLarge, problem.KindNotFound, problem.KindTooMany, problem.KindUnauthorized:
+		v.Error = p.s.message(r, pe)
+		v.Field = pe.Field
+		return statusOf[pe.Kind], nil
+	}
+	return 0, err
+}
+
+// staticFS is for tests that need the embedded assets.
+func staticFS() fs.FS { return pages.Static() }
