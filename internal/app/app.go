@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 	"mashang/internal/clock"
 	"mashang/internal/config"
 	"mashang/internal/identity"
+	"mashang/internal/inspection"
 	"mashang/internal/intake"
 	"mashang/internal/org"
+	"mashang/internal/reports"
 	"mashang/internal/store"
 )
 
@@ -42,6 +45,10 @@ type App struct {
 	Files *attach.Store
 	// Intake registers reports from every channel (issue 4).
 	Intake *intake.Service
+	// Inspections plans inspections and records visits (issue 9).
+	Inspections *inspection.Service
+	// Reports makes the leading group's reports, exports and PDFs (issue 9).
+	Reports *reports.Service
 }
 
 // Options adjust New for tests.
@@ -108,6 +115,12 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
 		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, NoRateLimit: cfg.NoRateLimit})
+	a.Inspections = inspection.NewService(db, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
+	if a.Reports, err = reports.NewService(db, a.Clock, a.Loc, a.Inspections,
+		&reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}); err != nil {
+		return nil, err
+	}
+	// (end of issue 9 services)
 	ok = true
 	return a, nil
 }

@@ -57,4 +57,14 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /staff/admin/users", anyone, p.staff(reads(auth.Admin), p.adminUsers))
 	s.handle("POST /staff/admin/users", anyone, p.staff(may(auth.Admin), p.adminUserSave))
 	// End of pages.
+
+	// Inspections (issue 9): covert plans are visible to inspectors and leaders until done.
+	s.handle("POST /api/v1/inspections", may(auth.Inspector), s.createInspection)
+	s.handle("GET /api/v1/inspections", anyStaff, s.listInspections)
+	s.handle("GET /api/v1/inspections/{id}", anyStaff, s.getInspection)
+	s.handle("POST /api/v1/inspections/{id}/visits", may(auth.Inspector), s.createVisit)
+	s.handle("POST /api/v1/inspections/{id}/done", may(auth.Inspector), s.inspectionDone)
+	s.handle("GET /api/v1/inspections/{id}/report", anyStaff, s.inspectionReport)
+	s.handle("GET /api/v1/inspections/{id}/attachments/{aid}", reads(auth.Inspector, auth.Leader), s.getInspectionAttachment)
+	// (end of issue 9 routes)
 }

@@ -1,0 +1,34 @@
+package inspection
+
+import (
+	"context"
+
+	"mashang/internal/intake"
+)
+
+// IntakeOpener opens findings' cases through the intake service, on channel
+// "inspection", with the visit's photos and videos as the case's evidence.
+func IntakeOpener(svc *intake.Service) CaseOpener {
+	return func(ctx context.Context, c NewCase) (CaseRef, error) {
+		sub := intake.Submission{
+			Channel:    intake.ChannelInspection,
+			ReceivedAt: c.ReceivedAt,
+			Content:    c.Content,
+			Situation:  c.Situation,
+			Unit:       c.Unit,
+			Anonymous:  true,
+			Actor:      c.Actor,
+		}
+		if c.PersonID != nil {
+			sub.PersonID = *c.PersonID
+		}
+		for _, f := range c.Files {
+			sub.Files = append(sub.Files, intake.File{Blob: f.Blob, Filename: f.Filename, Source: intake.SourceInspection})
+		}
+		r, err := svc.Submit(ctx, sub)
+		if err != nil {
+			return CaseRef{}, err
+		}
+		return CaseRef{ID: r.CaseID, Receipt: r.Receipt}, nil
+	}
+}
