@@ -67,4 +67,18 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/inspections/{id}/report", anyStaff, s.inspectionReport)
 	s.handle("GET /api/v1/inspections/{id}/attachments/{aid}", reads(auth.Inspector, auth.Leader), s.getInspectionAttachment)
 	// (end of issue 9 routes)
+
+	// Intake (issue 4): reports from every channel, tracking, messages,
+	// attachments and the reporter's identity.
+	s.handle("POST /api/v1/reports", anyone, s.createReport)
+	s.handle("POST /api/v1/track", anyone, s.track)
+	s.handle("POST /api/v1/track/messages", anyone, s.trackMessage)
+	s.handle("POST /api/v1/intake", may(auth.Clerk), s.createIntake)
+	s.handle("GET /api/v1/cases/{id}/messages", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.listCaseMessages)
+	s.handle("POST /api/v1/cases/{id}/messages", may(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.createCaseMessage)
+	s.handle("GET /api/v1/cases/{id}/attachments", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector), s.listCaseAttachments)
+	s.handle("GET /api/v1/attachments/{id}", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector), s.getAttachment)
+	s.handle("GET /api/v1/cases/{id}/reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getReporter)
+	s.handle("POST /api/v1/cases/{id}/reporter/reveal", may(auth.Director, auth.Leader), s.revealReporter)
+	s.handle("GET /api/v1/cases/{id}/repeat-reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getRepeatReporter)
 }
