@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"mashang/internal/accountability"
 	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
@@ -45,6 +46,8 @@ type App struct {
 	Files *attach.Store
 	// Intake registers reports from every channel (issue 4).
 	Intake *intake.Service
+	// Accountability records decisions and appeals and answers eligibility (issue 7).
+	Accountability *accountability.Service
 	// Inspections plans inspections and records visits (issue 9).
 	Inspections *inspection.Service
 	// Reports makes the leading group's reports, exports and PDFs (issue 9).
@@ -121,6 +124,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	// (end of issue 9 services)
+	a.Accountability = accountability.New(accountability.Options{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
+		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})
 	ok = true
 	return a, nil
 }

@@ -81,4 +81,19 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/cases/{id}/reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getReporter)
 	s.handle("POST /api/v1/cases/{id}/reporter/reveal", may(auth.Director, auth.Leader), s.revealReporter)
 	s.handle("GET /api/v1/cases/{id}/repeat-reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getRepeatReporter)
+
+	// Accountability (issue 7): decisions, the cadre's appeals (申诉),
+	// eligibility for promotion and excellence, the person's record.
+	s.handle("POST /api/v1/cases/{id}/decisions", may(auth.Director), s.createDecision)
+	s.handle("GET /api/v1/decisions/{id}", reads(auth.Director, auth.Leader, auth.OrgDept), s.getDecision)
+	s.handle("POST /api/v1/decisions/{id}/approve", may(auth.Leader), s.approveDecision)
+	s.handle("POST /api/v1/decisions/{id}/appeals", may(auth.Director, auth.OrgDept), s.fileAppeal)
+	s.handle("GET /api/v1/appeals", reads(auth.Director, auth.Leader, auth.OrgDept), s.listAppeals)
+	s.handle("GET /api/v1/appeals/{id}", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAppeal)
+	s.handle("POST /api/v1/appeals/{id}/outcome", may(auth.OrgDept, auth.Leader), s.appealOutcome)
+	s.handle("GET /api/v1/people/{id}/eligibility", reads(auth.OrgDept, auth.Leader), s.personEligibility)
+	s.handle("POST /api/v1/eligibility", reads(auth.OrgDept, auth.Leader), s.batchEligibility)
+	s.handle("GET /api/v1/people/{id}/record", reads(auth.OrgDept, auth.Leader, auth.Director), s.personRecord)
+	s.handle("GET /api/v1/accountability/settings", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAccountabilitySettings)
+	s.handle("PUT /api/v1/accountability/settings", may(auth.Admin), s.putAccountabilitySettings)
 }
