@@ -22,6 +22,7 @@ import (
 	"mashang/internal/inspection"
 	"mashang/internal/intake"
 	"mashang/internal/org"
+	"mashang/internal/publication"
 	"mashang/internal/reports"
 	"mashang/internal/store"
 )
@@ -52,6 +53,8 @@ type App struct {
 	Inspections *inspection.Service
 	// Reports makes the leading group's reports, exports and PDFs (issue 9).
 	Reports *reports.Service
+	// Publications keeps exposures and exemplars for the public portal (issue 9).
+	Publications *publication.Service
 }
 
 // Options adjust New for tests.
@@ -123,6 +126,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		&reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}); err != nil {
 		return nil, err
 	}
+	a.Publications = publication.NewService(db, a.Clock, a.Vault, intake.IdentityAAD)
 	// (end of issue 9 services)
 	a.Accountability = accountability.New(accountability.Options{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
 		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})

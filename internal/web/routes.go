@@ -66,6 +66,29 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/inspections/{id}/done", may(auth.Inspector), s.inspectionDone)
 	s.handle("GET /api/v1/inspections/{id}/report", anyStaff, s.inspectionReport)
 	s.handle("GET /api/v1/inspections/{id}/attachments/{aid}", reads(auth.Inspector, auth.Leader), s.getInspectionAttachment)
+
+	// Publications (issue 9): a director proposes, a leader approves, a director or leader publishes.
+	s.handle("POST /api/v1/publications", may(auth.Director), s.createPublication)
+	s.handle("GET /api/v1/publications", reads(auth.Director, auth.Leader), s.listPublications)
+	s.handle("GET /api/v1/publications/{id}", reads(auth.Director, auth.Leader), s.getPublication)
+	s.handle("POST /api/v1/publications/{id}/approve", may(auth.Leader), s.publicationStep(approveStep))
+	s.handle("POST /api/v1/publications/{id}/publish", may(auth.Director, auth.Leader), s.publicationStep(publishStep))
+	s.handle("POST /api/v1/publications/{id}/withdraw", may(auth.Director, auth.Leader), s.publicationStep(withdrawStep))
+
+	// The public portal (issue 9): approved and published items only. Pages answer
+	// JSON with Accept: application/json; /api/v1/public/... are their JSON twins.
+	s.handle("GET /public/{$}", anyone, p.public(p.portalHome))
+	s.handle("GET /public/exposures", anyone, p.public(p.portalList("exposure")))
+	s.handle("GET /public/exposures/{id}", anyone, p.public(p.portalItem("exposure")))
+	s.handle("GET /public/exemplars", anyone, p.public(p.portalList("exemplar")))
+	s.handle("GET /public/exemplars/{id}", anyone, p.public(p.portalItem("exemplar")))
+	s.handle("GET /public/stats", anyone, p.public(p.portalStats))
+	s.handle("GET /public/feed.atom", anyone, s.publicFeed)
+	s.handle("GET /api/v1/public/exposures", anyone, s.publicListJSON("exposure"))
+	s.handle("GET /api/v1/public/exposures/{id}", anyone, s.publicItemJSON("exposure"))
+	s.handle("GET /api/v1/public/exemplars", anyone, s.publicListJSON("exemplar"))
+	s.handle("GET /api/v1/public/exemplars/{id}", anyone, s.publicItemJSON("exemplar"))
+	s.handle("GET /api/v1/public/stats", anyone, s.publicStatsJSON)
 	// (end of issue 9 routes)
 
 	// Intake (issue 4): reports from every channel, tracking, messages,

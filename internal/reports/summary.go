@@ -1,0 +1,369 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/inspection"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+)
+
+// categoryLabels names the catalogue's categories ("P1 消极应付"), in order.
+func categoryLabels(cat *catalog.Catalog) (map[string]string, []string) {
+	labels := map[string]string{}
+	var order []string
+	if cat == nil {
+		return labels, order
+	}
+	for _, st := range cat.Situations {
+		if _, ok := labels[st.Category]; !ok {
+			labels[st.Category] = st.Category + " " + st.CategoryName.Zh
+			order = append(order, st.Category)
+		}
+	}
+	return labels, order
+}
+
+// groupNames names the sanction groups (accountability methods), in order.
+func groupNames(cat *catalog.Catalog) (map[string]string, []string) {
+	labels := map[string]string{}
+	var order []string
+	if cat == nil {
+		return labels, order
+	}
+	for _, g := range cat.Groups {
+		labels[g.Code] = g.Names.Zh
+		order = append(order, g.Code)
+	}
+	return labels, order
+}
+
+// Count is a labelled number.
+type Count struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	N     int    `json:"n"`
+}
+
+// UnitOverdue is one unit's overdue cases.
+type UnitOverdue struct {
+	Unit    string `json:"unit"`
+	Name    string `json:"name"`
+	Overdue int    `json:"overdue"`
+	Open    int    `json:"open"`
+}
+
+// Summary is the leading group's report for a period (dates inclusive).
+type Summary struct {
+	From civil.Date `json:"from"`
+	To   civil.Date `json:"to"`
+	// Intake: cases received in the period.
+	Received   int     `json:"received"`
+	ByChannel  []Count `json:"by_channel"`
+	ByCategory []Count `json:"by_category"`
+	ByState    []Count `json:"by_state"`
+	// Handling of the cases received in the period.
+	Accepted          int           `json:"accepted"`
+	AcceptedOnTime    int           `json:"accepted_on_time"`
+	AvgDaysToAccept   float64       `json:"avg_days_to_accept"`
+	Concluded         int           `json:"concluded"`
+	ConcludedOnTime   int           `json:"concluded_on_time"`
+	AvgDaysToConclude float64       `json:"avg_days_to_conclude"`
+	Overdue           int           `json:"overdue"`
+	OverdueByUnit     []UnitOverdue `json:"overdue_by_unit"`
+	// Findings of the cases concluded in the period.
+	Findings []Count `json:"findings"`
+	// Decisions made in the period (in force).
+	Decisions       int     `json:"decisions"`
+	DecisionsByType []Count `json:"decisions_by_method"`
+	Sanctions       []Count `json:"sanctions"`
+	// Inspections in the period.
+	Inspections inspection.Stats `json:"inspections"`
+	// Satisfaction of the replies rated in the period.
+	Satisfaction []Count `json:"satisfaction"`
+	Rated        int     `json:"rated"`
+	Satisfied    int     `json:"satisfied"` // satisfied + basically satisfied
+}
+
+// Labels of codes in the reports (Chinese: the reports are for the leading group).
+var (
+	channelLabels = map[string]string{"web": "网上举报", "hotline": "热线电话", "letter": "来信（意见箱）", "walkin": "来访", "email": "电子邮件",
+		"inspection": "明察暗访", "media": "媒体曝光", "superior": "上级转办", "rule": "两次投诉规则"}
+	stateLabels = map[string]string{"registered": "已登记", "accepted": "已受理", "refused": "不予受理", "transferred": "已转办", "investigating": "调查中",
+		"concluded": "已办结", "closed": "已结案", "review": "复查复核中", "merged": "已合并"}
+	findingLabels = map[string]string{"verified": "属实", "partly_verified": "部分属实", "unfounded": "不属实"}
+	ratingLabels  = map[string]string{"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+)
+
+// ChannelOrder is the order channels are shown in.
+var ChannelOrder = []string{"web", "hotline", "letter", "walkin", "email", "inspection", "media", "superior", "rule"}
+
+// ChannelLabel names a channel in Chinese.
+func ChannelLabel(c string) string {
+	if l, ok := channelLabels[c]; ok {
+		return l
+	}
+	return c
+}
+
+var errPeriod = problem.Invalid("to", "invalid_period", "统计期间无效：开始日期晚于结束日期", "invalid period: from is after to")
+
+// CheckPeriod refuses a period whose end is before its start, or longer than five years.
+func CheckPeriod(from, to civil.Date) error {
+	if from.IsZero() {
+		return problem.Required("from")
+	}
+	if to.IsZero() {
+		return problem.Required("to")
+	}
+	if to.Before(from) {
+		return errPeriod
+	}
+	if from.AddYears(5).Before(to) {
+		return problem.Invalid("to", "period_too_long", "统计期间不能超过五年", "the period may not be longer than five years")
+	}
+	return nil
+}
+
+type caseRow struct {
+	channel, category, state, finding, rating, unitCode, unitName, due string
+	received, accepted, acceptBy, concluded, finishBy, rated           civil.Date
+	open                                                               bool
+}
+
+func nullDate(ns sql.NullString) civil.Date {
+	if !ns.Valid || len(ns.String) < 10 {
+		return civil.Date{}
+	}
+	d, _ := civil.Parse(ns.String[:10])
+	return d
+}
+
+// caseRows reads the cases the report needs: received in the period, or
+// concluded or rated in it.
+func (s *Service) caseRows(ctx context.Context, from, to civil.Date) ([]caseRow, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.channel, c.category, c.state, c.finding, c.rating, c.due_status,
+		COALESCE(u.code, ''), COALESCE(u.name, ''), c.received_on, c.accepted_on, c.accept_by, c.concluded_on, c.finish_by, c.rated_at
+		FROM cases c LEFT JOIN units u ON u.id = COALESCE(c.transfer_unit_id, c.unit_id)
+		WHERE c.state <> 'merged' AND ((c.received_on >= $1 AND c.received_on <= $2) OR (c.concluded_on >= $1 AND c.concluded_on <= $2)
+		   OR (c.rated_at IS NOT NULL AND c.rated_at >= $3 AND c.rated_at < $4))`, from, to, from.AddDays(-1), to.AddDays(2))
+	if err != nil {
+		return nil, fmt.Errorf("reports: read cases: %w", err)
+	}
+	defer rows.Close()
+	var out []caseRow
+	for rows.Next() {
+		var r caseRow
+		var rec string
+		var acc, accBy, conc, fin, rated sql.NullString
+		if err := rows.Scan(&r.channel, &r.category, &r.state, &r.finding, &r.rating, &r.due, &r.unitCode, &r.unitName,
+			&rec, &acc, &accBy, &conc, &fin, &rated); err != nil {
+			return nil, err
+		}
+		r.received = nullDate(sql.NullString{String: rec, Valid: true})
+		r.accepted, r.acceptBy, r.concluded, r.finishBy = nullDate(acc), nullDate(accBy), nullDate(conc), nullDate(fin)
+		if rated.Valid {
+			// rated_at is an instant (UTC); its date in the office's zone.
+			var t store.Instant
+			if err := t.Scan(rated.String); err == nil {
+				r.rated = civil.In(t.Time, s.loc)
+			}
+		}
+		switch r.state {
+		case "registered", "accepted", "investigating", "transferred", "review":
+			r.open = true
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func counts(m map[string]int, labels map[string]string, order []string) []Count {
+	out := []Count{}
+	seen := map[string]bool{}
+	for _, k := range order {
+		if n, ok := m[k]; ok {
+			out = append(out, Count{Key: k, Label: label(labels, k), N: n})
+			seen[k] = true
+		}
+	}
+	var rest []string
+	for k := range m {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out = append(out, Count{Key: k, Label: label(labels, k), N: m[k]})
+	}
+	return out
+}
+
+func label(labels map[string]string, k string) string {
+	if k == "" {
+		return "未分类"
+	}
+	if l, ok := labels[k]; ok {
+		return l
+	}
+	return k
+}
+
+func inPeriod(d, from, to civil.Date) bool {
+	return !d.IsZero() && !d.Before(from) && !d.After(to)
+}
+
+// Summary makes the report for [from, to].
+func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to civil.Date) (Summary, error) {
+	if err := CheckPeriod(from, to); err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{From: from, To: to}
+	rows, err := s.caseRows(ctx, from, to)
+	if err != nil {
+		return Summary{}, err
+	}
+	byCh, byCat, bySt, byFind, byRating := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	units := map[string]*UnitOverdue{}
+	var accDays, concDays int
+	catLabels, catOrder := categoryLabels(cat)
+	for _, r := range rows {
+		if inPeriod(r.received, from, to) {
+			sum.Received++
+			byCh[r.channel]++
+			byCat[r.category]++
+			bySt[r.state]++
+			if !r.accepted.IsZero() {
+				sum.Accepted++
+				accDays += r.received.DaysUntil(r.accepted)
+				if r.acceptBy.IsZero() || !r.accepted.After(r.acceptBy) {
+					sum.AcceptedOnTime++
+				}
+			}
+			if r.due == "overdue" && r.open {
+				sum.Overdue++
+			}
+			if r.open {
+				key := r.unitCode
+				u := units[key]
+				if u == nil {
+					u = &UnitOverdue{Unit: r.unitCode, Name: r.unitName}
+					if key == "" {
+						u.Name = "未指明单位"
+					}
+					units[key] = u
+				}
+				u.Open++
+				if r.due == "overdue" {
+					u.Overdue++
+				}
+			}
+		}
+		if inPeriod(r.concluded, from, to) {
+			sum.Concluded++
+			byFind[r.finding]++
+			if !r.accepted.IsZero() {
+				concDays += r.accepted.DaysUntil(r.concluded)
+			}
+			if r.finishBy.IsZero() || !r.concluded.After(r.finishBy) {
+				sum.ConcludedOnTime++
+			}
+		}
+		if r.rating != "" && inPeriod(r.rated, from, to) {
+			sum.Rated++
+			byRating[r.rating]++
+			if r.rating == "satisfied" || r.rating == "basically_satisfied" {
+				sum.Satisfied++
+			}
+		}
+	}
+	if sum.Accepted > 0 {
+		sum.AvgDaysToAccept = float64(accDays) / float64(sum.Accepted)
+	}
+	if sum.Concluded > 0 {
+		sum.AvgDaysToConclude = float64(concDays) / float64(sum.Concluded)
+	}
+	sum.ByChannel = counts(byCh, channelLabels, ChannelOrder)
+	sum.ByCategory = counts(byCat, catLabels, catOrder)
+	sum.ByState = counts(bySt, stateLabels, []string{"registered", "accepted", "investigating", "transferred", "concluded", "closed", "review", "refused"})
+	sum.Findings = counts(byFind, findingLabels, []string{"verified", "partly_verified", "unfounded"})
+	sum.Satisfaction = counts(byRating, ratingLabels, []string{"satisfied", "basically_satisfied", "dissatisfied"})
+	sum.OverdueByUnit = []UnitOverdue{}
+	for _, u := range units {
+		if u.Overdue > 0 {
+			sum.OverdueByUnit = append(sum.OverdueByUnit, *u)
+		}
+	}
+	sort.Slice(sum.OverdueByUnit, func(i, j int) bool {
+		a, b := sum.OverdueByUnit[i], sum.OverdueByUnit[j]
+		if a.Overdue != b.Overdue {
+			return a.Overdue > b.Overdue
+		}
+		return a.Unit < b.Unit
+	})
+	byGroup, bySanction, n, err := s.decisions(ctx, cat, from, to)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum.Decisions = n
+	gLabels, gOrder := groupNames(cat)
+	sum.DecisionsByType = counts(byGroup, gLabels, gOrder)
+	sanLabels := map[string]string{}
+	var sanOrder []string
+	if cat != nil {
+		for _, sc := range cat.Sanctions {
+			sanLabels[sc.Code] = sc.Names.Zh
+			sanOrder = append(sanOrder, sc.Code)
+		}
+	}
+	sum.Sanctions = counts(bySanction, sanLabels, sanOrder)
+	if s.inspections != nil {
+		if sum.Inspections, err = s.inspections.PeriodStats(ctx, from, to); err != nil {
+			return Summary{}, err
+		}
+	}
+	return sum, nil
+}
+
+// decisions counts the decisions in force made in the period: by method
+// (sanction group; a decision counts once per group) and by sanction.
+func (s *Service) decisions(ctx context.Context, cat *catalog.Catalog, from, to civil.Date) (map[string]int, map[string]int, int, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT sanctions FROM decisions WHERE status = 'in_force' AND decided_on >= $1 AND decided_on <= $2`, from, to)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("reports: read decisions: %w", err)
+	}
+	defer rows.Close()
+	byGroup, bySanction := map[string]int{}, map[string]int{}
+	n := 0
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, nil, 0, err
+		}
+		var codes []string
+		if err := json.Unmarshal([]byte(raw), &codes); err != nil {
+			return nil, nil, 0, fmt.Errorf("reports: decision sanctions: %w", err)
+		}
+		n++
+		groups := map[string]bool{}
+		for _, c := range codes {
+			bySanction[c]++
+			if cat != nil {
+				if sc, ok := cat.Sanction(c); ok {
+					groups[sc.Group] = true
+				}
+			}
+		}
+		for g := range groups {
+			byGroup[g]++
+		}
+	}
+	return byGroup, bySanction, n, rows.Err()
+}

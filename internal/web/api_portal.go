@@ -1,0 +1,229 @@
+package web
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"mashang/internal/publication"
+	"mashang/internal/reports"
+)
+
+// Publications (staff): a director proposes, a leader approves, a director
+// or leader publishes; only approved and published items reach the portal.
+
+func (s *Server) createPublication(w http.ResponseWriter, r *http.Request) error {
+	var in publication.Input
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.app.Publications.Propose(r.Context(), in, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/publications/"+strconv.FormatInt(p.ID, 10))
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (s *Server) listPublications(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	list, err := s.app.Publications.List(r.Context(), publication.Filter{Kind: q.Get("kind"), State: q.Get("state")})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"publications": list})
+	return nil
+}
+
+func (s *Server) getPublication(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.app.Publications.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// publicationStep makes the handler of one step of a publication.
+func (s *Server) publicationStep(step func(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		p, err := step(s.app.Publications, r, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+}
+
+func approveStep(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error) {
+	return ps.Approve(r.Context(), id, me(r).Actor())
+}
+
+func publishStep(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error) {
+	return ps.Publish(r.Context(), id, me(r).Actor())
+}
+
+func withdrawStep(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error) {
+	return ps.Withdraw(r.Context(), id, me(r).Actor())
+}
+
+// The portal's JSON (anyone): /api/v1/public/... twins of the /public pages.
+
+func (s *Server) publicListJSON(kind string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		list, err := s.app.Publications.Published(r.Context(), kind, 0)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": list})
+		return nil
+	}
+}
+
+func (s *Server) publicItemJSON(kind string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return errPublicNotFound
+		}
+		it, err := s.app.Publications.PublishedItem(r.Context(), kind, id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, it)
+		return nil
+	}
+}
+
+// errPublicNotFound answers a bad id exactly like a missing or unapproved item.
+var errPublicNotFound = publication.ErrNotFound
+
+func (s *Server) publicStatsJSON(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.app.Reports.PublicStats(r.Context(), s.app.Catalog, 12)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// The Atom feed of published exposures and exemplars.
+
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Lang    string      `xml:"xml:lang,attr"`
+	ID      string      `xml:"id"`
+	Title   string      `xml:"title"`
+	Updated string      `xml:"updated"`
+	Author  atomPerson  `xml:"author"`
+	Links   []atomLink  `xml:"link"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomPerson struct {
+	Name string `xml:"name"`
+}
+
+type atomLink struct {
+	Rel  string `xml:"rel,attr,omitempty"`
+	Href string `xml:"href,attr"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+type atomEntry struct {
+	ID        string   `xml:"id"`
+	Title     string   `xml:"title"`
+	Updated   string   `xml:"updated"`
+	Published string   `xml:"published"`
+	Category  atomCat  `xml:"category"`
+	Link      atomLink `xml:"link"`
+	Content   atomText `xml:"content"`
+}
+
+type atomCat struct {
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+// baseURL is the configured public address, or the request's own.
+func (s *Server) baseURL(r *http.Request) string {
+	if b := strings.TrimRight(s.app.Config.PublicBaseURL, "/"); b != "" {
+		return b
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func (s *Server) publicFeed(w http.ResponseWriter, r *http.Request) error {
+	items, err := s.app.Publications.Published(r.Context(), "", 100)
+	if err != nil {
+		return err
+	}
+	base := s.baseURL(r)
+	host := strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	updated := time.Date(2015, 4, 21, 0, 0, 0, 0, time.UTC)
+	f := atomFeed{Lang: "zh-CN", ID: base + "/public/feed.atom", Title: "整肃“为官不为”：曝光台与“马上就办”典型",
+		Author: atomPerson{Name: "整肃“为官不为”领导小组办公室"},
+		Links:  []atomLink{{Rel: "self", Href: base + "/public/feed.atom", Type: "application/atom+xml"}, {Rel: "alternate", Href: base + "/public/exposures", Type: "text/html"}}}
+	for _, it := range items {
+		if it.PublishedAt.After(updated) {
+			updated = it.PublishedAt
+		}
+		path, label := "/public/exposures/", "曝光台"
+		if it.Kind == publication.KindExemplar {
+			path, label = "/public/exemplars/", "“马上就办”典型"
+		}
+		at := it.PublishedAt.UTC().Format(time.RFC3339)
+		f.Entries = append(f.Entries, atomEntry{
+			ID:    fmt.Sprintf("tag:%s,%s:publication/%d", host, it.PublishedAt.UTC().Format("2006-01-02"), it.ID),
+			Title: it.Title, Updated: at, Published: at,
+			Category: atomCat{Term: it.Kind, Label: label},
+			Link:     atomLink{Rel: "alternate", Href: base + path + strconv.FormatInt(it.ID, 10), Type: "text/html"},
+			Content:  atomText{Type: "text", Body: it.Body},
+		})
+	}
+	f.Updated = updated.UTC().Format(time.RFC3339)
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	enc := xml.NewEncoder(&b)
+	enc.Indent("", " ")
+	if err := enc.Encode(f); err != nil {
+		return fmt.Errorf("atom: %w", err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/atom+xml; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "public, max-age=300")
+	w.Write(b.Bytes())
+	return nil
+}
+
+// publicStatsFor is shared by the stats page and its JSON.
+func (s *Server) publicStatsFor(r *http.Request) (reports.PublicStats, error) {
+	return s.app.Reports.PublicStats(r.Context(), s.app.Catalog, 12)
+}
