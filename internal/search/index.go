@@ -440,7 +440,7 @@ func (x *Index) reindex(ctx context.Context, tx *sql.Tx, set map[int64]bool) err
 				return err
 			}
 		}
-		if err := upsertRows(ctx, tx, `INSERT INTO search_postings (token, block, ids) VALUES `,
+		if err := upsertRows(ctx, tx, x.db.Engine == store.SQLite, `INSERT INTO search_postings (token, block, ids) VALUES `,
 			` ON CONFLICT (token, block) DO UPDATE SET ids = excluded.ids`, 3, len(tokens), func(i int) []any {
 				return []any{tokens[i], block, bm[tokens[i]].encode()}
 			}); err != nil {
@@ -452,13 +452,13 @@ func (x *Index) reindex(ctx context.Context, tx *sql.Tx, set map[int64]bool) err
 		termList = append(termList, t)
 	}
 	sort.Strings(termList)
-	if err := upsertRows(ctx, tx, `INSERT INTO search_terms (token, n) VALUES `,
+	if err := upsertRows(ctx, tx, x.db.Engine == store.SQLite, `INSERT INTO search_terms (token, n) VALUES `,
 		` ON CONFLICT (token) DO UPDATE SET n = search_terms.n + excluded.n`, 2, len(termList), func(i int) []any {
 			return []any{termList[i], terms[termList[i]]}
 		}); err != nil {
 		return fmt.Errorf("search: write terms: %w", err)
 	}
-	if err := upsertRows(ctx, tx, `INSERT INTO search_docs (id, folded, msg_mark) VALUES `,
+	if err := upsertRows(ctx, tx, x.db.Engine == store.SQLite, `INSERT INTO search_docs (id, folded, msg_mark) VALUES `,
 		` ON CONFLICT (id) DO UPDATE SET folded = excluded.folded, msg_mark = excluded.msg_mark`, 3, len(docRows), func(i int) []any {
 			return []any{docRows[i].id, docRows[i].folded, docRows[i].mark}
 		}); err != nil {
@@ -469,7 +469,10 @@ func (x *Index) reindex(ctx context.Context, tx *sql.Tx, set map[int64]bool) err
 
 // upsertRows runs a multi-row INSERT of n rows of width columns, a few
 // hundred rows per statement.
-func upsertRows(ctx context.Context, tx *sql.Tx, head, tail string, width, n int, row func(i int) []any) error {
+//
+// On SQLite it binds ? placeholders: SQLite looks $N names up one by one in
+// a list, which makes a statement of thousands of them slow to prepare.
+func upsertRows(ctx context.Context, tx *sql.Tx, qmark bool, head, tail string, width, n int, row func(i int) []any) error {
 	per := 3000 / width
 	for start := 0; start < n; start += per {
 		end := min(start+per, n)
@@ -485,8 +488,12 @@ func upsertRows(ctx context.Context, tx *sql.Tx, head, tail string, width, n int
 				if c > 0 {
 					b.WriteByte(',')
 				}
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(len(args) + c + 1))
+				if qmark {
+					b.WriteByte('?')
+				} else {
+					b.WriteByte('$')
+					b.WriteString(strconv.Itoa(len(args) + c + 1))
+				}
 			}
 			b.WriteByte(')')
 			args = append(args, row(i)...)

@@ -56,7 +56,7 @@ CREATE INDEX cases_category_received ON cases(category, received_at, id);
 CREATE INDEX cases_assignee_received ON cases(assignee_id, received_at, id);
 CREATE INDEX cases_transfer_received ON cases(transfer_unit_id, received_at, id);
 -- Statistics scan one period through this covering index.
-CREATE INDEX cases_stats ON cases(received_on, unit_id, channel, category, state, finding, accept_by, accepted_on);
+CREATE INDEX cases_stats ON cases(received_on, unit_id, channel, category, state, finding, accept_by, accepted_on, finish_by, concluded_on, rating);
 
 -- +goose Down
 DROP INDEX cases_stats;

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+
+	"mashang/internal/civil"
+	"mashang/internal/config"
+	"mashang/internal/demo"
+)
+
+type demoFlags struct {
+	cases *int
+	seed  *int64
+	until *string
+}
+
+func demoCommand() *command {
+	return &command{
+		name:  "demo",
+		short: "fill the database with a demo county: units, people, staff accounts and months of cases (same seed, same data)",
+		long: "Adds the Minqing county unit tree, people, one staff account per role (password printed: for a demo only,\n" +
+			"never on a real office's database), and N cases in every state and channel with messages, replies and the search index.\n" +
+			"Example: mashang demo --cases 1000000 --seed 7 --data /tmp/big",
+		flags: func(fs *flag.FlagSet) any {
+			return &demoFlags{
+				cases: fs.Int("cases", demo.DefaultCases, "number of cases to generate"),
+				seed:  fs.Int64("seed", 1, "random seed: the same seed (and --until) gives the same data"),
+				until: fs.String("until", "", "last day of the generated months, YYYY-MM-DD (default today)"),
+			}
+		},
+		run: func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
+			f := extra.(*demoFlags)
+			if *f.cases < 1 || *f.cases > 20_000_000 {
+				return usageError("--cases must be between 1 and 20000000")
+			}
+			o := demo.Options{Cases: *f.cases, Seed: *f.seed, Progress: e.Stderr}
+			if *f.until != "" {
+				d, err := civil.Parse(*f.until)
+				if err != nil {
+					return usageError("--until must be a date YYYY-MM-DD")
+				}
+				o.Until = d
+			}
+			a, err := e.open(cfg)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			res, err := demo.Run(e.Ctx, a, o)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.Stdout, "demo county ready in %s: %d units, %d people, %d new staff accounts, %d cases, %d messages\n",
+				res.Elapsed.Round(1e7), res.Units, res.People, res.Users, res.Cases, res.Messages)
+			fmt.Fprintf(e.Stdout, "staff accounts admin, clerk, handler, handler2, handler3, director, leader, orgdept, inspector, liaison (unit MQ-MC), auditor\n")
+			fmt.Fprintf(e.Stdout, "password for all of them: %s  (DEMO ONLY: never use demo accounts on a real office's database)\n", res.Password)
+			return nil
+		},
+	}
+}

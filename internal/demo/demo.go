@@ -1,0 +1,729 @@
+// Package demo fills a database with a demo county (`mashang demo`): the
+// unit tree of Minqing county (闽清县), people in every unit, one staff
+// account per role, and months of cases in every state and channel with
+// Chinese report texts built from the catalogue's 30 situations, with
+// messages, replies, conclusions and ratings; then it builds the search index.
+//
+// The same seed (and the same last day) gives the same data: every random
+// choice comes from one ChaCha8 stream seeded with the seed, in a fixed order.
+// Only the sealed identities differ between runs (sealing draws a fresh
+// nonce), and ids continue after whatever the database already holds.
+//
+// It is fast enough for load tests: a million cases go in with multi-row
+// INSERTs of a few hundred rows in transactions of twenty thousand cases,
+// with explicit ids (PostgreSQL's identity sequences are moved past them at
+// the end).
+package demo
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"mashang/internal/app"
+	"mashang/internal/audit"
+	"mashang/internal/auth"
+	"mashang/internal/calendar"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/identity"
+	"mashang/internal/intake"
+	"mashang/internal/problem"
+	"mashang/internal/receipt"
+	"mashang/internal/store"
+)
+
+//go:embed minqing-units.csv
+var unitsCSV []byte
+
+// DemoPassword is every demo account's password. It is for a demo only.
+const DemoPassword = "mashang-demo-only"
+
+// Options say what to generate.
+type Options struct {
+	Cases int   // number of cases; 0: DefaultCases
+	Seed  int64 // random seed; the same seed gives the same data
+	// Until is the last day of the data (default: today in the app's zone).
+	Until civil.Date
+	// Months is how far back cases go (0: 6, or 12 for more than 100,000 cases).
+	Months int
+	// NoIndex skips building the search index (CatchUp does it later).
+	NoIndex bool
+	// Progress receives a line now and then (nil: none).
+	Progress io.Writer
+}
+
+// DefaultCases is the number of cases without --cases.
+const DefaultCases = 600
+
+// Result counts what Run made.
+type Result struct {
+	Units, People, Users, Cases, Messages int
+	Password                              string
+	Elapsed                               time.Duration
+}
+
+type unitInfo struct {
+	id         int64
+	code, name string
+	kind       string
+	town       string
+	people     []int64
+}
+
+type gen struct {
+	a     *app.App
+	db    *store.DB
+	o     Options
+	r     *rand.Rand
+	cha   *rand.ChaCha8
+	cal   *calendar.Calendar
+	lim   calendar.Limits
+	sits  []catalog.Situation
+	units []*unitInfo
+	// handlers are the user ids cases are assigned to.
+	handlers []int64
+	today    civil.Date
+	progress io.Writer
+}
+
+// Run generates the demo county into a's database.
+func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
+	start := time.Now()
+	if o.Cases <= 0 {
+		o.Cases = DefaultCases
+	}
+	if o.Until.IsZero() {
+		o.Until = civil.In(a.Clock.Now(), a.Loc)
+	}
+	if o.Months <= 0 {
+		o.Months = 6
+		if o.Cases > 100000 {
+			o.Months = 12
+		}
+	}
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], uint64(o.Seed))
+	copy(seed[8:], "mashang demo county")
+	cha := rand.NewChaCha8(seed)
+	g := &gen{a: a, db: a.DB, o: o, r: rand.New(cha), cha: cha, cal: a.Calendar.Get(), lim: a.Limits,
+		sits: a.Catalog.Situations, today: o.Until, progress: o.Progress}
+	res := Result{Password: DemoPassword}
+	var err error
+	if res.Units, err = g.loadUnits(ctx); err != nil {
+		return res, err
+	}
+	if res.People, err = g.loadPeople(ctx); err != nil {
+		return res, err
+	}
+	if res.Users, err = g.users(ctx); err != nil {
+		return res, err
+	}
+	if res.Cases, res.Messages, err = g.cases(ctx); err != nil {
+		return res, err
+	}
+	if err := g.db.Tx(ctx, func(tx *sql.Tx) error {
+		return audit.Append(ctx, tx, a.Clock.Now(), audit.Record{Actor: "cli:demo", Action: "demo.generate", Subject: "demo",
+			Data: map[string]any{"cases": res.Cases, "messages": res.Messages, "seed": o.Seed, "until": o.Until.String()}})
+	}); err != nil {
+		return res, err
+	}
+	if !o.NoIndex {
+		g.say("building the search index …")
+		a.Search.Index.Batch = 4096
+		defer func() { a.Search.Index.Batch = 0 }()
+		if _, err := a.Search.Index.CatchUp(ctx); err != nil {
+			return res, err
+		}
+	}
+	if a.DB.Engine == store.Postgres {
+		g.say("analysing …")
+		if _, err := a.DB.Write.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+			return res, fmt.Errorf("demo: vacuum: %w", err)
+		}
+	} else {
+		if _, err := a.DB.Write.ExecContext(ctx, `ANALYZE`); err != nil {
+			return res, fmt.Errorf("demo: analyze: %w", err)
+		}
+	}
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func (g *gen) say(format string, args ...any) {
+	if g.progress != nil {
+		fmt.Fprintf(g.progress, format+"\n", args...)
+	}
+}
+
+// loadUnits imports the embedded unit tree (idempotent) and reads it back.
+func (g *gen) loadUnits(ctx context.Context) (int, error) {
+	if _, err := g.a.Org.Import(ctx, unitsCSV, "cli:demo"); err != nil {
+		return 0, fmt.Errorf("demo: import units: %w", err)
+	}
+	rows, err := g.db.Read.QueryContext(ctx, `SELECT u.id, u.code, u.name, u.kind, COALESCE(p.name, '') FROM units u LEFT JOIN units p ON p.id = u.parent_id ORDER BY u.id`)
+	if err != nil {
+		return 0, fmt.Errorf("demo: read units: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u := &unitInfo{}
+		var parent string
+		if err := rows.Scan(&u.id, &u.code, &u.name, &u.kind, &parent); err != nil {
+			return 0, err
+		}
+		u.town = "闽清县"
+		if u.kind == "town" {
+			u.town = u.name
+		} else if strings.HasSuffix(parent, "镇") || strings.HasSuffix(parent, "乡") {
+			u.town = parent
+		}
+		g.units = append(g.units, u)
+	}
+	return len(g.units), rows.Err()
+}
+
+var positions = map[string][]string{
+	"county":         {"县长", "副县长"},
+	"town":           {"镇长", "副镇长", "党委委员", "农业服务中心主任", "村镇建设办主任", "综治办主任"},
+	"service_centre": {"中心主任", "副主任", "窗口工作人员", "窗口工作人员", "窗口工作人员"},
+	"office":         {"主任", "副主任", "科员"},
+	"department":     {"局长", "副局长", "办公室主任", "股长", "科员", "窗口工作人员"},
+}
+
+// loadPeople creates people in every unit on the first run and reads them.
+func (g *gen) loadPeople(ctx context.Context) (int, error) {
+	var n int
+	if err := g.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM people`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("demo: count people: %w", err)
+	}
+	if n == 0 {
+		now := store.FormatInstant(g.a.Clock.Now())
+		err := g.db.Tx(ctx, func(tx *sql.Tx) error {
+			for _, u := range g.units {
+				ps := positions[u.kind]
+				if len(ps) == 0 {
+					ps = positions["department"]
+				}
+				k := 4 + g.r.IntN(8)
+				for i := 0; i < k; i++ {
+					if _, err := tx.ExecContext(ctx, `INSERT INTO people (name, unit_id, position, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)`,
+						name(g.r), u.id, ps[i%len(ps)], now); err != nil {
+						return fmt.Errorf("demo: insert person: %w", err)
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	byID := map[int64]*unitInfo{}
+	for _, u := range g.units {
+		byID[u.id] = u
+	}
+	rows, err := g.db.Read.QueryContext(ctx, `SELECT id, unit_id FROM people ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("demo: read people: %w", err)
+	}
+	defer rows.Close()
+	total := 0
+	for rows.Next() {
+		var id, unit int64
+		if err := rows.Scan(&id, &unit); err != nil {
+			return 0, err
+		}
+		if u := byID[unit]; u != nil {
+			u.people = append(u.people, id)
+		}
+		total++
+	}
+	return total, rows.Err()
+}
+
+// users adds one account per role (and three handlers), all with DemoPassword.
+func (g *gen) users(ctx context.Context) (int, error) {
+	type acct struct {
+		name string
+		role auth.Role
+		unit string
+	}
+	accts := []acct{{"admin", auth.Admin, ""}, {"clerk", auth.Clerk, ""}, {"handler", auth.Handler, ""}, {"handler2", auth.Handler, ""},
+		{"handler3", auth.Handler, ""}, {"director", auth.Director, ""}, {"leader", auth.Leader, ""}, {"orgdept", auth.OrgDept, ""},
+		{"inspector", auth.Inspector, ""}, {"liaison", auth.Liaison, "MQ-MC"}, {"auditor", auth.Auditor, ""}}
+	made := 0
+	for _, ac := range accts {
+		_, err := g.a.Auth.AddUser(ctx, ac.name, DemoPassword, ac.role, ac.unit, "cli:demo")
+		if err != nil && !problem.Is(err, problem.KindConflict) && !store.IsUniqueViolation(err) {
+			return made, fmt.Errorf("demo: add user %s: %w", ac.name, err)
+		}
+		if err == nil {
+			made++
+		}
+	}
+	rows, err := g.db.Read.QueryContext(ctx, `SELECT id FROM users WHERE role = 'handler' ORDER BY id`)
+	if err != nil {
+		return made, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return made, err
+		}
+		g.handlers = append(g.handlers, id)
+	}
+	return made, rows.Err()
+}
+
+// Channel weights (per mille).
+var channels = []struct {
+	name string
+	w    int
+}{{"web", 300}, {"hotline", 250}, {"letter", 100}, {"walkin", 100}, {"email", 110}, {"inspection", 50}, {"media", 40}, {"superior", 48}, {"rule", 2}}
+
+func (g *gen) channel() string {
+	n := g.r.IntN(1000)
+	for _, c := range channels {
+		if n < c.w {
+			return c.name
+		}
+		n -= c.w
+	}
+	return "web"
+}
+
+var caseCols = []string{"id", "receipt", "key_hash", "channel", "state", "received_at", "received_on", "content", "situation", "category",
+	"catalog_version", "unit_id", "person_id", "anonymous", "identity", "identity_mask", "accept_by", "finish_by", "provisional",
+	"accepted_on", "assignee_id", "transfer_unit_id", "finding", "merged_into", "created_by", "version", "updated_at",
+	"base_finish_by", "extension_days", "transferred_on", "return_by", "concluded_on", "replied", "replied_on", "review_request_by",
+	"review_count", "review_requested_on", "review_by", "closed_at", "rating", "rated_at"}
+
+var msgCols = []string{"id", "case_id", "at", "direction", "author", "body"}
+var eventCols = []string{"id", "case_id", "at", "actor", "action", "data", "public"}
+var peopleCols = []string{"case_id", "person_id"}
+
+// table buffers rows for one multi-row INSERT statement at a time.
+type table struct {
+	// qmark: SQLite binds ? placeholders; its lookup of $N names is linear
+	// per parameter, which makes a statement of thousands of them slow.
+	qmark bool
+	name  string
+	cols []string
+	per  int
+	rows [][]any
+	n    int
+}
+
+func (t *table) add(ctx context.Context, tx *sql.Tx, row ...any) error {
+	t.rows = append(t.rows, row)
+	t.n++
+	if len(t.rows) >= t.per {
+		return t.flush(ctx, tx)
+	}
+	return nil
+}
+
+func (t *table) flush(ctx context.Context, tx *sql.Tx) error {
+	if len(t.rows) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES ")
+	args := make([]any, 0, len(t.rows)*len(t.cols))
+	for i, r := range t.rows {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range r {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			if t.qmark {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(len(args) + j + 1))
+			}
+		}
+		b.WriteByte(')')
+		args = append(args, r...)
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("demo: insert into %s: %w", t.name, err)
+	}
+	t.rows = t.rows[:0]
+	return nil
+}
+
+func maxID(ctx context.Context, db *sql.DB, table string) (int64, error) {
+	var n sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(id) FROM `+table).Scan(&n); err != nil {
+		return 0, fmt.Errorf("demo: max id of %s: %w", table, err)
+	}
+	return n.Int64, nil
+}
+
+// one case's life, decided before it is written.
+type life struct {
+	state                                           string
+	acceptBy, finishBy, baseFinish, acceptedOn      any
+	transferredOn, returnBy, concludedOn, repliedOn any
+	reviewRequestBy, reviewRequestedOn, reviewBy    any
+	closedAt, ratedAt                               any
+	assignee, transferUnit, mergedInto              any
+	finding, rating                                 string
+	replied, provisional                            bool
+	extension, reviewCount                          int
+	events                                          [][3]string // at, action, zh
+	reply                                           string
+	replyOn                                         civil.Date
+}
+
+func (g *gen) due(from civil.Date, l calendar.Limit) civil.Date {
+	d, _ := g.cal.Due(from, l)
+	return d
+}
+
+func (g *gen) cases(ctx context.Context) (int, int, error) {
+	n := g.o.Cases
+	first := g.today.AddMonths(-g.o.Months)
+	span := first.DaysUntil(g.today) + 1
+	// Received instants, ascending, mostly in office hours.
+	when := make([]time.Time, n)
+	for i := range when {
+		d := first.AddDays(g.r.IntN(span))
+		sec := 8*3600 + g.r.IntN(10*3600)
+		if g.r.IntN(10) == 0 {
+			sec = g.r.IntN(24 * 3600) // web and e-mail reports come at any hour
+		}
+		when[i] = d.Time(g.a.Loc).Add(time.Duration(sec) * time.Second)
+	}
+	sort.Slice(when, func(i, j int) bool { return when[i].Before(when[j]) })
+	now := g.a.Clock.Now()
+	if last := g.today.Time(g.a.Loc).Add(24*time.Hour - time.Second); now.After(last) {
+		now = last
+	}
+	for i := range when {
+		if when[i].After(now) {
+			when[i] = now
+		}
+	}
+
+	caseID, err := maxID(ctx, g.db.Read, "cases")
+	if err != nil {
+		return 0, 0, err
+	}
+	msgID, err := maxID(ctx, g.db.Read, "messages")
+	if err != nil {
+		return 0, 0, err
+	}
+	evID, err := maxID(ctx, g.db.Read, "case_events")
+	if err != nil {
+		return 0, 0, err
+	}
+	firstCase := caseID + 1
+	var targets []*unitInfo
+	for _, u := range g.units {
+		if u.kind != "office" && u.kind != "county" {
+			targets = append(targets, u)
+		}
+	}
+	seenReceipt := map[string]bool{}
+	nowS := store.FormatInstant(g.a.Clock.Now())
+	version := g.a.Catalog.Version
+	messages := 0
+	const perTx = 20000
+	for lo := 0; lo < n; lo += perTx {
+		hi := min(lo+perTx, n)
+		q := g.db.Engine == store.SQLite
+		ct := &table{qmark: q, name: "cases", cols: caseCols, per: 500}
+		mt := &table{qmark: q, name: "messages", cols: msgCols, per: 1000}
+		et := &table{qmark: q, name: "case_events", cols: eventCols, per: 1000}
+		pt := &table{qmark: q, name: "case_people", cols: peopleCols, per: 2000}
+		// Draw everything for this transaction first, so a retried
+		// transaction writes the same rows.
+		type drawn struct {
+			row  []any
+			msgs [][]any
+			evs  [][]any
+			ppl  [][]any
+		}
+		var batch []drawn
+		for i := lo; i < hi; i++ {
+			caseID++
+			var d drawn
+			rcv := when[i]
+			rcvOn := civil.In(rcv, g.a.Loc)
+			sit := g.sits[g.r.IntN(len(g.sits))]
+			u := targets[g.r.IntN(len(targets))]
+			w := &words{r: g.r, town: u.town, unit: u.name}
+			var person any
+			if sit.Subject == catalog.SubjectPerson && len(u.people) > 0 && g.r.IntN(10) < 7 {
+				pid := u.people[g.r.IntN(len(u.people))]
+				person = pid
+			}
+			w.person = surnames[g.r.IntN(len(surnames))] + "某"
+			content := w.content(sit.Category, sit.Example.Zh)
+			if g.r.IntN(20) == 0 && g.a.Localizer != nil {
+				if t, err := g.a.Localizer.Traditional(content); err == nil {
+					content = t // some reporters write in Traditional characters
+				}
+			}
+			ch := g.channel()
+			situation, category := sit.Code, sit.Category
+			if g.r.IntN(12) == 0 {
+				situation, category = "", "" // not yet classified
+			}
+			code := ""
+			for code == "" || seenReceipt[code] {
+				if code, err = receipt.NewCode(g.cha); err != nil {
+					return 0, 0, err
+				}
+			}
+			seenReceipt[code] = true
+			key, err := receipt.NewKey(g.cha)
+			if err != nil {
+				return 0, 0, err
+			}
+			anonymous := g.r.IntN(10) < 6
+			var sealed any
+			mask := ""
+			if !anonymous {
+				id := identity.Identity{Name: name(g.r), Phone: phone(g.r)}
+				m, _ := json.Marshal(id.Masked())
+				mask = string(m)
+				if g.a.Vault != nil {
+					s, err := g.a.Vault.SealIdentity(id, intake.IdentityAAD(code))
+					if err != nil {
+						return 0, 0, err
+					}
+					sealed = s
+				}
+			}
+			l := g.live(rcvOn, caseID, firstCase, u)
+			at := store.FormatInstant(rcv)
+			d.row = []any{caseID, code, receipt.HashKey(key), ch, l.state, at, rcvOn.String(), content, situation, category,
+				version, u.id, person, anonymous, sealed, mask, l.acceptBy, l.finishBy, l.provisional,
+				l.acceptedOn, l.assignee, l.transferUnit, l.finding, l.mergedInto, "cli:demo", 1, nowS,
+				l.baseFinish, l.extension, l.transferredOn, l.returnBy, l.concludedOn, l.replied, l.repliedOn, l.reviewRequestBy,
+				l.reviewCount, l.reviewRequestedOn, l.reviewBy, l.closedAt, l.rating, l.ratedAt}
+			evID++
+			reg, _ := json.Marshal(map[string]any{"zh": "已登记", "en": "Registered", "channel": ch})
+			d.evs = append(d.evs, []any{evID, caseID, at, "cli:demo", "registered", string(reg), true})
+			for _, e := range l.events {
+				evID++
+				data, _ := json.Marshal(map[string]any{"zh": e[2]})
+				d.evs = append(d.evs, []any{evID, caseID, e[0], "cli:demo", e[1], string(data), true})
+			}
+			// Messages: questions and answers on a third of the cases, and the formal reply.
+			if g.r.IntN(3) == 0 {
+				k := 1 + g.r.IntN(3)
+				t := rcv
+				for j := 0; j < k; j++ {
+					t = t.Add(time.Duration(1+g.r.IntN(72)) * time.Hour)
+					if t.After(now) {
+						break
+					}
+					msgID++
+					dir, body, author := "to_reporter", w.message(toReporter), "director"
+					if j%2 == 1 {
+						dir, body, author = "from_reporter", w.message(fromReporter), ""
+					}
+					d.msgs = append(d.msgs, []any{msgID, caseID, store.FormatInstant(t), dir, author, body})
+				}
+			}
+			if l.reply != "" {
+				msgID++
+				d.msgs = append(d.msgs, []any{msgID, caseID, store.FormatInstant(l.replyOn.Time(g.a.Loc).Add(10 * time.Hour)), "reply", "director", w.fill(l.reply)})
+			}
+			if person != nil && (l.finding == "verified" || l.finding == "partly_verified") {
+				d.ppl = append(d.ppl, []any{caseID, person})
+			}
+			batch = append(batch, d)
+		}
+		err := g.db.Tx(ctx, func(tx *sql.Tx) error {
+			ct.rows, mt.rows, et.rows, pt.rows = nil, nil, nil, nil
+			ct.n, mt.n = 0, 0
+			for _, d := range batch {
+				if err := ct.add(ctx, tx, d.row...); err != nil {
+					return err
+				}
+			}
+			if err := ct.flush(ctx, tx); err != nil {
+				return err
+			}
+			for _, d := range batch {
+				for _, m := range d.msgs {
+					if err := mt.add(ctx, tx, m...); err != nil {
+						return err
+					}
+				}
+				for _, e := range d.evs {
+					if err := et.add(ctx, tx, e...); err != nil {
+						return err
+					}
+				}
+				for _, p := range d.ppl {
+					if err := pt.add(ctx, tx, p...); err != nil {
+						return err
+					}
+				}
+			}
+			for _, t := range []*table{mt, et, pt} {
+				if err := t.flush(ctx, tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+		messages += mt.n
+		g.say("%d of %d cases written", hi, n)
+	}
+	if g.db.Engine == store.Postgres {
+		for _, t := range []string{"cases", "messages", "case_events"} {
+			if _, err := g.db.Write.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+t+`', 'id'), (SELECT MAX(id) FROM `+t+`))`); err != nil {
+				return 0, 0, fmt.Errorf("demo: move %s sequence: %w", t, err)
+			}
+		}
+	}
+	return n, messages, nil
+}
+
+func dstr(d civil.Date) any { return d.String() }
+
+// live decides what has happened to a case received on rcv by today.
+func (g *gen) live(rcv civil.Date, id, firstID int64, u *unitInfo) life {
+	l := life{state: "registered", finding: ""}
+	acceptBy, prov := g.cal.Due(rcv, g.lim.Accept)
+	l.acceptBy, l.provisional = dstr(acceptBy), prov
+	age := rcv.DaysUntil(g.today)
+	delay := 1 + g.r.IntN(12)
+	if g.r.IntN(8) == 0 {
+		delay = 14 + g.r.IntN(10) // late
+	}
+	fate := g.r.IntN(100)
+	if delay > age {
+		return l
+	}
+	d1 := rcv.AddDays(delay)
+	ev := func(d civil.Date, action, zh string) {
+		l.events = append(l.events, [3]string{store.FormatInstant(d.Time(g.a.Loc).Add(9 * time.Hour)), action, zh})
+	}
+	switch {
+	case fate < 7:
+		l.state = "refused"
+		ev(d1, "refused", "不予受理")
+		return l
+	case fate < 16:
+		l.state = "transferred"
+		l.transferredOn = dstr(d1)
+		l.returnBy = dstr(g.due(d1, g.lim.TransferObjection))
+		tu := g.units[g.r.IntN(len(g.units))]
+		if g.r.IntN(3) == 0 {
+			for _, x := range g.units {
+				if x.code == "MQ-MC" {
+					tu = x // the demo liaison's unit gets its share
+				}
+			}
+		}
+		l.transferUnit = tu.id
+		ev(d1, "transferred", "已转交有关单位办理")
+		return l
+	case fate < 18 && id > firstID:
+		l.state = "merged"
+		l.mergedInto = firstID + g.r.Int64N(id-firstID)
+		ev(d1, "merged", "已与相同事项合并办理")
+		return l
+	}
+	l.state = "accepted"
+	l.acceptedOn = dstr(d1)
+	finish, fp := g.cal.Due(d1, g.lim.Finish)
+	l.provisional = l.provisional || fp
+	l.baseFinish, l.finishBy = dstr(finish), dstr(finish)
+	ev(d1, "accepted", "已受理")
+	if g.r.IntN(20) == 0 {
+		l.extension = 30
+		ext, _ := g.cal.DueCalendarDays(finish, 30)
+		finish = ext
+		l.finishBy = dstr(finish)
+	}
+	d2 := d1.AddDays(g.r.IntN(4))
+	if d2.After(g.today) {
+		return l
+	}
+	l.state = "investigating"
+	l.assignee = g.handlers[g.r.IntN(len(g.handlers))]
+	concl := d1.AddDays(10 + g.r.IntN(75))
+	if concl.After(g.today) {
+		return l
+	}
+	l.state = "concluded"
+	l.concludedOn = dstr(concl)
+	switch f := g.r.IntN(100); {
+	case f < 35:
+		l.finding = "verified"
+	case f < 55:
+		l.finding = "partly_verified"
+	default:
+		l.finding = "unfounded"
+	}
+	ev(concl, "concluded", "调查已办结")
+	reply := concl.AddDays(g.r.IntN(6))
+	if reply.After(g.today) {
+		return l
+	}
+	l.replied, l.repliedOn, l.replyOn = true, dstr(reply), reply
+	if l.finding == "unfounded" {
+		l.reply = replyUnfounded[g.r.IntN(len(replyUnfounded))]
+	} else {
+		l.reply = replyVerified[g.r.IntN(len(replyVerified))]
+	}
+	l.reviewRequestBy = dstr(g.due(reply, g.lim.ReviewRequest))
+	ev(reply, "reply", "本办已作出书面答复")
+	closed := reply.AddDays(g.r.IntN(3))
+	if closed.After(g.today) {
+		return l
+	}
+	l.state = "closed"
+	l.closedAt = store.FormatInstant(closed.Time(g.a.Loc).Add(17 * time.Hour))
+	ev(closed, "closed", "已办结")
+	if g.r.IntN(10) < 6 {
+		switch r := g.r.IntN(100); {
+		case r < 55:
+			l.rating = "satisfied"
+		case r < 80:
+			l.rating = "basically_satisfied"
+		default:
+			l.rating = "dissatisfied"
+		}
+		l.ratedAt = l.closedAt
+	}
+	if g.r.IntN(25) == 0 {
+		req := reply.AddDays(1 + g.r.IntN(20))
+		if !req.After(g.today) {
+			l.state = "review"
+			l.reviewCount = 1
+			l.reviewRequestedOn = dstr(req)
+			l.reviewBy = dstr(g.due(req, g.lim.ReviewAnswer))
+			l.replied = false
+			l.closedAt = nil
+			ev(req, "review_request", "已申请复查")
+		}
+	}
+	return l
+}
