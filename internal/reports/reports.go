@@ -54,3 +54,15 @@ func (s *Service) PDF(ctx context.Context, html []byte) ([]byte, error) {
 func (s *Service) InspectionHTML(in inspection.Inspection) ([]byte, error) {
 	return s.render.InspectionHTML(in, s.clock.Now())
 }
+
+// SummaryHTML renders the summary report as a page (printed to PDF as is).
+func (s *Service) SummaryHTML(sum Summary) ([]byte, error) {
+	return s.render.render("summary_report.html", struct {
+		S           Summary
+		Overview    [][2]any
+		GeneratedAt time.Time
+	}{sum, OverviewRows(sum), s.clock.Now()})
+}
+
+// SetPDFPrinter replaces the PDF printer (nil: no PDF output, 503).
+func (s *Service) SetPDFPrinter(p *PDFPrinter) { s.pdf = p }

@@ -1,13 +1,17 @@
 package web
 
 import (
+	"fmt"
 	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
+	"mashang/internal/civil"
 	"mashang/internal/problem"
+	"mashang/internal/reports"
+	"mashang/internal/search"
 )
 
 // reportFormat reads ?format=, one of allowed (def when absent).
@@ -50,4 +54,113 @@ func writeDownload(w http.ResponseWriter, ctype, filename string, body []byte) {
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.Write(body)
+}
+
+// reportPeriod reads the period of a report: ?month=YYYY-MM, or ?from=&to=
+// (bad dates 400; a missing end, or an end before the start, 422).
+func (s *Server) reportPeriod(r *http.Request) (civil.Date, civil.Date, error) {
+	if m := r.URL.Query().Get("month"); m != "" {
+		from, to, err := reports.MonthBounds(m)
+		if err != nil {
+			return civil.Date{}, civil.Date{}, problem.Malformed("invalid_month", "month 应为 YYYY-MM 格式", "month must be in the form YYYY-MM")
+		}
+		return from, to, nil
+	}
+	from, err := queryDate(r, "from")
+	if err != nil {
+		return civil.Date{}, civil.Date{}, err
+	}
+	to, err := queryDate(r, "to")
+	if err != nil {
+		return civil.Date{}, civil.Date{}, err
+	}
+	if err := reports.CheckPeriod(from, to); err != nil {
+		return civil.Date{}, civil.Date{}, err
+	}
+	return from, to, nil
+}
+
+// reportSummary answers GET /api/v1/reports/summary: the leading group's
+// report for a month or any period, as JSON, HTML, XLSX or PDF.
+func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request) error {
+	format, err := reportFormat(r, "json", "json", "html", "xlsx", "pdf")
+	if err != nil {
+		return err
+	}
+	from, to, err := s.reportPeriod(r)
+	if err != nil {
+		return err
+	}
+	sum, err := s.app.Reports.Summary(r.Context(), s.app.Catalog, from, to)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("report-%s-%s", from, to)
+	switch format {
+	case "xlsx":
+		b, err := reports.SummaryXLSX(sum)
+		if err != nil {
+			return err
+		}
+		writeDownload(w, xlsxType, name+".xlsx", b)
+		return nil
+	case "html", "pdf":
+		page, err := s.app.Reports.SummaryHTML(sum)
+		if err != nil {
+			return err
+		}
+		return s.writeReport(w, r, format, page, name)
+	}
+	writeJSON(w, http.StatusOK, sum)
+	return nil
+}
+
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// exportCases answers GET /api/v1/cases/export?format=csv|xlsx with the
+// same filters as the case list (and the same visibility: a liaison gets
+// its unit's cases only). CSV is UTF-8 with a BOM.
+func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) error {
+	format, err := reportFormat(r, "csv", "csv", "xlsx")
+	if err != nil {
+		return err
+	}
+	v := r.URL.Query()
+	v.Del("format")
+	v.Del("cursor")
+	v.Del("limit")
+	q, err := search.ParseListQuery(v)
+	if err != nil {
+		return err
+	}
+	q.Limit = search.MaxLimit
+	var rows [][]string
+	for {
+		page, err := s.app.Search.List(r.Context(), me(r), q)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Cases {
+			rows = append(rows, reports.ExportRow(c, s.app.Loc))
+		}
+		if page.Next == nil || *page.Next == "" || len(rows) >= reports.MaxExportRows {
+			break
+		}
+		q.Cursor = *page.Next
+	}
+	name := "cases-" + civil.In(s.app.Clock.Now(), s.app.Loc).String()
+	if format == "xlsx" {
+		b, err := reports.XLSX(reports.ExportHeader, rows)
+		if err != nil {
+			return err
+		}
+		writeDownload(w, xlsxType, name+".xlsx", b)
+		return nil
+	}
+	b, err := reports.CSV(reports.ExportHeader, rows)
+	if err != nil {
+		return err
+	}
+	writeDownload(w, "text/csv; charset=utf-8", name+".csv", b)
+	return nil
 }

@@ -89,6 +89,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/public/exemplars", anyone, s.publicListJSON("exemplar"))
 	s.handle("GET /api/v1/public/exemplars/{id}", anyone, s.publicItemJSON("exemplar"))
 	s.handle("GET /api/v1/public/stats", anyone, s.publicStatsJSON)
+
+	// Reports for the leading group (issue 9).
+	s.handle("GET /api/v1/reports/summary", reads(auth.Leader, auth.Director, auth.OrgDept), s.reportSummary)
+	s.handle("GET /api/v1/cases/export", anyStaff, s.exportCases)
 	// (end of issue 9 routes)
 
 	// Intake (issue 4): reports from every channel, tracking, messages,
