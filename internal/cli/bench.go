@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ type benchFlags struct {
 	url         *string
 	perReportTx *bool
 	maxTime     *time.Duration
+	cpuProfile  *string
 }
 
 func benchIntakeCommand() *command {
@@ -49,6 +51,7 @@ func benchIntakeCommand() *command {
 				url:         fs.String("url", "", "base URL of a running server (default: start one in this process)"),
 				perReportTx: fs.Bool("per-report-tx", false, "also measure one transaction per report (in-process only)"),
 				maxTime:     fs.Duration("max-time", 2*time.Minute, "stop a phase after this long"),
+				cpuProfile:  fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file"),
 			}
 		},
 		run: runBenchIntake,
@@ -61,6 +64,17 @@ func runBenchIntake(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) err
 		return usageError("--reports must be 1..10000000 and --clients 1..4096")
 	}
 	base := strings.TrimRight(*f.url, "/")
+	if *f.cpuProfile != "" {
+		pf, err := os.Create(*f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var a *app.App
 	if base == "" {
 		c := *cfg

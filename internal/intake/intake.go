@@ -95,6 +95,33 @@ type Service struct {
 	d           Deps
 	perReportTx atomic.Bool
 	lim         limiter
+
+	prepErr error
+	stmts   [3]*sql.Stmt // case, event, attachment inserts (SQLite only)
+}
+
+// stmt returns tx's form of the i-th insert: on SQLite a statement prepared
+// once (in NewService) on the single writer connection (parsing the long INSERT for every
+// report costs more than running it); on PostgreSQL nil, since pgx already
+// caches prepared statements per connection.
+func (s *Service) stmt(ctx context.Context, tx *sql.Tx, i int) *sql.Stmt {
+	if s.d.DB.Engine != store.SQLite {
+		return nil
+	}
+	if s.prepErr != nil || s.stmts[i] == nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, s.stmts[i])
+}
+
+// exec runs the i-th insert (q) in tx, prepared where that pays.
+func (s *Service) exec(ctx context.Context, tx *sql.Tx, i int, q string, args ...any) error {
+	if st := s.stmt(ctx, tx, i); st != nil {
+		_, err := st.ExecContext(ctx, args...)
+		return err
+	}
+	_, err := tx.ExecContext(ctx, q, args...)
+	return err
 }
 
 // NewService returns the intake service.
@@ -109,6 +136,15 @@ func NewService(d Deps) *Service {
 	s.perReportTx.Store(d.PerReportTx)
 	s.lim.l = ratelimit.New(ratelimit.DefaultPolicy, d.Clock.Now)
 	s.lim.off = d.NoRateLimit
+	if d.DB != nil && d.DB.Engine == store.SQLite {
+		// Prepared now, while the single writer connection is free (inside
+		// a transaction it is taken). A failure only means unprepared SQL.
+		for j, q := range []string{insertCase, insertEvent, insertAttachment} {
+			if s.stmts[j], s.prepErr = d.DB.Write.PrepareContext(context.Background(), q); s.prepErr != nil {
+				break
+			}
+		}
+	}
 	return s
 }
 
@@ -410,17 +446,21 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 	auditData := map[string]any{"receipt": code, "channel": p.sub.Channel, "situation": p.sub.Situation, "attachments": len(p.sub.Files), "anonymous": p.anonymous}
 	var caseID int64
 	fn := func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, insertCase, code, keyHash, p.sub.Channel, store.FormatInstant(p.receivedAt), p.receivedOn.String(),
+		row := tx.QueryRowContext
+		if st := s.stmt(ctx, tx, 0); st != nil {
+			row = func(ctx context.Context, _ string, args ...any) *sql.Row { return st.QueryRowContext(ctx, args...) }
+		}
+		err := row(ctx, insertCase, code, keyHash, p.sub.Channel, store.FormatInstant(p.receivedAt), p.receivedOn.String(),
 			p.sub.Content, p.sub.Situation, p.category, p.catVersion, p.unitID, p.personID, p.sub.PersonText, p.anonymous, sealed, p.mask,
 			p.phoneHash, p.emailHash, p.messageID, p.acceptBy.String(), p.provis, p.sub.Actor, nowS).Scan(&caseID)
 		if err != nil {
 			return fmt.Errorf("intake: insert case: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, insertEvent, caseID, nowS, p.sub.Actor, "registered", string(evData), true); err != nil {
+		if err := s.exec(ctx, tx, 1, insertEvent, caseID, nowS, p.sub.Actor, "registered", string(evData), true); err != nil {
 			return fmt.Errorf("intake: insert event: %w", err)
 		}
 		for _, f := range p.sub.Files {
-			if _, err := tx.ExecContext(ctx, insertAttachment, caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS); err != nil {
+			if err := s.exec(ctx, tx, 2, insertAttachment, caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS); err != nil {
 				return fmt.Errorf("intake: insert attachment: %w", err)
 			}
 		}
