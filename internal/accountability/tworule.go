@@ -11,6 +11,7 @@ import (
 	"mashang/internal/accountability/rules"
 	"mashang/internal/audit"
 	"mashang/internal/civil"
+	"mashang/internal/problem"
 	"mashang/internal/receipt"
 	"mashang/internal/store"
 )
@@ -203,6 +204,9 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rule_case_links (rule_case_id, first_case_id, second_case_id, person_id, created_at) VALUES ($1,$2,$3,$4,$5)`,
 		ruleCase, p.First, p.Second, p.PersonID, ts); err != nil {
+		if store.IsUniqueViolation(err) { // a concurrent conclusion of the other case opened it first
+			return problem.Conflict("rule_case_race", "另一案件同时办结，请重试", "another case was concluded at the same moment; please retry").Wrap(err)
+		}
 		return fmt.Errorf("accountability: rule link: %w", err)
 	}
 	data := map[string]any{"rule_case_id": ruleCase, "first_case_id": p.First, "second_case_id": p.Second, "person_id": p.PersonID}
