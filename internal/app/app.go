@@ -15,6 +15,7 @@ import (
 	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
+	"mashang/internal/cases"
 	"mashang/internal/catalog"
 	"mashang/internal/clock"
 	"mashang/internal/config"
@@ -49,6 +50,8 @@ type App struct {
 	Intake *intake.Service
 	// Accountability records decisions and appeals and answers eligibility (issue 7).
 	Accountability *accountability.Service
+	// Cases runs the state machine, deadlines, calendar import and the supervision sweep (issue 5).
+	Cases *cases.Service
 	// Inspections plans inspections and records visits (issue 9).
 	Inspections *inspection.Service
 	// Reports makes the leading group's reports, exports and PDFs (issue 9).
@@ -130,6 +133,16 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	// (end of issue 9 services)
 	a.Accountability = accountability.New(accountability.Options{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
 		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})
+	a.Cases = cases.NewService(db, a.Clock, a.Loc, a.Limits, a.Calendar)
+	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
+	a.Cases.Decisions = func(ctx context.Context, caseID int64) ([]any, error) {
+		ds, err := a.Accountability.DecisionsForCase(ctx, caseID)
+		out := make([]any, len(ds))
+		for i := range ds {
+			out[i] = ds[i]
+		}
+		return out, err
+	}
 	ok = true
 	return a, nil
 }

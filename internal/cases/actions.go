@@ -167,7 +167,7 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, in Action
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, p, id)
+	return s.get(ctx, p, id, false)
 }
 
 func (s *Service) validate(in *ActionInput) error {
@@ -363,7 +363,8 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p auth.Principal, row c
 		})
 	case ActClose:
 		if !row.replied {
-			return problem.Conflict("reply_first", "结案前须先作出书面答复（reply）", "the case needs a written reply (reply) before it can be closed")
+			return problem.Conflict("reply_first", fmt.Sprintf("案件处于“%s”（%s），尚未书面答复（reply），不能结案（close）", stateZH[row.state], row.state),
+				fmt.Sprintf("a case in state %s needs a written reply (reply) before the action close", row.state))
 		}
 		u.set("closed_at", store.FormatInstant(now))
 		u.set("due_status", OnTime)

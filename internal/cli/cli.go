@@ -49,6 +49,8 @@ func commands() []*command {
 		{name: "user totp", usage: "USERNAME", short: "enrol a user in TOTP and print the otpauth:// URI", run: runUserTOTP},
 		{name: "org import", usage: "FILE.csv", short: "import units (code,name,parent,kind) or people (name,unit,position,rank) from CSV in UTF-8 or GBK", run: runOrgImport},
 		benchIntakeCommand(),
+		calendarImportCommand(),
+		jobsRunCommand(),
 		{name: "audit verify", short: "check the audit chain; exit 0 when intact, else name the first bad entry", run: runAuditVerify},
 		{name: "config", short: "print every option with the value in force (secrets masked)", run: runConfig},
 		{name: "version", short: "print the binary's and the schema's versions", run: runVersion},

@@ -52,6 +52,10 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() { errc <- ms.Serve(mln) }()
 	}
+	sweepCtx, stopSweeps := context.WithCancel(e.Ctx)
+	waitSweeps := startSweeps(sweepCtx, a.Cases, cfg.SweepInterval, log)
+	defer waitSweeps()
+	defer stopSweeps()
 	cur, _, _ := a.DB.SchemaVersions(e.Ctx)
 	log.Info("mashang serving", "addr", "http://"+ln.Addr().String(), "database", string(a.DB.Engine), "schema", cur, "data", cfg.DataDir)
 	fmt.Fprintf(e.Stdout, "mashang serving on http://%s\n", ln.Addr())

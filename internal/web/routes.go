@@ -123,4 +123,18 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/people/{id}/record", reads(auth.OrgDept, auth.Leader, auth.Director), s.personRecord)
 	s.handle("GET /api/v1/accountability/settings", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAccountabilitySettings)
 	s.handle("PUT /api/v1/accountability/settings", may(auth.Admin), s.putAccountabilitySettings)
+
+	// Cases (issue 5): the case page, the state machine's actions, the
+	// reporter's review (复查/复核) and rating, the working-day calendar and
+	// supervision (督办) notices. Action roles are checked per action in
+	// internal/cases (machine.go); the auditor only reads.
+	s.handle("GET /api/v1/cases/{id}", anyStaff, s.getCase)
+	s.handle("POST /api/v1/cases/{id}/actions", may(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector, auth.OrgDept, auth.Liaison), s.caseAction)
+	s.handle("POST /api/v1/track/review", anyone, s.trackReview)
+	s.handle("POST /api/v1/track/rating", anyone, s.trackRating)
+	s.handle("GET /api/v1/calendar/years", anyStaff, s.listCalendarYears)
+	s.handle("POST /api/v1/calendar/years", may(auth.Admin), s.importCalendarYear)
+	s.handle("GET /api/v1/notices", reads(auth.Director, auth.Leader), s.listNotices)
+	s.handle("POST /api/v1/notices/{id}/read", may(auth.Director, auth.Leader), s.readNotice)
+	s.handle("POST /api/v1/jobs/sweep", may(auth.Admin), s.runSweep)
 }

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"mashang/internal/calendar"
+	"mashang/internal/cases"
+	"mashang/internal/config"
+)
+
+// Case handling's commands (issue 5): calendar import and running the
+// supervision sweep by hand.
+
+func calendarImportCommand() *command {
+	return &command{
+		name: "calendar import", usage: "FILE.json",
+		short: "load a year's holidays and make-up working days; recomputes the open deadlines it affects",
+		long: "FILE is {\"year\": 2027, \"days\": [{\"date\": \"2027-01-01\", \"kind\": \"off\", \"name\": \"元旦\"}, …]}\n" +
+			"(kind off: holiday or rest day on a weekday; work: make-up working day on a weekend), or the holiday-cn\n" +
+			"form with \"isOffDay\". A bad file exits non-zero naming the line; nothing is imported.",
+		run: runCalendarImport,
+	}
+}
+
+func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
+	if fs.NArg() != 1 {
+		return usageError("give one FILE.json")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, calendar.MaxImportSize+1))
+	if err != nil {
+		return err
+	}
+	a, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.Cases.ImportCalendar(e.Ctx, data, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "calendar %d imported: %d days listed; deadlines of %d cases recomputed\n", res.Year, res.Days, res.Recomputed)
+	return nil
+}
+
+func jobsRunCommand() *command {
+	return &command{
+		name: "jobs run", usage: "JOB",
+		short: "run a named job now (sweep: mark due-soon and overdue cases, raise supervision notices)",
+		run:   runJobsRun,
+	}
+}
+
+func runJobsRun(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
+	if fs.NArg() != 1 || fs.Arg(0) != cases.SweepJob {
+		return usageError("the one job is " + cases.SweepJob)
+	}
+	a, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := a.Cases.Sweep(e.Ctx)
+	if err != nil {
+		return err
+	}
+	if !res.Ran {
+		return exitError{code: 3, msg: "another instance is running the sweep now; nothing done"}
+	}
+	fmt.Fprintf(e.Stdout, "sweep %s: %d cases re-marked; notices: %d due soon, %d overdue (%s)\n",
+		res.Today, res.Marked, res.Notices[cases.DueSoon], res.Notices[cases.Overdue], res.Duration.Round(time.Millisecond))
+	return nil
+}
+
+// startSweeps runs the sweep now and every interval until ctx ends; the
+// returned function waits for the run under way to finish.
+func startSweeps(ctx context.Context, s *cases.Service, interval time.Duration, log *slog.Logger) func() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.RunSweeps(ctx, interval, log)
+	}()
+	return func() { <-done }
+}

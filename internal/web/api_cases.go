@@ -1,0 +1,136 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"mashang/internal/calendar"
+	"mashang/internal/cases"
+	"mashang/internal/problem"
+)
+
+// Case handling (issue 5): the case page, actions, the reporter's review and
+// rating, the calendar and supervision notices.
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := s.app.Cases.Get(r.Context(), me(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) caseAction(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in cases.ActionInput
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.app.Cases.Act(r.Context(), me(r), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) trackReview(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Receipt string `json:"receipt"`
+		Key     string `json:"key"`
+		Reason  string `json:"reason"`
+	}
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	res, err := s.app.Cases.RequestReview(r.Context(), clientAddr(r), in.Receipt, in.Key, in.Reason)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) trackRating(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Receipt string `json:"receipt"`
+		Key     string `json:"key"`
+		Rating  string `json:"rating"`
+	}
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.app.Cases.Rate(r.Context(), clientAddr(r), in.Receipt, in.Key, in.Rating); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"rating": in.Rating})
+	return nil
+}
+
+func (s *Server) listCalendarYears(w http.ResponseWriter, r *http.Request) error {
+	ys, err := s.app.Cases.CalendarYears(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"years": ys})
+	return nil
+}
+
+func (s *Server) importCalendarYear(w http.ResponseWriter, r *http.Request) error {
+	b, err := readRaw(w, r, calendar.MaxImportSize)
+	if err != nil {
+		return err
+	}
+	res, err := s.app.Cases.ImportCalendar(r.Context(), b, me(r).Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) listNotices(w http.ResponseWriter, r *http.Request) error {
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return problem.Invalid("limit", "invalid_limit", "limit 应在 1 到 1000 之间", "limit must be between 1 and 1000")
+		}
+		limit = n
+	}
+	ns, err := s.app.Cases.Notices(r.Context(), me(r), r.URL.Query().Get("unread") == "1" || r.URL.Query().Get("unread") == "true", limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"notices": ns})
+	return nil
+}
+
+func (s *Server) readNotice(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.app.Cases.MarkNoticeRead(r.Context(), me(r), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) runSweep(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.app.Cases.Sweep(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
