@@ -56,6 +56,11 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	waitSweeps := startSweeps(sweepCtx, a.Cases, cfg.SweepInterval, log)
 	defer waitSweeps()
 	defer stopSweeps()
+	stopMail, err := startMail(e.Ctx, a, cfg, e.Getenv, log)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	cur, _, _ := a.DB.SchemaVersions(e.Ctx)
 	log.Info("mashang serving", "addr", "http://"+ln.Addr().String(), "database", string(a.DB.Engine), "schema", cur, "data", cfg.DataDir)
 	fmt.Fprintf(e.Stdout, "mashang serving on http://%s\n", ln.Addr())
