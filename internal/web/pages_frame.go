@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,6 +49,12 @@ type view struct {
 	Data  any
 	// Wide asks for the wide staff layout.
 	Wide bool
+}
+
+// invArg is what the "inv" partial needs: the view and the field it marks.
+type invArg struct {
+	V *view
+	F string
 }
 
 type navItem struct {
@@ -105,7 +110,15 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 	return template.FuncMap{
 		"t":  t,
 		"tf": func(key string, args ...any) string { return fmt.Sprintf(t(key), args...) },
-		"tk": func(prefix string, v any) string { return t(prefix + fmt.Sprint(v)) },
+		// tk translates a value of a known set (a state, a channel…); a value
+		// with no key shows as it is (the locale test lists the known sets).
+		"tk": func(prefix string, v any) string {
+			key := prefix + fmt.Sprint(v)
+			if _, ok := p.loc[pages.Langs[0]][key]; !ok {
+				return fmt.Sprint(v)
+			}
+			return t(key)
+		},
 		"tx": func(x catalog.Text) string { return x.In(lang) },
 		"sit": func(code string) string {
 			if code == "" {
@@ -122,11 +135,30 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 			}
 			return code
 		},
-		"dt":    func(v any) string { return p.formatTime(v, "2006-01-02 15:04") },
-		"date":  func(v any) string { return p.formatTime(v, "2006-01-02") },
-		"add":   func(a, b int) int { return a + b },
+		"dt":   func(v any) string { return p.formatTime(v, "2006-01-02 15:04") },
+		"date": func(v any) string { return p.formatTime(v, "2006-01-02") },
+		"add":  func(a, b int) int { return a + b },
+		"neg":  func(a int) int { return -a },
+		"ival": func(v any) int {
+			switch x := v.(type) {
+			case *int:
+				if x != nil {
+					return *x
+				}
+			case int:
+				return x
+			}
+			return 0
+		},
+		"sval": func(v *string) string {
+			if v == nil {
+				return ""
+			}
+			return *v
+		},
 		"query": func(v url.Values, k, val string) string { return withQuery(v, k, val) },
 		"lang":  func() string { return lang },
+		"dict2": func(v *view, field string) invArg { return invArg{V: v, F: field} },
 	}
 }
 
@@ -427,6 +459,3 @@ func (p *pageServer) formError(r *http.Request, v *view, err error) (status int,
 	}
 	return 0, err
 }
-
-// staticFS is for tests that need the embedded assets.
-func staticFS() fs.FS { return pages.Static() }

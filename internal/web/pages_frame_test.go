@@ -20,9 +20,9 @@ import (
 
 // browser is a cookie-keeping client that does not follow redirects.
 type browser struct {
-	t   *testing.T
-	h   *webtest.Harness
-	c   *http.Client
+	t    *testing.T
+	h    *webtest.Harness
+	c    *http.Client
 	lang string
 }
 

@@ -1,9 +1,17 @@
 package web
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 
+	"mashang/internal/attach"
+	"mashang/internal/cases"
 	"mashang/internal/catalog"
+	"mashang/internal/identity"
+	"mashang/internal/intake"
+	"mashang/internal/org"
 )
 
 // channelData is data/channels.json: how the public can report.
@@ -53,4 +61,197 @@ type homePage struct {
 
 func (p *pageServer) home(w http.ResponseWriter, r *http.Request, v *view) error {
 	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: p.subjects(v.Lang), Channels: p.channels})
+}
+
+// sitOption is one situation in a picker.
+type sitOption struct {
+	Code, Label, Search string
+}
+
+type sitGroup struct {
+	Label   string
+	Options []sitOption
+}
+
+// situationGroups lists the situations by category for a <select> or a picker.
+func (p *pageServer) situationGroups(lang string) []sitGroup {
+	var out []sitGroup
+	for _, s := range p.s.app.Catalog.Situations {
+		if n := len(out); n == 0 || !strings.HasPrefix(out[n-1].Label, s.Category+" ") {
+			out = append(out, sitGroup{Label: s.Category + " " + s.CategoryName.In(lang)})
+		}
+		g := &out[len(out)-1]
+		g.Options = append(g.Options, sitOption{
+			Code: s.Code, Label: s.Code + " " + s.CategoryName.In(lang) + " · " + s.Name(lang),
+			Search: strings.ReplaceAll(s.Initials, " ", "") + " " + s.Initials + " " + s.Names.Zh + " " + s.CategoryName.Zh + " " + s.Names.En,
+		})
+	}
+	return out
+}
+
+type reportPage struct {
+	Situations []sitGroup
+	Units      []org.Unit
+	Form       map[string]string
+	MaxFiles   int
+	MaxMB      int64
+}
+
+func (p *pageServer) reportData(r *http.Request, lang string, form map[string]string) (reportPage, error) {
+	us, err := p.s.app.Org.Units(r.Context())
+	if err != nil {
+		return reportPage{}, err
+	}
+	if form == nil {
+		form = map[string]string{"anonymous": "yes"}
+	}
+	cfg := p.s.app.Config
+	return reportPage{Situations: p.situationGroups(lang), Units: us, Form: form, MaxFiles: cfg.AttachMaxFiles, MaxMB: cfg.AttachReportMax >> 20}, nil
+}
+
+func (p *pageServer) reportForm(w http.ResponseWriter, r *http.Request, v *view) error {
+	d, err := p.reportData(r, v.Lang, nil)
+	if err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, v, "report", d)
+}
+
+// files stores the uploaded attachments of a parsed multipart form, within
+// the configured limits, before anything is written to the database.
+func (p *pageServer) files(r *http.Request, source string) ([]intake.File, error) {
+	if r.MultipartForm == nil {
+		return nil, nil
+	}
+	cfg := p.s.app.Config
+	var out []intake.File
+	var used int64
+	for _, fh := range r.MultipartForm.File["attachment"] {
+		if fh.Size == 0 {
+			continue
+		}
+		if len(out) >= cfg.AttachMaxFiles {
+			return nil, errTooManyFiles
+		}
+		limit, tooLarge := cfg.AttachFileMax, errFileTooLarge
+		if rest := cfg.AttachReportMax - used; rest < limit {
+			limit, tooLarge = rest, errReportLarge
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		blob, err := p.s.app.Files.Put(f, limit)
+		f.Close()
+		if errors.Is(err, attach.ErrTooLarge) {
+			return nil, tooLarge
+		}
+		if err != nil {
+			return nil, err
+		}
+		used += blob.Size
+		out = append(out, intake.File{Blob: blob, Filename: strings.ToValidUTF8(fh.Filename, "_"), Source: source})
+	}
+	return out, nil
+}
+
+type receiptPage struct {
+	Receipt, Key string
+	CaseID       int64
+	Staff        bool
+}
+
+func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email")
+	f["content"] = r.PostFormValue("content") // keep the reporter's line breaks and spacing
+	fail := func(err error) error {
+		st, ferr := p.formError(r, v, err)
+		if ferr != nil {
+			return ferr
+		}
+		d, derr := p.reportData(r, v.Lang, f)
+		if derr != nil {
+			return derr
+		}
+		return p.render(w, st, v, "report", d)
+	}
+	files, err := p.files(r, intake.SourceReporter)
+	if err != nil {
+		return fail(err)
+	}
+	sub := intake.Submission{
+		Channel: intake.ChannelWeb, Actor: "reporter", Content: f["content"], Situation: f["situation"], Unit: unitCode(f["unit"]),
+		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files,
+	}
+	if !sub.Anonymous {
+		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"]}
+	}
+	rc, err := p.s.app.Intake.Submit(r.Context(), sub)
+	if err != nil {
+		return fail(err)
+	}
+	return p.render(w, http.StatusOK, v, "receipt", receiptPage{Receipt: rc.Receipt, Key: rc.Key})
+}
+
+// unitCode takes the code of a picker's "CODE name" text.
+func unitCode(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, " \t"); i > 0 {
+		return s[:i]
+	}
+	return s
+}
+
+type trackPage struct {
+	Receipt, Key string
+	View         *intake.TrackView
+	Ratings      []string
+}
+
+func (p *pageServer) trackForm(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.render(w, http.StatusOK, v, "track", trackPage{})
+}
+
+// track shows a report to whoever holds its receipt and key, and takes the
+// reporter's message, review request and rating (op) on the way.
+func (p *pageServer) track(w http.ResponseWriter, r *http.Request, v *view) error {
+	d := trackPage{Receipt: strings.TrimSpace(r.PostFormValue("receipt")), Key: strings.TrimSpace(r.PostFormValue("key")),
+		Ratings: []string{cases.Satisfied, cases.BasicallySatisfied, cases.Dissatisfied}}
+	ctx, addr := r.Context(), clientAddr(r)
+	var err error
+	switch r.PostFormValue("op") {
+	case "message":
+		if err = p.s.app.Intake.ReporterWrite(ctx, addr, d.Receipt, d.Key, r.PostFormValue("body")); err == nil {
+			v.Flash = p.T(v.Lang, "track.sent")
+		}
+	case "review":
+		var res cases.ReviewResult
+		if res, err = p.s.app.Cases.RequestReview(ctx, addr, d.Receipt, d.Key, r.PostFormValue("reason")); err == nil {
+			v.Flash = fmt.Sprintf(p.T(v.Lang, "track.review_done"), res.AnswerBy.String())
+		}
+	case "rate":
+		if err = p.s.app.Cases.Rate(ctx, addr, d.Receipt, d.Key, r.PostFormValue("rating")); err == nil {
+			v.Flash = p.T(v.Lang, "track.rated")
+		}
+	}
+	if err != nil {
+		if _, ferr := p.formError(r, v, err); ferr != nil {
+			return ferr
+		}
+	}
+	tv, terr := p.s.app.Intake.Track(ctx, addr, d.Receipt, d.Key, intakeLang(r))
+	if terr != nil {
+		st, ferr := p.formError(r, v, terr)
+		if ferr != nil {
+			return ferr
+		}
+		d.Key = ""
+		return p.render(w, st, v, "track", d)
+	}
+	d.View = &tv
+	st := http.StatusOK
+	if err != nil {
+		st = statusOf[mustProblem(err).Kind]
+	}
+	return p.render(w, st, v, "track", d)
 }

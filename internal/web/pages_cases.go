@@ -1,0 +1,313 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"mashang/internal/accountability"
+	"mashang/internal/auth"
+	"mashang/internal/cases"
+	"mashang/internal/civil"
+	"mashang/internal/identity"
+	"mashang/internal/intake"
+	"mashang/internal/org"
+	"mashang/internal/problem"
+)
+
+// actionForm describes one action the user may take, for the case page.
+type actionForm struct {
+	Name   string
+	Fields []string // reason, unit, user, days, finding, person_ids, body, into
+}
+
+var actionFields = map[string][]string{
+	cases.ActAccept: nil, cases.ActRefuse: {"reason"}, cases.ActTransfer: {"unit", "reason"}, cases.ActReturn: {"reason"},
+	cases.ActAssign: {"user"}, cases.ActExtend: {"days", "reason"}, cases.ActConclude: {"finding", "person_ids"},
+	cases.ActReply: {"body"}, cases.ActClose: nil, cases.ActMerge: {"into"}, cases.ActNote: {"body"},
+}
+
+// The order actions are offered in: the usual next step first.
+var actionOrder = []string{cases.ActAccept, cases.ActAssign, cases.ActConclude, cases.ActReply, cases.ActClose,
+	cases.ActRefuse, cases.ActTransfer, cases.ActReturn, cases.ActExtend, cases.ActMerge, cases.ActNote}
+
+type eventLine struct {
+	At     any
+	Actor  string
+	Action string
+	Public bool
+	Detail string
+}
+
+type casePage struct {
+	C            *cases.Case
+	Actions      []actionForm
+	Events       []eventLine
+	Reporter     *intake.ReporterView
+	Revealed     *identity.Identity
+	CanSee       bool // may see the masked reporter
+	CanReveal    bool
+	CanMessage   bool
+	CanDecide    bool
+	Decisions    []accountability.Decision
+	Users        []auth.User
+	Units        []org.Unit
+	Findings     []string
+	Sanctions    []sanctionOption
+	Today        string
+	MaxExtension int
+	PersonIDs    string
+}
+
+type sanctionOption struct{ Code, Name, Group string }
+
+func (p *pageServer) caseID(r *http.Request) (int64, error) { return pathID(r, "id") }
+
+func (p *pageServer) casePage(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := p.caseID(r)
+	if err != nil {
+		return err
+	}
+	if done := r.URL.Query().Get("done"); done != "" {
+		v.Flash = p.T(v.Lang, "case.done") + " " + p.T(v.Lang, "action."+done)
+	}
+	return p.showCase(w, r, v, id, http.StatusOK, nil)
+}
+
+func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, id int64, status int, revealed *identity.Identity) error {
+	ctx, pr := r.Context(), me(r)
+	c, err := p.s.app.Cases.Get(ctx, pr, id)
+	if err != nil {
+		return err
+	}
+	d := casePage{C: c, Revealed: revealed, Findings: []string{cases.Verified, cases.PartlyVerified, cases.Unfounded},
+		Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), MaxExtension: p.s.app.Limits.Extension.Days}
+	allowedSet := map[string]bool{}
+	for _, a := range c.AllowedActions {
+		allowedSet[a] = true
+	}
+	for _, a := range actionOrder {
+		if allowedSet[a] {
+			d.Actions = append(d.Actions, actionForm{Name: a, Fields: actionFields[a]})
+		}
+	}
+	for _, e := range c.History {
+		d.Events = append(d.Events, eventLine{At: e.At, Actor: e.Actor, Action: e.Action, Public: e.Public, Detail: p.eventDetail(e.Data, v.Lang)})
+	}
+	d.CanSee = pr.MayRead(auth.Clerk, auth.Handler, auth.Director, auth.Leader)
+	d.CanReveal = pr.May(auth.Director, auth.Leader)
+	d.CanMessage = pr.May(auth.Clerk, auth.Handler, auth.Director, auth.Leader)
+	if d.CanSee && !c.Anonymous {
+		rv, err := p.s.app.Intake.Reporter(ctx, id)
+		if err != nil {
+			return err
+		}
+		d.Reporter = &rv
+	}
+	if pr.MayRead(auth.Director, auth.Leader, auth.OrgDept) {
+		if d.Decisions, err = p.s.app.Accountability.DecisionsForCase(ctx, id); err != nil {
+			return err
+		}
+	}
+	d.CanDecide = pr.May(auth.Director) && (c.Finding == cases.Verified || c.Finding == cases.PartlyVerified) && len(c.PersonIDs) > 0
+	if allowedSet[cases.ActAssign] {
+		us, err := p.s.app.Auth.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			if !u.Disabled && (u.Role == auth.Handler || u.Role == auth.Director || u.Role == auth.Admin) {
+				d.Users = append(d.Users, u)
+			}
+		}
+	}
+	if allowedSet[cases.ActTransfer] {
+		if d.Units, err = p.s.app.Org.Units(ctx); err != nil {
+			return err
+		}
+	}
+	ids := make([]string, 0, len(c.PersonIDs))
+	for _, pid := range c.PersonIDs {
+		ids = append(ids, strconv.FormatInt(pid, 10))
+	}
+	if len(ids) == 0 && c.Person != nil {
+		ids = append(ids, strconv.FormatInt(c.Person.ID, 10))
+	}
+	d.PersonIDs = strings.Join(ids, ", ")
+	if d.CanDecide {
+		for _, s := range p.s.app.Catalog.Sanctions {
+			g, _ := p.s.app.Catalog.Group(s.Group)
+			d.Sanctions = append(d.Sanctions, sanctionOption{Code: s.Code, Name: s.Name(v.Lang), Group: g.Names.In(v.Lang)})
+		}
+	}
+	return p.render(w, status, v, "case", d)
+}
+
+// eventDetail renders a history entry's data in a line: the plain-words
+// text when there is one, else its simple fields.
+func (p *pageServer) eventDetail(raw json.RawMessage, lang string) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	if zh, ok := m["zh"].(string); ok {
+		en, _ := m["en"].(string)
+		switch {
+		case lang == LangEn && en != "":
+			return en
+		case lang == LangZhTW && p.s.app.Localizer != nil:
+			if tw, err := p.s.app.Localizer.Traditional(zh); err == nil {
+				return tw
+			}
+		}
+		return zh
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		switch x := m[k].(type) {
+		case string:
+			if x != "" {
+				parts = append(parts, k+": "+x)
+			}
+		case float64, bool:
+			parts = append(parts, fmt.Sprintf("%s: %v", k, x))
+		case []any:
+			parts = append(parts, fmt.Sprintf("%s: %v", k, x))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// caseAct takes one action from the case page's forms.
+func (p *pageServer) caseAct(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := p.caseID(r)
+	if err != nil {
+		return err
+	}
+	f := formMap(r, "action", "reason", "unit", "user", "days", "finding", "person_ids", "into", "version")
+	in := cases.ActionInput{Action: f["action"], Reason: f["reason"], Unit: unitCode(f["unit"]), User: f["user"], Finding: f["finding"],
+		Body: strings.TrimSpace(r.PostFormValue("body"))}
+	bad := func(field string) error {
+		return p.failCase(w, r, v, id, problem.Invalid(field, "invalid_"+field, "字段 "+field+" 的值无效", "the value of "+field+" is not valid"))
+	}
+	if s := f["days"]; s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return bad("days")
+		}
+		in.Days = &n
+	}
+	if s := f["into"]; s != "" {
+		n, err := strconv.ParseInt(strings.TrimPrefix(s, "#"), 10, 64)
+		if err != nil {
+			return bad("into")
+		}
+		in.Into = n
+	}
+	if s := f["version"]; s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return bad("version")
+		}
+		in.Version = n
+	}
+	if f["action"] == cases.ActConclude {
+		ids, err := parseIDs(f["person_ids"])
+		if err != nil {
+			return bad("person_ids")
+		}
+		in.PersonIDs = ids
+	}
+	if _, err := p.s.app.Cases.Act(r.Context(), me(r), id, in); err != nil {
+		return p.failCase(w, r, v, id, err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=%s", id, url.QueryEscape(in.Action)), http.StatusSeeOther)
+	return nil
+}
+
+// failCase shows the case page again with the problem above it.
+func (p *pageServer) failCase(w http.ResponseWriter, r *http.Request, v *view, id int64, err error) error {
+	st, ferr := p.formError(r, v, err)
+	if ferr != nil {
+		return ferr
+	}
+	return p.showCase(w, r, v, id, st, nil)
+}
+
+// parseIDs reads "1, 2 3" or a pasted column of ids.
+func parseIDs(s string) ([]int64, error) {
+	var out []int64
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == '，' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == '、' || r == ';'
+	}) {
+		n, err := strconv.ParseInt(strings.TrimPrefix(f, "#"), 10, 64)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("not an id: %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func (p *pageServer) caseMessage(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := p.caseID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := p.s.app.Intake.WriteToReporter(r.Context(), id, r.PostFormValue("body"), me(r).Actor()); err != nil {
+		return p.failCase(w, r, v, id, err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=message", id), http.StatusSeeOther)
+	return nil
+}
+
+// caseReveal shows the reporter's identity once, on this answer only; the
+// reason is recorded by the intake service.
+func (p *pageServer) caseReveal(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := p.caseID(r)
+	if err != nil {
+		return err
+	}
+	ident, err := p.s.app.Intake.Reveal(r.Context(), id, r.PostFormValue("reason"), me(r).Actor())
+	if err != nil {
+		return p.failCase(w, r, v, id, err)
+	}
+	return p.showCase(w, r, v, id, http.StatusOK, &ident)
+}
+
+func (p *pageServer) caseDecision(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := p.caseID(r)
+	if err != nil {
+		return err
+	}
+	f := formMap(r, "person_id", "situation", "decided_on", "probation_years", "note")
+	in := accountability.DecisionInput{Situation: strings.ToUpper(f["situation"]), Sanctions: r.PostForm["sanctions"], Note: f["note"]}
+	if in.PersonID, err = strconv.ParseInt(strings.TrimPrefix(f["person_id"], "#"), 10, 64); err != nil {
+		return p.failCase(w, r, v, id, problem.Invalid("person_id", "invalid_person_id", "请填写人员编号", "give the person's number"))
+	}
+	if in.DecidedOn, err = civil.Parse(f["decided_on"]); err != nil {
+		return p.failCase(w, r, v, id, problem.Invalid("decided_on", "invalid_date", "决定日期应为 YYYY-MM-DD", "the decision date must be YYYY-MM-DD"))
+	}
+	if s := f["probation_years"]; s != "" && s != "0" {
+		if in.ProbationYears, err = strconv.Atoi(s); err != nil {
+			return p.failCase(w, r, v, id, problem.Invalid("probation_years", "invalid_probation", "察看期应为 1 或 2 年", "probation is 1 or 2 years"))
+		}
+	}
+	if _, err := p.s.app.Accountability.CreateDecision(r.Context(), id, in, me(r).Actor()); err != nil {
+		return p.failCase(w, r, v, id, err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=decision", id), http.StatusSeeOther)
+	return nil
+}

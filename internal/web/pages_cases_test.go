@@ -1,0 +1,126 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"mashang/internal/auth"
+	"mashang/internal/cases"
+	"mashang/internal/org"
+	"mashang/internal/search"
+	"mashang/internal/web/pages"
+	"mashang/internal/web/webtest"
+)
+
+// Every value of the sets the pages translate by prefix has a key.
+func TestPagesKnownSetsTranslated(t *testing.T) {
+	loc, err := pages.Locales()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := map[string][]string{"state.": append([]string{"open"}, search.States...), "channel.": search.Channels, "due.": search.Dues,
+		"sort.": search.Sorts, "kind.": org.Kinds, "action.": cases.Actions(),
+		"finding.": {cases.Verified, cases.PartlyVerified, cases.Unfounded}, "rating.": {cases.Satisfied, cases.BasicallySatisfied, cases.Dissatisfied}}
+	for _, r := range auth.Roles {
+		sets["role."] = append(sets["role."], string(r))
+	}
+	for prefix, vals := range sets {
+		for _, v := range vals {
+			for _, l := range pages.Langs {
+				if _, ok := loc[l][prefix+v]; !ok {
+					t.Errorf("%s: no key %s%s", l, prefix, v)
+				}
+			}
+		}
+	}
+}
+
+var caseLinkRe = regexp.MustCompile(`data-href="/staff/cases/(\d+)"`)
+
+func TestPagesQueueAndCase(t *testing.T) {
+	h := webtest.New(t, "")
+	seedUnits(t, h)
+	ctx := context.Background()
+	person, err := h.App.Org.CreatePerson(ctx, org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clerk := newBrowser(t, h)
+	clerk.signIn("clerk", auth.Clerk)
+	tok := clerk.csrf("/staff/desk")
+	for i, at := range []string{"2026-02-02T10:00", "2026-03-02T08:00"} {
+		p := clerk.postMultipart("/staff/desk", map[string]string{"csrf": tok, "channel": "letter", "received_at": at,
+			"content": []string{"来信反映不动产登记窗口推诿扯皮。", "来信反映社保窗口吃拿卡要。"}[i], "situation": "P1.2", "unit": "MQ-XZFW",
+			"person": "#" + itoa(person.ID), "anonymous": "no", "name": "李四", "phone": "13912345678"}, nil)
+		if p.Status != 201 {
+			t.Fatalf("desk: %d %s", p.Status, p.Body)
+		}
+	}
+	h.App.Search.Index.CatchUp(ctx)
+	dir := newBrowser(t, h)
+	dir.signIn("director", auth.Director)
+	q := dir.get("/staff/cases")
+	if q.Status != 200 {
+		t.Fatalf("queue: %d %s", q.Status, q.Body)
+	}
+	ids := caseLinkRe.FindAllStringSubmatch(q.Body, -1)
+	if len(ids) != 2 || ids[0][1] != "1" {
+		t.Fatalf("queue order: %v", ids)
+	}
+	if !strings.Contains(q.Body, `class="overdue"`) || !strings.Contains(q.Body, "超期") || !strings.Contains(q.Body, `data-count="registered"`) {
+		t.Errorf("queue lacks the overdue marks or counts")
+	}
+	if s := dir.get("/staff/cases?q=" + url.QueryEscape("社保")); len(caseLinkRe.FindAllString(s.Body, -1)) != 1 {
+		t.Errorf("search found %d", len(caseLinkRe.FindAllString(s.Body, -1)))
+	}
+	// The case page: masked reporter, actions for the director.
+	c := dir.get("/staff/cases/2")
+	if c.Status != 200 || !strings.Contains(c.Body, `id="do-accept"`) || strings.Contains(c.Body, "13912345678") || !strings.Contains(c.Body, `id="masked"`) {
+		t.Fatalf("case page: %d %s", c.Status, c.Body)
+	}
+	tok = csrfRe.FindStringSubmatch(c.Body)[1]
+	act := func(form url.Values) page {
+		form.Set("csrf", tok)
+		return dir.post("/staff/cases/2/act", form)
+	}
+	if p := act(url.Values{"action": {"accept"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("accept: %d %s", p.Status, p.Body)
+	}
+	if p := act(url.Values{"action": {"accept"}}); p.Status != http.StatusConflict || !strings.Contains(p.Body, `role="alert"`) {
+		t.Fatalf("accept twice: %d", p.Status)
+	}
+	if p := act(url.Values{"action": {"assign"}, "user": {"director"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("assign: %d %s", p.Status, p.Body)
+	}
+	if p := act(url.Values{"action": {"conclude"}, "finding": {"verified"}, "person_ids": {itoa(person.ID)}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("conclude: %d %s", p.Status, p.Body)
+	}
+	p := dir.post("/staff/cases/2/decisions", url.Values{"csrf": {tok}, "person_id": {itoa(person.ID)}, "situation": {"P1.2"},
+		"decided_on": {"2026-03-02"}, "sanctions": {"admonishing_talk"}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("decision: %d %s", p.Status, p.Body)
+	}
+	if p := act(url.Values{"action": {"reply"}, "body": {"经查属实，已对相关人员诫勉谈话。"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("reply: %d %s", p.Status, p.Body)
+	}
+	c = dir.get("/staff/cases/2?done=reply")
+	if !strings.Contains(c.Body, `data-state="concluded"`) || !strings.Contains(c.Body, "诫勉谈话") || !strings.Contains(c.Body, "经查属实") {
+		t.Fatalf("after actions: %s", c.Body)
+	}
+	// Reveal needs a reason and shows the phone once.
+	p = dir.post("/staff/cases/2/reveal", url.Values{"csrf": {tok}, "reason": {"核实情况需要联系"}})
+	if p.Status != 200 || !strings.Contains(p.Body, "13912345678") {
+		t.Fatalf("reveal: %d", p.Status)
+	}
+	// The clerk may not reveal or act as director.
+	if p := clerk.post("/staff/cases/2/reveal", url.Values{"csrf": {clerk.csrf("/staff/cases/2")}, "reason": {"x"}}); p.Status != http.StatusForbidden {
+		t.Errorf("clerk reveal: %d", p.Status)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,131 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"mashang/internal/identity"
+	"mashang/internal/intake"
+	"mashang/internal/org"
+	"mashang/internal/problem"
+)
+
+// deskChannels are the channels a clerk registers, in shortcut order (Alt+1…8).
+var deskChannels = []string{intake.ChannelHotline, intake.ChannelLetter, intake.ChannelWalkin, intake.ChannelEmail,
+	intake.ChannelInspection, intake.ChannelMedia, intake.ChannelSuperior, intake.ChannelWeb}
+
+type deskPage struct {
+	Channels   []string
+	Situations []sitGroup
+	Units      []org.Unit
+	Form       map[string]string
+}
+
+const deskTimeLayout = "2006-01-02T15:04"
+
+func (p *pageServer) deskData(r *http.Request, lang string, form map[string]string) (deskPage, error) {
+	us, err := p.s.app.Org.Units(r.Context())
+	if err != nil {
+		return deskPage{}, err
+	}
+	if form == nil {
+		form = map[string]string{"channel": intake.ChannelHotline, "anonymous": "yes"}
+	}
+	if form["received_at"] == "" {
+		form["received_at"] = p.s.app.Clock.Now().In(p.s.app.Loc).Format(deskTimeLayout)
+	}
+	return deskPage{Channels: deskChannels, Situations: p.situationGroups(lang), Units: us, Form: form}, nil
+}
+
+func (p *pageServer) desk(w http.ResponseWriter, r *http.Request, v *view) error {
+	d, err := p.deskData(r, v.Lang, nil)
+	if err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, v, "desk", d)
+}
+
+// resolveSituation reads the desk's situation field: a code, a picker's
+// "CODE name" text, pinyin initials (with or without spaces) or words of
+// the name, as long as exactly one situation matches.
+func (p *pageServer) resolveSituation(in, lang string) (string, error) {
+	in = strings.TrimSpace(in)
+	if in == "" {
+		return "", nil
+	}
+	first := in
+	if i := strings.IndexAny(in, " \t"); i > 0 {
+		first = in[:i]
+	}
+	if st, ok := p.s.app.Catalog.Situation(strings.ToUpper(first)); ok {
+		return st.Code, nil
+	}
+	q := strings.ToLower(strings.ReplaceAll(in, " ", ""))
+	var hits []string
+	for _, st := range p.s.app.Catalog.Situations {
+		ini := strings.ReplaceAll(st.Initials, " ", "")
+		words := strings.ToLower(st.CategoryName.Zh + st.Names.Zh + st.CategoryName.ZhTW + st.Names.ZhTW + st.Names.En)
+		if ini == q || strings.HasSuffix(ini, q) && len(q) >= 2 || strings.Contains(strings.ReplaceAll(words, " ", ""), q) {
+			hits = append(hits, st.Code)
+		}
+	}
+	if len(hits) == 1 {
+		return hits[0], nil
+	}
+	if len(hits) == 0 {
+		return "", problem.Invalid("situation", "unknown_situation", "没有与“"+in+"”相符的情形", "no situation matches “"+in+"”")
+	}
+	list := strings.Join(hits, ", ")
+	return "", problem.Invalid("situation", "ambiguous_situation", "“"+in+"”对应多个情形："+list, "“"+in+"” matches several situations: "+list)
+}
+
+func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email")
+	f["content"] = r.PostFormValue("content")
+	fail := func(err error) error {
+		st, ferr := p.formError(r, v, err)
+		if ferr != nil {
+			return ferr
+		}
+		d, derr := p.deskData(r, v.Lang, f)
+		if derr != nil {
+			return derr
+		}
+		return p.render(w, st, v, "desk", d)
+	}
+	sub := intake.Submission{Channel: f["channel"], Content: f["content"], Unit: unitCode(f["unit"]), Actor: me(r).Actor(),
+		Anonymous: f["anonymous"] == "yes"}
+	var err error
+	if sub.Situation, err = p.resolveSituation(f["situation"], v.Lang); err != nil {
+		return fail(err)
+	}
+	if at := f["received_at"]; at != "" {
+		t, perr := time.ParseInLocation(deskTimeLayout, at, p.s.app.Loc)
+		if perr != nil {
+			return fail(problem.Invalid("received_at", "invalid_received_at", "收到时间格式应为 年-月-日 时:分", "the time received must be year-month-day hour:minute"))
+		}
+		sub.ReceivedAt = t
+	}
+	if pr := strings.TrimPrefix(f["person"], "#"); pr != "" {
+		if id, perr := strconv.ParseInt(strings.Fields(pr)[0], 10, 64); perr == nil && id > 0 {
+			sub.PersonID = id
+		} else {
+			sub.PersonText = f["person"]
+		}
+	}
+	if !sub.Anonymous {
+		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"]}
+	}
+	if sub.Files, err = p.files(r, intake.SourceStaff); err != nil {
+		return fail(err)
+	}
+	rc, err := p.s.app.Intake.Submit(r.Context(), sub)
+	if err != nil {
+		return fail(err)
+	}
+	v.Flash = fmt.Sprintf(p.T(v.Lang, "desk.flash"), rc.Receipt)
+	return p.render(w, http.StatusCreated, v, "receipt", receiptPage{Receipt: rc.Receipt, Key: rc.Key, CaseID: rc.CaseID, Staff: true})
+}

@@ -1,0 +1,110 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"mashang/internal/org"
+	"mashang/internal/search"
+)
+
+type stateCount struct {
+	State string // "" for all open cases
+	N     int
+	Href  string
+	On    bool
+}
+
+type queuePage struct {
+	Rows     []search.Row
+	Counts   []stateCount
+	Q        url.Values
+	Next     string
+	States   []string
+	Channels []string
+	Dues     []string
+	Sorts    []string
+	Units    []org.Unit
+	Total    int
+}
+
+// queue is the office's case list: open cases, overdue first, then due
+// soon, each with its working days left; filters and search are the list
+// API's (package search).
+func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) error {
+	qv := r.URL.Query()
+	if !qv.Has("state") {
+		qv.Set("state", "open")
+	}
+	if !qv.Has("sort") {
+		if strings.TrimSpace(qv.Get("q")) != "" {
+			qv.Set("sort", "relevance")
+		} else {
+			qv.Set("sort", "deadline")
+		}
+	}
+	if qv.Get("sort") == "relevance" && strings.TrimSpace(qv.Get("q")) == "" {
+		qv.Set("sort", "deadline")
+	}
+	for _, k := range []string{"lang"} {
+		qv.Del(k)
+	}
+	d := queuePage{Q: qv, States: search.States, Channels: search.Channels, Dues: search.Dues, Sorts: search.Sorts}
+	lq, err := search.ParseListQuery(qv)
+	if err != nil {
+		if _, ferr := p.formError(r, v, err); ferr != nil {
+			return ferr
+		}
+	} else {
+		lq.Limit = 50
+		lq.Count = true
+		page, err := p.s.app.Search.List(r.Context(), me(r), lq)
+		if err != nil {
+			if _, ferr := p.formError(r, v, err); ferr != nil {
+				return ferr
+			}
+		}
+		d.Rows = page.Cases
+		if page.Next != nil {
+			d.Next = withQuery(qv, "next", "")[1:] + "&next=" + url.QueryEscape(*page.Next)
+		}
+		if page.Total != nil {
+			d.Total = *page.Total
+		}
+	}
+	// Counts by state, with the other filters as they are.
+	for _, st := range append([]string{"open"}, search.States...) {
+		cq := cloneValues(qv)
+		cq.Set("state", st)
+		cq.Del("next")
+		cq.Set("sort", "received")
+		lq, err := search.ParseListQuery(cq)
+		if err != nil {
+			break
+		}
+		lq.Limit, lq.Count = 1, true
+		page, err := p.s.app.Search.List(r.Context(), me(r), lq)
+		if err != nil {
+			break
+		}
+		n := 0
+		if page.Total != nil {
+			n = *page.Total
+		}
+		cq.Set("sort", qv.Get("sort"))
+		d.Counts = append(d.Counts, stateCount{State: st, N: n, Href: "?" + cq.Encode(), On: qv.Get("state") == st})
+	}
+	if d.Units, err = p.s.app.Org.Units(r.Context()); err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, v, "cases", d)
+}
+
+func cloneValues(v url.Values) url.Values {
+	c := url.Values{}
+	for k, vv := range v {
+		c[k] = append([]string(nil), vv...)
+	}
+	return c
+}
