@@ -235,7 +235,6 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p auth.Principal, row c
 		})
 	case ActRefuse:
 		data["reason"] = in.Reason
-		u.set("due_status", OnTime)
 		u.set("closed_at", store.FormatInstant(now))
 		public = words("您的举报不予受理。理由：%s", "Your report was not accepted. Reason: %s", in.Reason, in.Reason)
 	case ActTransfer:
@@ -367,7 +366,6 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p auth.Principal, row c
 				fmt.Sprintf("a case in state %s needs a written reply (reply) before the action close", row.state))
 		}
 		u.set("closed_at", store.FormatInstant(now))
-		u.set("due_status", OnTime)
 		public = words("本件已办结。", "The case is closed.")
 	case ActMerge:
 		if in.Into == row.id {
@@ -386,7 +384,6 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p auth.Principal, row c
 		}
 		data["into"] = in.Into
 		u.set("merged_into", in.Into)
-		u.set("due_status", OnTime)
 		public = words("您的举报与另一件反映同一事项的举报合并办理，进展将在此继续显示。", "Your report was merged with another report of the same matter; its progress continues to show here.")
 		after = append(after, func() error {
 			// Cases merged into this one follow it into the survivor: no chains.
@@ -414,6 +411,9 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, p auth.Principal, row c
 		if err := f(); err != nil {
 			return err
 		}
+	}
+	if err := s.markDue(ctx, tx, row.id, now); err != nil {
+		return err
 	}
 	if to != row.state {
 		data["from"], data["to"] = row.state, to

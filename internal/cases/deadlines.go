@@ -236,8 +236,12 @@ func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calend
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	now := s.now()
 	for _, c := range changes {
 		if err := writeDeadlines(ctx, tx, c.id, c.d); err != nil {
+			return 0, err
+		}
+		if err := s.markDue(ctx, tx, c.id, now); err != nil {
 			return 0, err
 		}
 	}

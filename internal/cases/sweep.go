@@ -71,9 +71,11 @@ func (s *Service) releaseLease(ctx context.Context, job, holder string) error {
 //     overdue when the deadline has passed, due_soon when ≤ 3 working days
 //     are left, else on_time — with set-based SQL: the two threshold dates are
 //     computed once in Go from the calendar;
-//  2. raises one notice per case, kind and deadline: due_soon to the
-//     director, overdue to the leader (notices table; cases.notified_* remember
-//     which deadline was notified, so each is raised once);
+//  2. raises one notice per case, kind and deadline for the cases it
+//     re-marked (tagged with cases.due_run): due_soon to the director,
+//     overdue to the leader; notices' unique (case_id, kind, deadline) makes
+//     each one once (the actions mark and notify the case they change at
+//     once, see markDue);
 //  3. appends one audit entry for the run when it changed anything.
 //
 // It reloads the calendar first, so a year imported on another instance
@@ -103,12 +105,12 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 	// today ≤ d < the 4th working day after today.
 	soon, _ := cal.DueWorkdays(today, DueSoonWorkdays+1)
 	res.Today = today.String()
-	const current = `CASE state WHEN 'registered' THEN accept_by WHEN 'review' THEN review_by ELSE finish_by END`
-	const status = `CASE WHEN (` + current + `) IS NULL THEN 'on_time' WHEN (` + current + `) < $1 THEN 'overdue' WHEN (` + current + `) < $2 THEN 'due_soon' ELSE 'on_time' END`
-	const open = `state IN ('registered', 'accepted', 'transferred', 'investigating', 'concluded', 'review')`
+	run := holder + ":" + store.FormatInstant(now)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res.Notices = map[string]int{}
-		r, err := tx.ExecContext(ctx, `UPDATE cases SET due_status = `+status+` WHERE `+open+` AND due_status <> `+status, today, soon)
+		// One scan: only the rows whose status changes are written, and
+		// they are tagged with this run for the notices below.
+		r, err := tx.ExecContext(ctx, `UPDATE cases SET due_status = `+sweepStatus+`, due_run = $3 WHERE `+sweepOpen+` AND due_status <> `+sweepStatus, today, soon, run)
 		if err != nil {
 			return fmt.Errorf("cases: sweep: mark: %w", err)
 		}
@@ -116,11 +118,11 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 			return err
 		}
 		at := store.FormatInstant(now)
-		for _, k := range []struct{ kind, role, col string }{{DueSoon, string(auth.Director), "notified_due_soon"}, {Overdue, string(auth.Leader), "notified_overdue"}} {
-			pending := `due_status = '` + k.kind + `' AND ` + open + ` AND (` + current + `) IS NOT NULL AND (` + k.col + ` IS NULL OR ` + k.col + ` <> (` + current + `))`
+		for _, k := range noticeKinds {
+			// The unique (case_id, kind, deadline) keeps it to once per deadline.
 			r, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
-				SELECT id, $1, $2, `+current+`, $3 FROM cases WHERE `+pending+`
-				ON CONFLICT (case_id, kind, deadline) DO NOTHING`, k.kind, k.role, at)
+				SELECT id, $1, $2, `+sweepCurrent+`, $3 FROM cases WHERE due_run = $4 AND due_status = $1 AND (`+sweepCurrent+`) IS NOT NULL
+				ON CONFLICT (case_id, kind, deadline) DO NOTHING`, k.kind, k.role, at, run)
 			if err != nil {
 				return fmt.Errorf("cases: sweep: raise %s notices: %w", k.kind, err)
 			}
@@ -129,11 +131,8 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 				return err
 			}
 			res.Notices[k.kind] = int(n)
-			if _, err := tx.ExecContext(ctx, `UPDATE cases SET `+k.col+` = `+current+` WHERE `+pending); err != nil {
-				return fmt.Errorf("cases: sweep: remember %s notices: %w", k.kind, err)
-			}
 		}
-		if res.Marked == 0 && res.Notices[DueSoon] == 0 && res.Notices[Overdue] == 0 {
+		if res.Marked == 0 {
 			return nil
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: "system:sweep", Action: "cases.sweep", Subject: "job:sweep",
@@ -141,6 +140,38 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 	})
 	res.Duration = time.Since(start)
 	return res, err
+}
+
+// The sweep's SQL: the deadline watched in each state, the status from the
+// two threshold dates ($1 today, $2 the 4th working day after today), and
+// the open states.
+const (
+	sweepCurrent = `CASE state WHEN 'registered' THEN accept_by WHEN 'review' THEN review_by ELSE finish_by END`
+	sweepStatus  = `CASE WHEN (` + sweepCurrent + `) IS NULL THEN 'on_time' WHEN (` + sweepCurrent + `) < $1 THEN 'overdue' WHEN (` + sweepCurrent + `) < $2 THEN 'due_soon' ELSE 'on_time' END`
+	sweepOpen    = `state IN ('registered', 'accepted', 'transferred', 'investigating', 'concluded', 'review')`
+)
+
+// noticeKinds: due soon goes to the director, overdue to the leader.
+var noticeKinds = []struct{ kind, role string }{{DueSoon, string(auth.Director)}, {Overdue, string(auth.Leader)}}
+
+// markDue sets case id's due_status from its current deadline as of today,
+// raising the notice (once per deadline) when it is due soon or overdue. The
+// actions call it, so that a deadline an action moves is judged at once and
+// a new deadline gets its own notice.
+func (s *Service) markDue(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	today := s.today()
+	soon, _ := s.calendar().DueWorkdays(today, DueSoonWorkdays+1)
+	if _, err := tx.ExecContext(ctx, `UPDATE cases SET due_status = CASE WHEN `+sweepOpen+` THEN `+sweepStatus+` ELSE 'on_time' END WHERE id = $3`, today, soon, id); err != nil {
+		return fmt.Errorf("cases: mark due status: %w", err)
+	}
+	for _, k := range noticeKinds {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
+			SELECT id, $1, $2, `+sweepCurrent+`, $3 FROM cases WHERE id = $4 AND due_status = $1 AND `+sweepOpen+` AND (`+sweepCurrent+`) IS NOT NULL
+			ON CONFLICT (case_id, kind, deadline) DO NOTHING`, k.kind, k.role, store.FormatInstant(now), id); err != nil {
+			return fmt.Errorf("cases: raise notice: %w", err)
+		}
+	}
+	return nil
 }
 
 // RunSweeps runs Sweep now and then every interval until ctx ends. Errors

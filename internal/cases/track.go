@@ -131,7 +131,7 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 			res.Kind, res.KindZH = "re_examination", "复核"
 		}
 		r, err := tx.ExecContext(ctx, `UPDATE cases SET state = 'review', review_count = $3, review_requested_on = $4, replied = FALSE,
-			closed_at = NULL, due_status = 'on_time', updated_at = $5, version = version + 1 WHERE id = $1 AND version = $2`,
+			closed_at = NULL, updated_at = $5, version = version + 1 WHERE id = $1 AND version = $2`,
 			id, version, res.Round, today, store.FormatInstant(now))
 		if err != nil {
 			return fmt.Errorf("cases: open review: %w", err)
@@ -144,6 +144,9 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 			return err
 		}
 		res.AnswerBy = d.ReviewBy
+		if err := s.markDue(ctx, tx, id, now); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (case_id, at, direction, author, body) VALUES ($1, $2, 'from_reporter', '', $3)`,
 			id, store.FormatInstant(now), reason); err != nil {
 			return fmt.Errorf("cases: store review reason: %w", err)

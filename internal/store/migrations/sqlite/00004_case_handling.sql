@@ -16,8 +16,8 @@ ALTER TABLE cases ADD COLUMN review_by TEXT;                   -- the office ans
 ALTER TABLE cases ADD COLUMN closed_at TEXT;
 ALTER TABLE cases ADD COLUMN rating TEXT NOT NULL DEFAULT '';  -- satisfied | basically_satisfied | dissatisfied
 ALTER TABLE cases ADD COLUMN rated_at TEXT;
-ALTER TABLE cases ADD COLUMN notified_due_soon TEXT;           -- deadline a due_soon notice was raised for
-ALTER TABLE cases ADD COLUMN notified_overdue TEXT;            -- deadline an overdue notice was raised for
+ALTER TABLE cases ADD COLUMN due_run TEXT;                    -- the sweep run that last changed due_status
+CREATE INDEX cases_due_run ON cases(due_run);
 CREATE INDEX cases_merged_into ON cases(merged_into);
 CREATE INDEX cases_transfer_unit ON cases(transfer_unit_id);
 
@@ -55,3 +55,4 @@ DROP TABLE notices;
 DROP TABLE case_people;
 DROP INDEX cases_transfer_unit;
 DROP INDEX cases_merged_into;
+DROP INDEX cases_due_run;
