@@ -102,6 +102,22 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/public/exemplars/{id}", anyone, s.publicItemJSON("exemplar"))
 	s.handle("GET /api/v1/public/stats", anyone, s.publicStatsJSON)
 
+	// Pages: inspections and publication (issue 9). Same access as the API;
+	// covert plans are filtered by the inspection service.
+	s.handle("GET /staff/inspections", anyone, p.staff(anyStaff, p.inspections))
+	s.handle("POST /staff/inspections", anyone, p.staff(may(auth.Inspector), p.inspectionCreate))
+	s.handle("GET /staff/inspections/new", anyone, p.staff(may(auth.Inspector), p.inspectionNew))
+	s.handle("GET /staff/inspections/{id}", anyone, p.staff(anyStaff, p.inspectionPage))
+	s.handle("GET /staff/inspections/{id}/visit", anyone, p.staff(may(auth.Inspector), p.visitForm))
+	s.handle("POST /staff/inspections/{id}/visit", anyone, p.staff(may(auth.Inspector), p.visitSave))
+	s.handle("POST /staff/inspections/{id}/done", anyone, p.staff(may(auth.Inspector), p.inspectionMarkDone))
+	s.handle("GET /staff/publications", anyone, p.staff(reads(auth.Director, auth.Leader), p.publications))
+	s.handle("POST /staff/publications", anyone, p.staff(may(auth.Director), p.publicationCreate))
+	s.handle("GET /staff/publications/new", anyone, p.staff(may(auth.Director), p.publicationNew))
+	s.handle("POST /staff/publications/{id}/approve", anyone, p.staff(may(auth.Leader), p.pubStep("approved", approveStep)))
+	s.handle("POST /staff/publications/{id}/publish", anyone, p.staff(may(auth.Director, auth.Leader), p.pubStep("published", publishStep)))
+	s.handle("POST /staff/publications/{id}/withdraw", anyone, p.staff(may(auth.Director, auth.Leader), p.pubStep("withdrawn", withdrawStep)))
+
 	// Reports for the leading group (issue 9).
 	s.handle("GET /api/v1/reports/summary", reads(auth.Leader, auth.Director, auth.OrgDept), s.reportSummary)
 	s.handle("GET /api/v1/cases/export", anyStaff, s.exportCases)
