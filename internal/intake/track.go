@@ -367,3 +367,12 @@ func (s *Service) ReporterWrite(ctx context.Context, addr, code, key, body strin
 		return audit.Append(ctx, tx, now, audit.Record{Actor: "reporter", Action: "case.message.from_reporter", Subject: fmt.Sprintf("case:%d", ref.id), Data: map[string]any{"chars": utf8.RuneCountInString(b)}})
 	})
 }
+
+// AuthenticateReporter checks a receipt and key presented from addr and
+// returns the case id, with the same constant-time comparison and the same
+// per-address slowing and refusing as tracking. The case handling service
+// uses it for review requests and ratings.
+func (s *Service) AuthenticateReporter(ctx context.Context, addr, code, key string) (int64, error) {
+	ref, err := s.authenticate(ctx, addr, code, key)
+	return ref.id, err
+}
