@@ -35,6 +35,30 @@ var actionFields = map[string][]string{
 var actionOrder = []string{cases.ActAccept, cases.ActAssign, cases.ActConclude, cases.ActReply, cases.ActClose,
 	cases.ActRefuse, cases.ActTransfer, cases.ActReturn, cases.ActExtend, cases.ActMerge, cases.ActNote}
 
+// nextAction is the usual next step in the case's state, offered first (open).
+func nextAction(c *cases.Case) string {
+	replied := false
+	for _, m := range c.Messages {
+		if m.Direction == "reply" {
+			replied = true
+		}
+	}
+	switch c.State {
+	case "registered":
+		return cases.ActAccept
+	case "accepted":
+		return cases.ActAssign
+	case "investigating":
+		return cases.ActConclude
+	case "concluded", "review", "transferred":
+		if replied && c.State != "review" {
+			return cases.ActClose
+		}
+		return cases.ActReply
+	}
+	return cases.ActNote
+}
+
 type eventLine struct {
 	At     any
 	Actor  string
@@ -61,6 +85,7 @@ type casePage struct {
 	Today        string
 	MaxExtension int
 	PersonIDs    string
+	Done         string // the action just taken (a marker for tests and scripts)
 }
 
 type sanctionOption struct{ Code, Name, Group string }
@@ -72,10 +97,19 @@ func (p *pageServer) casePage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	if done := r.URL.Query().Get("done"); done != "" {
+	if done := doneKey(r); done != "" {
 		v.Flash = p.T(v.Lang, "case.done") + " " + p.T(v.Lang, "action."+done)
 	}
 	return p.showCase(w, r, v, id, http.StatusOK, nil)
+}
+
+// doneKey is the request's ?done= when it names something we did.
+func doneKey(r *http.Request) string {
+	d := r.URL.Query().Get("done")
+	if _, ok := actionFields[d]; ok || d == "message" || d == "decision" {
+		return d
+	}
+	return ""
 }
 
 func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, id int64, status int, revealed *identity.Identity) error {
@@ -85,13 +119,17 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 		return err
 	}
 	d := casePage{C: c, Revealed: revealed, Findings: []string{cases.Verified, cases.PartlyVerified, cases.Unfounded},
-		Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), MaxExtension: p.s.app.Limits.Extension.Days}
+		Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), MaxExtension: p.s.app.Limits.Extension.Days, Done: doneKey(r)}
 	allowedSet := map[string]bool{}
 	for _, a := range c.AllowedActions {
 		allowedSet[a] = true
 	}
+	first := nextAction(c)
+	if allowedSet[first] {
+		d.Actions = append(d.Actions, actionForm{Name: first, Fields: actionFields[first]})
+	}
 	for _, a := range actionOrder {
-		if allowedSet[a] {
+		if allowedSet[a] && a != first {
 			d.Actions = append(d.Actions, actionForm{Name: a, Fields: actionFields[a]})
 		}
 	}

@@ -116,10 +116,11 @@
     });
   }
 
-  // A field named in the error gets focus and is marked invalid.
+  // A field named in the error gets the focus; otherwise the autofocus field
+  // (browsers skip autofocus on some navigations).
   function focusError() {
-    var f = document.querySelector("[aria-invalid=true]");
-    if (f) f.focus();
+    var f = document.querySelector("[aria-invalid=true]") || document.querySelector("[autofocus]");
+    if (f && document.activeElement !== f && (document.activeElement === document.body || !document.activeElement)) f.focus();
   }
 
   document.addEventListener("DOMContentLoaded", function () {

@@ -1,0 +1,332 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"mashang/internal/auth"
+	"mashang/internal/intake"
+	"mashang/internal/org"
+	"mashang/internal/web/webtest"
+)
+
+// chrome is one headless Chromium driven by chromedp, with the console
+// errors of its pages collected.
+type chrome struct {
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	shots string
+	mu    sync.Mutex
+	errs  []string
+}
+
+const chromiumPath = "/usr/bin/chromium"
+
+// newChrome starts Chromium, or fails the test when it is missing (set
+// MASHANG_SKIP_BROWSER=1 to skip instead).
+func newChrome(t *testing.T, base string) *chrome {
+	t.Helper()
+	path := chromiumPath
+	if _, err := os.Stat(path); err != nil {
+		if p, lerr := exec.LookPath("chromium"); lerr == nil {
+			path = p
+		} else if os.Getenv("MASHANG_SKIP_BROWSER") == "1" {
+			t.Skip("Chromium is missing and MASHANG_SKIP_BROWSER=1")
+		} else {
+			t.Fatalf("Chromium is missing at %s: install the chromium package (scripts/test.sh does), or set MASHANG_SKIP_BROWSER=1", chromiumPath)
+		}
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "zh-CN"), chromedp.Flag("accept-lang", "zh-CN,zh"),
+		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelT(); cancelC(); cancelA() })
+	c := &chrome{t: t, ctx: ctx, base: base}
+	c.shots = os.Getenv("MASHANG_SCREENSHOTS")
+	if c.shots == "" {
+		c.shots = t.TempDir()
+	}
+	if err := os.MkdirAll(c.shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	go func() {
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.IsException() {
+				c.mu.Lock()
+				c.errs = append(c.errs, m.String()+" at "+m.URL)
+				c.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		time.Sleep(100 * time.Millisecond)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, e := range c.errs {
+			t.Errorf("console: %s", e)
+		}
+	})
+	return c
+}
+
+func (c *chrome) do(steps ...chromedp.Action[chromedp.Void]) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		// Leave the page as it was for the one who reads the failure.
+		if png, serr := chromedp.Run(c.ctx, chromedp.FullScreenshot(100)); serr == nil {
+			os.WriteFile(filepath.Join(c.shots, "failure-"+strings.ReplaceAll(c.t.Name(), "/", "_")+".png"), png, 0o644)
+		}
+		body, _ := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS("main")))
+		c.t.Fatalf("%v; the page says: %.1500s", err, body)
+	}
+}
+
+func (c *chrome) text(sel string) string {
+	c.t.Helper()
+	s, err := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		c.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (c *chrome) open(path string) {
+	c.t.Helper()
+	c.do(chromedp.Navigate(c.base + path))
+}
+
+var missingKey = regexp.MustCompile(`\[[a-z_]+\.[a-z_.]+\]`)
+
+// check fails on a locale key shown instead of its text.
+func (c *chrome) check(where string) {
+	c.t.Helper()
+	body := c.text("body")
+	if m := missingKey.FindString(body); m != "" {
+		c.t.Errorf("%s shows a missing string %s", where, m)
+	}
+}
+
+// shoot writes full-page screenshots of the current page at desktop and
+// phone width.
+func (c *chrome) shoot(name string) {
+	c.t.Helper()
+	for _, w := range []struct {
+		suffix string
+		w, h   int64
+	}{{"desktop", 1280, 900}, {"phone", 360, 740}} {
+		c.do(chromedp.EmulateViewport(w.w, w.h))
+		png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.shots, fmt.Sprintf("%s-%s.png", name, w.suffix)), png, 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+		if w.suffix == "phone" {
+			// Nothing may stick out sideways on a phone.
+			wide, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+			if err == nil && wide {
+				c.t.Errorf("%s is wider than a 360-px phone", name)
+			}
+		}
+	}
+	c.do(chromedp.EmulateViewport(1280, 900))
+}
+
+func (c *chrome) signIn(user string) {
+	c.t.Helper()
+	c.open("/staff/login")
+	c.do(chromedp.SendKeys(chromedp.CSS("#username"), user), chromedp.SendKeys(chromedp.CSS("#password"), "test password 123"),
+		chromedp.Submit(chromedp.CSS("#login-form")), chromedp.WaitVisible(chromedp.CSS(".who")))
+}
+
+func browserHarness(t *testing.T) *webtest.Harness {
+	h := webtest.New(t, "")
+	seedUnits(t, h)
+	for _, r := range []auth.Role{auth.Clerk, auth.Director, auth.Admin, auth.OrgDept} {
+		if _, err := h.App.Auth.AddUser(context.Background(), string(r), "test password 123", r, "", "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+func TestBrowserReporterFilesAndTracks(t *testing.T) {
+	h := browserHarness(t)
+	c := newChrome(t, h.URL)
+	c.open("/")
+	c.check("home")
+	c.shoot("home")
+	img := filepath.Join(t.TempDir(), "photo.png")
+	os.WriteFile(img, []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"), 0o644)
+	c.open("/report")
+	c.check("report")
+	c.shoot("report")
+	c.do(
+		chromedp.SendKeys(chromedp.CSS("#content"), "县行政服务中心不动产登记窗口要求第三次补交材料。"),
+		chromedp.SetValue(chromedp.CSS("#situation"), "P1.2"),
+		chromedp.SendKeys(chromedp.CSS("#unit"), "MQ-XZFW"),
+		chromedp.SetUploadFiles(chromedp.CSS("#attachment"), []string{img}),
+		chromedp.Click(chromedp.CSS("#report-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#receipt-code")),
+	)
+	receipt, key := c.text("#receipt-code"), c.text("#receipt-key")
+	if len(receipt) < 6 || len(key) < 10 {
+		t.Fatalf("receipt %q key %q", receipt, key)
+	}
+	c.shoot("receipt")
+	c.open("/track")
+	c.check("track")
+	c.shoot("track-form")
+	c.do(chromedp.SendKeys(chromedp.CSS("#receipt"), receipt), chromedp.SendKeys(chromedp.CSS("#key"), key),
+		chromedp.Submit(chromedp.CSS("#track-form")), chromedp.WaitVisible(chromedp.CSS("#track-state")))
+	if st := c.text("#track-state"); st == "" {
+		t.Fatal("no state")
+	}
+	c.do(chromedp.SendKeys(chromedp.CSS("#body"), "补充：窗口编号 12。"), chromedp.Submit(chromedp.CSS("#message-form")),
+		chromedp.WaitVisible(chromedp.CSS(".alert.ok")))
+	if !strings.Contains(c.text(".msgs"), "窗口编号 12") {
+		t.Error("the message is not shown")
+	}
+	c.check("track result")
+	c.shoot("track")
+	ctx := context.Background()
+	cs, err := h.App.Intake.Attachments(ctx, 1)
+	if err != nil || len(cs) != 1 || cs[0].Filename != "photo.png" {
+		t.Fatalf("attachments: %v %+v", err, cs)
+	}
+}
+
+func TestBrowserClerkKeyboardOnly(t *testing.T) {
+	h := browserHarness(t)
+	c := newChrome(t, h.URL)
+	c.signIn("clerk")
+	c.open("/staff/desk")
+	c.check("desk")
+	c.shoot("desk")
+	start := time.Now()
+	// The content has the focus; everything else by Tab and shortcuts.
+	c.do(
+		chromedp.KeyEvent("来电反映县行政服务中心窗口工作人员推诿，要求第三次补交材料。"),
+		chromedp.KeyEvent("\t"), chromedp.KeyEvent("xjyfqz"),
+		chromedp.KeyEvent("\t"), chromedp.KeyEvent("MQ-XZFW"),
+		chromedp.KeyEvent("2", chromedp.KeyModifiers(chromedp.ModifierAlt)), // letter
+		chromedp.KeyEvent("1", chromedp.KeyModifiers(chromedp.ModifierAlt)), // back to hotline
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierAlt)),
+		chromedp.WaitVisible(chromedp.CSS("#receipt-code")),
+	)
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("registering a call took %v", d)
+	}
+	if c.text("#receipt-key") == "" {
+		t.Fatal("no key to read out")
+	}
+	c.shoot("desk-saved")
+	cs, err := h.App.Cases.Get(context.Background(), auth.Principal{UserID: 1, Username: "x", Role: auth.Director}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs.Channel != intake.ChannelHotline || cs.Situation != "P1.2" || cs.Unit == nil || cs.Unit.Code != "MQ-XZFW" || !strings.Contains(cs.Content, "推诿") {
+		t.Fatalf("case: channel %s situation %s unit %+v content %q", cs.Channel, cs.Situation, cs.Unit, cs.Content)
+	}
+	// Tab order: from the content, Tab reaches the situation, then the unit.
+	c.open("/staff/desk")
+	c.do(chromedp.KeyEvent("\t"))
+	if id, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "situation" {
+		t.Errorf("Tab from the content goes to %q", id)
+	}
+}
+
+func TestBrowserDirectorAcceptsAssignsConcludesDecides(t *testing.T) {
+	h := browserHarness(t)
+	ctx := context.Background()
+	person, err := h.App.Org.CreatePerson(ctx, org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.App.Intake.Submit(ctx, intake.Submission{Channel: intake.ChannelLetter, Content: "来信反映张三推诿扯皮，三次让群众补交材料。",
+		Situation: "P1.2", Unit: "MQ-XZFW", PersonID: person.ID, Anonymous: true, Actor: "user:clerk"}); err != nil {
+		t.Fatal(err)
+	}
+	h.App.Search.Index.CatchUp(ctx)
+	c := newChrome(t, h.URL)
+	c.signIn("director")
+	c.open("/staff/cases")
+	c.check("queue")
+	c.shoot("queue")
+	// j selects the first row, Enter opens it.
+	c.do(chromedp.KeyEvent("j"), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#case-state")))
+	c.check("case")
+	c.shoot("case")
+	step := func(button, state string) {
+		t.Helper()
+		c.do(chromedp.Click(chromedp.CSS(button)), chromedp.WaitReady(chromedp.CSS(`#done[data-done="`+strings.TrimPrefix(button, "#do-")+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#case-state[data-state="`+state+`"]`)))
+	}
+	step("#do-accept", "accepted")
+	step("#do-assign", "investigating")
+	c.do(chromedp.SetValue(chromedp.CSS("#conclude-finding"), "verified"))
+	step("#do-conclude", "concluded")
+	c.do(chromedp.Click(chromedp.CSS(`#decide input[value="admonishing_talk"]`)), chromedp.Click(chromedp.CSS("#do-decide")),
+		chromedp.WaitReady(chromedp.CSS(`#done[data-done="decision"]`)), chromedp.WaitVisible(chromedp.CSS("#decisions table")))
+	if !strings.Contains(c.text("#decisions"), "张三") {
+		t.Error("the decision is not listed")
+	}
+	c.do(chromedp.SendKeys(chromedp.CSS("#reply-body"), "经查属实，已对张三诫勉谈话。"))
+	step("#do-reply", "concluded")
+	step("#do-close", "closed")
+	c.check("closed case")
+	c.shoot("case-closed")
+}
+
+func TestBrowserLanguages(t *testing.T) {
+	h := browserHarness(t)
+	c := newChrome(t, h.URL)
+	for _, l := range []string{"zh-TW", "en", "zh-CN"} {
+		for _, p := range []string{"/", "/report", "/track", "/staff/login"} {
+			c.open(p + "?lang=" + l)
+			lang, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+			if lang != l {
+				t.Errorf("%s?lang=%s has lang %q", p, l, lang)
+			}
+			c.check(p + " in " + l)
+		}
+		if l == "en" {
+			c.open("/")
+			c.shoot("home-en")
+		}
+	}
+	c.signIn("admin")
+	for _, l := range []string{"zh-TW", "en", "zh-CN"} {
+		for _, p := range []string{"/staff/desk", "/staff/cases", "/staff/admin/units", "/staff/admin/people", "/staff/admin/users"} {
+			c.open(p + "?lang=" + l)
+			c.check(p + " in " + l)
+		}
+	}
+	c.open("/staff/admin/units")
+	c.shoot("admin-units")
+}
