@@ -25,7 +25,10 @@ import (
 	"mashang/internal/org"
 	"mashang/internal/publication"
 	"mashang/internal/reports"
+	"mashang/internal/search"
+	"mashang/internal/stats"
 	"mashang/internal/store"
+	"mashang/internal/textsearch"
 )
 
 // App holds every service of one running mashang.
@@ -52,6 +55,10 @@ type App struct {
 	Accountability *accountability.Service
 	// Cases runs the state machine, deadlines, calendar import and the supervision sweep (issue 5).
 	Cases *cases.Service
+	// Search keeps the full-text index and answers the staff's case lists (issue 6).
+	Search *search.Service
+	// Stats computes the office's statistics (issue 6).
+	Stats *stats.Service
 	// Inspections plans inspections and records visits (issue 9).
 	Inspections *inspection.Service
 	// Reports makes the leading group's reports, exports and PDFs (issue 9).
@@ -144,6 +151,12 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		}
 		return out, err
 	}
+	folder, err := textsearch.NewFolder()
+	if err != nil {
+		return nil, fmt.Errorf("app: search folder: %w", err)
+	}
+	a.Search = search.New(db, folder, search.Options{Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get, Catalog: a.Catalog, Log: a.Log})
+	a.Stats = stats.New(db, a.Catalog, a.Clock, a.Loc)
 	ok = true
 	return a, nil
 }

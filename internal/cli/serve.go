@@ -56,6 +56,11 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	waitSweeps := startSweeps(sweepCtx, a.Cases, cfg.SweepInterval, log)
 	defer waitSweeps()
 	defer stopSweeps()
+	// The search index catches up with new cases and messages (issue 6).
+	indexCtx, stopIndex := context.WithCancel(e.Ctx)
+	indexDone := make(chan struct{})
+	go func() { defer close(indexDone); a.Search.Index.Run(indexCtx, 500*time.Millisecond) }()
+	defer func() { stopIndex(); <-indexDone }()
 	stopMail, err := startMail(e.Ctx, a, cfg, e.Getenv, log)
 	if err != nil {
 		return err

@@ -145,6 +145,12 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 			return res, err
 		}
 	}
+	if a.Stats != nil {
+		g.say("computing the statistics cache …")
+		if _, err := a.Stats.Compute(ctx, o.Until.AddMonths(-o.Months), o.Until); err != nil {
+			return res, err
+		}
+	}
 	if a.DB.Engine == store.Postgres {
 		g.say("analysing …")
 		if _, err := a.DB.Write.ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
@@ -319,10 +325,10 @@ type table struct {
 	// per parameter, which makes a statement of thousands of them slow.
 	qmark bool
 	name  string
-	cols []string
-	per  int
-	rows [][]any
-	n    int
+	cols  []string
+	per   int
+	rows  [][]any
+	n     int
 }
 
 func (t *table) add(ctx context.Context, tx *sql.Tx, row ...any) error {

@@ -325,6 +325,9 @@ type Page struct {
 type builder struct {
 	where []string
 	args  []any
+	// units is set when the unit filter names several units (a subtree):
+	// plain lists then read each unit's index range and merge.
+	units []int64
 }
 
 func (b *builder) arg(v any) string {
@@ -342,7 +345,7 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args)}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), units: b.units}
 }
 
 const rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
@@ -489,6 +492,7 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, q ListQuery) (*
 		if len(ids) == 1 {
 			b.add("c.unit_id = " + b.arg(ids[0]))
 		} else {
+			b.units = ids
 			b.add("c.unit_id IN (" + intList(ids) + ")")
 		}
 	}
@@ -664,20 +668,40 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 			b.add("(c.received_at, c.id) < (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
 		}
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+b.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1), b.args...)
-	if err != nil {
-		return page, fmt.Errorf("search: list: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRow(rows)
+	if len(b.units) > 1 {
+		// A unit and its sub-units: one ordered index range per unit
+		// (cases_unit, cases_unit_deadline), merged here, rather than
+		// sorting every case of the subtree.
+		unitClause := "c.unit_id IN (" + intList(b.units) + ")"
+		for _, u := range b.units {
+			ub := b.clone()
+			for i, w := range ub.where {
+				if w == unitClause {
+					ub.where[i] = "c.unit_id = " + ub.arg(u)
+				}
+			}
+			rows, err := s.rows(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+ub.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1), ub.args...)
+			if err != nil {
+				return page, err
+			}
+			page.Cases = append(page.Cases, rows...)
+		}
+		sort.Slice(page.Cases, func(i, j int) bool {
+			a, c := page.Cases[i], page.Cases[j]
+			if q.Sort == "deadline" {
+				return a.deadlineRaw < c.deadlineRaw || a.deadlineRaw == c.deadlineRaw && a.ID < c.ID
+			}
+			return a.receivedRaw > c.receivedRaw || a.receivedRaw == c.receivedRaw && a.ID > c.ID
+		})
+		if len(page.Cases) > q.Limit+1 {
+			page.Cases = page.Cases[:q.Limit+1]
+		}
+	} else {
+		rows, err := s.rows(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+b.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1), b.args...)
 		if err != nil {
 			return page, err
 		}
-		page.Cases = append(page.Cases, r)
-	}
-	if err := rows.Err(); err != nil {
-		return page, err
+		page.Cases = rows
 	}
 	if len(page.Cases) > q.Limit {
 		page.Cases = page.Cases[:q.Limit]
@@ -690,6 +714,24 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 		page.Next = &next
 	}
 	return page, nil
+}
+
+// rows runs a list query.
+func (s *Service) rows(ctx context.Context, query string, args ...any) ([]Row, error) {
+	rows, err := s.db.Read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: list: %w", err)
+	}
+	defer rows.Close()
+	out := []Row{}
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // search is a list with q.

@@ -4,13 +4,12 @@
 // accepted on time, settled on time, verified share, reporters' satisfaction —
 // overall, by unit and by month.
 //
-// Cases count in the period of their received date. The whole case side is
-// one SQL scan of the period through the covering index cases_stats
-// (received_on, unit_id, channel, category, state, finding, accept_by,
-// accepted_on, finish_by, concluded_on, rating), grouped by day and unit in
-// index order (no sort) with one conditional sum per counted value; Go rolls
-// the few thousand groups up. Sanctions come from the decisions in force
-// decided in the period.
+// Cases count in the period of their received date. Each day's aggregate
+// (by unit, with counts by channel, category, state and finding) is one SQL
+// scan of that day through the covering index cases_stats, grouped by day and
+// unit in index order, cached in stats_days; triggers mark the days whose
+// cases change (stats_dirty), and only those are scanned again. Go adds the
+// days up. Sanctions come from the decisions in force decided in the period.
 //
 // Rates: accepted_on_time = accepted on or before accept_by, of the cases
 // accepted; settled_on_time = concluded on or before finish_by, of the cases
@@ -27,9 +26,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
+	"mashang/internal/clock"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -44,11 +45,14 @@ var (
 // Service computes statistics.
 type Service struct {
 	db         *store.DB
+	clock      clock.Clock
+	loc        *time.Location
 	categories []string
 }
 
-// New returns the service; the catalogue gives the categories.
-func New(db *store.DB, cat *catalog.Catalog) *Service {
+// New returns the service; the catalogue gives the categories, the clock
+// and zone say which day is today.
+func New(db *store.DB, cat *catalog.Catalog, c clock.Clock, loc *time.Location) *Service {
 	var cats []string
 	if cat != nil {
 		for _, s := range cat.Situations {
@@ -58,7 +62,13 @@ func New(db *store.DB, cat *catalog.Catalog) *Service {
 		}
 	}
 	sort.Strings(cats)
-	return &Service{db: db, categories: cats}
+	if c == nil {
+		c = clock.System{}
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	return &Service{db: db, clock: c, loc: loc, categories: cats}
 }
 
 // Rate is n of a base.
@@ -135,109 +145,105 @@ func (a acc) rates() Rates {
 	}
 }
 
+// MaxDays is the longest period Compute accepts (about 20 years).
+const MaxDays = 7320
+
+// day is the cached aggregate of the cases received on one day.
+type day struct {
+	units map[int64]*acc            // 0: no unit
+	dims  map[string]map[string]int // channel, category, state, finding → value → count
+}
+
+type dayJSON struct {
+	U [][10]int64               `json:"u"`
+	D map[string]map[string]int `json:"d"`
+}
+
+func (d *day) marshal() string {
+	j := dayJSON{D: d.dims}
+	for id, a := range d.units {
+		j.U = append(j.U, [10]int64{id, int64(a.total), int64(a.accepted), int64(a.acceptedOnTime), int64(a.concluded),
+			int64(a.concludedOnTime), int64(a.found), int64(a.verified), int64(a.rated), int64(a.satisfied)})
+	}
+	sort.Slice(j.U, func(i, k int) bool { return j.U[i][0] < j.U[k][0] })
+	b, _ := json.Marshal(j)
+	return string(b)
+}
+
+func unmarshalDay(s string) (*day, error) {
+	var j dayJSON
+	if err := json.Unmarshal([]byte(s), &j); err != nil {
+		return nil, err
+	}
+	d := &day{units: map[int64]*acc{}, dims: j.D}
+	if d.dims == nil {
+		d.dims = map[string]map[string]int{}
+	}
+	for _, u := range j.U {
+		d.units[u[0]] = &acc{int(u[1]), int(u[2]), int(u[3]), int(u[4]), int(u[5]), int(u[6]), int(u[7]), int(u[8]), int(u[9])}
+	}
+	return d, nil
+}
+
 // Compute returns the statistics of the cases received from..to (inclusive).
+//
+// Each day's aggregate is cached in stats_days; triggers on cases mark the
+// days whose cases were written since (stats_dirty), and only those, the
+// days never computed, and today and yesterday are scanned again. The first
+// call over a long period therefore scans it once; later calls read a few
+// hundred small rows. (On PostgreSQL a case committed in the very instant a
+// day is recomputed may be counted only at the day's next change; today and
+// yesterday, where new cases land, are always recomputed.)
 func (s *Service) Compute(ctx context.Context, from, to civil.Date) (*Report, error) {
 	if to.Before(from) {
 		return nil, problem.Invalid("to", "invalid_range", "to 早于 from", "to is before from")
 	}
+	if from.DaysUntil(to) > MaxDays {
+		return nil, problem.Invalid("from", "period_too_long", "统计期间不能超过 20 年", "the period may not be longer than 20 years")
+	}
+	days, err := s.days(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
 	r := &Report{From: from, To: to, ByChannel: map[string]int{}, ByCategory: map[string]int{}, ByState: map[string]int{},
 		ByFinding: map[string]int{}, BySanction: map[string]int{}, ByUnit: []Group{}, ByMonth: []Group{}}
-
-	type dim struct {
-		col    string
-		values []string
-		into   map[string]int
-	}
-	cats := append(slices.Clone(s.categories), "")
-	dims := []dim{{"channel", Channels, r.ByChannel}, {"category", cats, r.ByCategory}, {"state", States, r.ByState}, {"finding", append(slices.Clone(Findings), ""), r.ByFinding}}
-	var cols []string
-	for _, d := range dims {
-		for _, v := range d.values {
-			cols = append(cols, fmt.Sprintf("SUM(CASE WHEN c.%s = '%s' THEN 1 ELSE 0 END)", d.col, v))
-		}
-	}
-	cols = append(cols,
-		"COUNT(*)",
-		"SUM(CASE WHEN c.accepted_on IS NOT NULL THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.accepted_on <= c.accept_by THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.concluded_on IS NOT NULL THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.concluded_on <= c.finish_by THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.finding <> '' THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.finding IN ('verified', 'partly_verified') THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.rating <> '' THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END)",
-	)
-	q := `SELECT c.received_on, c.unit_id, ` + strings.Join(cols, ", ") + `
-		FROM cases c WHERE c.received_on >= $1 AND c.received_on <= $2
-		GROUP BY c.received_on, c.unit_id`
-	rows, err := s.db.Read.QueryContext(ctx, q, from.String(), to.String())
-	if err != nil {
-		return nil, fmt.Errorf("stats: scan cases: %w", err)
-	}
-	defer rows.Close()
+	into := map[string]map[string]int{"channel": r.ByChannel, "category": r.ByCategory, "state": r.ByState, "finding": r.ByFinding}
 	var total acc
 	byUnit := map[int64]*acc{}
 	byMonth := map[string]*acc{}
-	nDim := len(cols) - 9
-	vals := make([]int, nDim)
-	for rows.Next() {
-		var day string
-		var unit sql.NullInt64
-		var a acc
-		dst := []any{&day, &unit}
-		for i := range vals {
-			dst = append(dst, &vals[i])
-		}
-		dst = append(dst, &a.total, &a.accepted, &a.acceptedOnTime, &a.concluded, &a.concludedOnTime, &a.found, &a.verified, &a.rated, &a.satisfied)
-		if err := rows.Scan(dst...); err != nil {
-			return nil, fmt.Errorf("stats: read: %w", err)
-		}
-		i := 0
-		for _, d := range dims {
-			for _, v := range d.values {
-				if vals[i] > 0 {
-					key := v
-					if key == "" {
-						key = "none"
-					}
-					d.into[key] += vals[i]
-				}
-				i++
+	for dk, d := range days {
+		m := dk[:7]
+		for u, a := range d.units {
+			total.add(*a)
+			if byUnit[u] == nil {
+				byUnit[u] = &acc{}
 			}
-		}
-		total.add(a)
-		u := int64(0)
-		if unit.Valid {
-			u = unit.Int64
-		}
-		if byUnit[u] == nil {
-			byUnit[u] = &acc{}
-		}
-		byUnit[u].add(a)
-		if len(day) >= 7 {
-			m := day[:7]
+			byUnit[u].add(*a)
 			if byMonth[m] == nil {
 				byMonth[m] = &acc{}
 			}
-			byMonth[m].add(a)
+			byMonth[m].add(*a)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		for dim, vs := range d.dims {
+			if dst := into[dim]; dst != nil {
+				for v, n := range vs {
+					dst[v] += n
+				}
+			}
+		}
 	}
 	r.Total = total.total
 	r.Rates = total.rates()
 	// Anything outside the counted sets (a newer channel, say) shows as "other".
-	for _, d := range dims {
+	for _, m := range into {
 		sum := 0
-		for _, n := range d.into {
+		for _, n := range m {
 			sum += n
 		}
 		if sum < total.total {
-			d.into["other"] = total.total - sum
+			m["other"] = total.total - sum
 		}
 	}
-
 	names, err := s.unitNames(ctx)
 	if err != nil {
 		return nil, err
@@ -266,6 +272,195 @@ func (s *Service) Compute(ctx context.Context, from, to civil.Date) (*Report, er
 		return nil, err
 	}
 	return r, nil
+}
+
+// days returns the aggregate of every day from..to that has cases,
+// recomputing the days that need it.
+func (s *Service) days(ctx context.Context, from, to civil.Date) (map[string]*day, error) {
+	out := map[string]*day{}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT day, data FROM stats_days WHERE day >= $1 AND day <= $2`, from.String(), to.String())
+	if err != nil {
+		return nil, fmt.Errorf("stats: read cache: %w", err)
+	}
+	cached := map[string]bool{}
+	for rows.Next() {
+		var k, data string
+		if err := rows.Scan(&k, &data); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d, err := unmarshalDay(data)
+		if err != nil {
+			continue // recomputed below
+		}
+		cached[k] = true
+		out[k] = d
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	need := map[string]bool{}
+	rows, err = s.db.Read.QueryContext(ctx, `SELECT day FROM stats_dirty WHERE day >= $1 AND day <= $2`, from.String(), to.String())
+	if err != nil {
+		return nil, fmt.Errorf("stats: read marks: %w", err)
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		need[k] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	today := civil.In(s.clock.Now(), s.loc)
+	for d := from; !d.After(to); d = d.AddDays(1) {
+		k := d.String()
+		if !cached[k] || !d.Before(today.AddDays(-1)) {
+			need[k] = true
+		}
+	}
+	if len(need) == 0 {
+		return out, nil
+	}
+	list := make([]string, 0, len(need))
+	for k := range need {
+		if _, err := civil.Parse(k); err == nil {
+			list = append(list, k)
+		}
+	}
+	sort.Strings(list)
+	// Unmark first: a case written after this commits marks its day again.
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(list); start += 500 {
+			chunk := list[start:min(start+500, len(list))]
+			if _, err := tx.ExecContext(ctx, `DELETE FROM stats_dirty WHERE day IN ('`+strings.Join(chunk, "','")+`')`); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("stats: unmark days: %w", err)
+	}
+	fresh := map[string]*day{}
+	for _, k := range list {
+		fresh[k] = &day{units: map[int64]*acc{}, dims: map[string]map[string]int{}}
+	}
+	// Scan contiguous runs of days.
+	for i := 0; i < len(list); {
+		j := i
+		for j+1 < len(list) && civil.MustParse(list[j]).AddDays(1).String() == list[j+1] {
+			j++
+		}
+		if err := s.scan(ctx, list[i], list[j], fresh); err != nil {
+			return nil, err
+		}
+		i = j + 1
+	}
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(list); start += 200 {
+			chunk := list[start:min(start+200, len(list))]
+			var b strings.Builder
+			args := make([]any, 0, 2*len(chunk))
+			b.WriteString(`INSERT INTO stats_days (day, data) VALUES `)
+			for i, k := range chunk {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				fmt.Fprintf(&b, "($%d, $%d)", len(args)+1, len(args)+2)
+				args = append(args, k, fresh[k].marshal())
+			}
+			b.WriteString(` ON CONFLICT (day) DO UPDATE SET data = excluded.data`)
+			if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("stats: write cache: %w", err)
+	}
+	for k, d := range fresh {
+		out[k] = d
+	}
+	return out, nil
+}
+
+// scan aggregates the cases received from a to b (dates as text) into days.
+func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day) error {
+	type dim struct {
+		col    string
+		values []string
+	}
+	dims := []dim{{"channel", Channels}, {"category", append(slices.Clone(s.categories), "")}, {"state", States}, {"finding", append(slices.Clone(Findings), "")}}
+	var cols []string
+	for _, d := range dims {
+		for _, v := range d.values {
+			cols = append(cols, fmt.Sprintf("SUM(CASE WHEN c.%s = '%s' THEN 1 ELSE 0 END)", d.col, v))
+		}
+	}
+	nDim := len(cols)
+	cols = append(cols,
+		"COUNT(*)",
+		"SUM(CASE WHEN c.accepted_on IS NOT NULL THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.accepted_on <= c.accept_by THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.concluded_on IS NOT NULL THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.concluded_on <= c.finish_by THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.finding <> '' THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.finding IN ('verified', 'partly_verified') THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.rating <> '' THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END)",
+	)
+	q := `SELECT c.received_on, c.unit_id, ` + strings.Join(cols, ", ") + `
+		FROM cases c WHERE c.received_on >= $1 AND c.received_on <= $2
+		GROUP BY c.received_on, c.unit_id`
+	rows, err := s.db.Read.QueryContext(ctx, q, a, b)
+	if err != nil {
+		return fmt.Errorf("stats: scan cases: %w", err)
+	}
+	defer rows.Close()
+	vals := make([]int, nDim)
+	for rows.Next() {
+		var dk string
+		var unit sql.NullInt64
+		var x acc
+		dst := []any{&dk, &unit}
+		for i := range vals {
+			dst = append(dst, &vals[i])
+		}
+		dst = append(dst, &x.total, &x.accepted, &x.acceptedOnTime, &x.concluded, &x.concludedOnTime, &x.found, &x.verified, &x.rated, &x.satisfied)
+		if err := rows.Scan(dst...); err != nil {
+			return fmt.Errorf("stats: read: %w", err)
+		}
+		d := into[dk]
+		if d == nil {
+			continue
+		}
+		i := 0
+		for _, dm := range dims {
+			for _, v := range dm.values {
+				if vals[i] > 0 {
+					if v == "" {
+						v = "none"
+					}
+					if d.dims[dm.col] == nil {
+						d.dims[dm.col] = map[string]int{}
+					}
+					d.dims[dm.col][v] += vals[i]
+				}
+				i++
+			}
+		}
+		u := unit.Int64
+		if d.units[u] == nil {
+			d.units[u] = &acc{}
+		}
+		d.units[u].add(x)
+	}
+	return rows.Err()
 }
 
 func (s *Service) unitNames(ctx context.Context) (map[int64][2]string, error) {

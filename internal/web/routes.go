@@ -39,6 +39,11 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/audit", reads(auth.Admin), s.listAudit)
 	s.handle("GET /api/v1/audit/verify", reads(auth.Admin), s.verifyAudit)
 
+	// Lists, search and statistics (issue 6): every staff role; a liaison sees
+	// only the cases transferred to its unit.
+	s.handle("GET /api/v1/cases", anyStaff, s.listCases)
+	s.handle("GET /api/v1/stats", anyStaff, s.getStats)
+
 	// Pages (issue 8): HTML for the public and the staff; templates parsed here, once.
 	p := mustPages(s)
 	s.handle("GET /static/", anyone, p.serveStatic)

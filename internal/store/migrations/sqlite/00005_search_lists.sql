@@ -58,7 +58,33 @@ CREATE INDEX cases_transfer_received ON cases(transfer_unit_id, received_at, id)
 -- Statistics scan one period through this covering index.
 CREATE INDEX cases_stats ON cases(received_on, unit_id, channel, category, state, finding, accept_by, accepted_on, finish_by, concluded_on, rating);
 
+-- Statistics (internal/stats): one cached aggregate per received day, and the
+-- days whose cases changed since (marked by triggers, so no writer has to
+-- remember to). GET /api/v1/stats recomputes only the marked days.
+CREATE TABLE stats_days (
+    day   TEXT PRIMARY KEY,
+    data  TEXT NOT NULL
+);
+CREATE TABLE stats_dirty (
+    day   TEXT PRIMARY KEY
+);
+-- +goose StatementBegin
+CREATE TRIGGER cases_stats_insert AFTER INSERT ON cases BEGIN
+    INSERT OR IGNORE INTO stats_dirty (day) VALUES (NEW.received_on);
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER cases_stats_update AFTER UPDATE OF state, finding, channel, category, unit_id, accepted_on, accept_by, finish_by, concluded_on, rating, received_on ON cases BEGIN
+    INSERT OR IGNORE INTO stats_dirty (day) VALUES (NEW.received_on);
+    INSERT OR IGNORE INTO stats_dirty (day) VALUES (OLD.received_on);
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER cases_stats_update;
+DROP TRIGGER cases_stats_insert;
+DROP TABLE stats_dirty;
+DROP TABLE stats_days;
 DROP INDEX cases_stats;
 DROP INDEX cases_transfer_received;
 DROP INDEX cases_assignee_received;
