@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -301,10 +302,19 @@ func TestBrowserDirectorAcceptsAssignsConcludesDecides(t *testing.T) {
 	step("#do-close", "closed")
 	c.check("closed case")
 	c.shoot("case-closed")
+	c.open("/staff/overview")
+	c.check("overview")
+	c.shoot("overview")
+	c.open("/staff/people/" + strconv.FormatInt(person.ID, 10))
+	c.check("person")
+	c.shoot("person")
 }
 
 func TestBrowserLanguages(t *testing.T) {
 	h := browserHarness(t)
+	if _, err := h.App.Org.CreatePerson(context.Background(), org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test"); err != nil {
+		t.Fatal(err)
+	}
 	c := newChrome(t, h.URL)
 	for _, l := range []string{"zh-TW", "en", "zh-CN"} {
 		for _, p := range []string{"/", "/report", "/track", "/staff/login"} {
@@ -322,11 +332,14 @@ func TestBrowserLanguages(t *testing.T) {
 	}
 	c.signIn("admin")
 	for _, l := range []string{"zh-TW", "en", "zh-CN"} {
-		for _, p := range []string{"/staff/desk", "/staff/cases", "/staff/admin/units", "/staff/admin/people", "/staff/admin/users"} {
+		for _, p := range []string{"/staff/desk", "/staff/cases", "/staff/overview", "/staff/eligibility?people=%E5%BC%A0%E4%B8%89", "/staff/people/1",
+			"/staff/admin/units", "/staff/admin/people", "/staff/admin/users", "/staff/admin/calendar"} {
 			c.open(p + "?lang=" + l)
 			c.check(p + " in " + l)
 		}
 	}
 	c.open("/staff/admin/units")
 	c.shoot("admin-units")
+	c.open("/staff/eligibility?people=%E5%BC%A0%E4%B8%89")
+	c.shoot("eligibility")
 }

@@ -139,6 +139,7 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 		"date": func(v any) string { return p.formatTime(v, "2006-01-02") },
 		"add":  func(a, b int) int { return a + b },
 		"neg":  func(a int) int { return -a },
+		"pct":  pct,
 		"ival": func(v any) int {
 			switch x := v.(type) {
 			case *int:
@@ -360,7 +361,7 @@ var staffNav = []struct {
 	{"/staff/desk", "nav.desk", may(auth.Clerk)},
 	{"/staff/cases", "nav.cases", anyStaff},
 	{"/staff/overview", "nav.overview", anyStaff},
-	{"/staff/eligibility", "nav.eligibility", reads(auth.OrgDept, auth.Leader, auth.Director)},
+	{"/staff/eligibility", "nav.eligibility", reads(auth.OrgDept, auth.Leader)},
 	{"/staff/admin", "nav.admin", reads(auth.Admin)},
 }
 

@@ -66,7 +66,7 @@ func testFuncs() template.FuncMap {
 	return template.FuncMap{
 		"t": id, "tf": func(k string, a ...any) string { return k }, "tk": func(p string, v any) string { return p },
 		"tx": func(catalog.Text) string { return "" }, "sit": id, "sanction": id, "dt": func(any) string { return "" },
-		"date": func(any) string { return "" }, "add": func(a, b int) int { return a + b }, "neg": func(a int) int { return -a }, "ival": func(any) int { return 0 }, "sval": func(*string) string { return "" },
+		"date": func(any) string { return "" }, "add": func(a, b int) int { return a + b }, "neg": func(a int) int { return -a }, "pct": func(any) string { return "" }, "ival": func(any) int { return 0 }, "sval": func(*string) string { return "" },
 		"query": func(any, string, string) string { return "" }, "lang": func() string { return "" },
 		"dict2": func(any, string) any { return nil },
 	}

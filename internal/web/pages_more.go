@@ -1,0 +1,395 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"mashang/internal/accountability"
+	"mashang/internal/auth"
+	"mashang/internal/calendar"
+	"mashang/internal/cases"
+	"mashang/internal/civil"
+	"mashang/internal/org"
+	"mashang/internal/problem"
+	"mashang/internal/search"
+	"mashang/internal/stats"
+)
+
+// bar is one bar of a server-drawn chart.
+type bar struct {
+	Label string
+	N     int
+	Y     int // top of the bar in the SVG
+	W     int // width of the bar in SVG units (the longest is 380)
+}
+
+// chart is a horizontal bar chart drawn as inline SVG by the template.
+type chart struct {
+	ID, Title string
+	Bars      []bar
+	Height    int
+	Bad       bool
+}
+
+func makeChart(id, title string, labels []string, values []int, bad bool) chart {
+	c := chart{ID: id, Title: title, Bad: bad}
+	max := 0
+	for _, v := range values {
+		if v > max {
+			max = v
+		}
+	}
+	for i, l := range labels {
+		w := 0
+		if max > 0 {
+			w = values[i] * 380 / max
+		}
+		if values[i] > 0 && w == 0 {
+			w = 1
+		}
+		c.Bars = append(c.Bars, bar{Label: l, N: values[i], Y: i * 24, W: w})
+	}
+	c.Height = len(labels)*24 + 4
+	return c
+}
+
+// mapChart draws a map's counts, biggest first, at most n bars.
+func mapChart(id, title string, m map[string]int, label func(string) string, n int) chart {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	if len(keys) > n {
+		keys = keys[:n]
+	}
+	var ls []string
+	var vs []int
+	for _, k := range keys {
+		ls = append(ls, label(k))
+		vs = append(vs, m[k])
+	}
+	return makeChart(id, title, ls, vs, false)
+}
+
+type overviewPage struct {
+	From, To string
+	Report   *stats.Report
+	Charts   []chart
+	Overdue  int
+}
+
+func pct(r stats.Rate) string {
+	if r.Rate == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*r.Rate*100, 'f', 1, 64) + "%"
+}
+
+// overview: counts and rates by unit, channel, situation and month, and the
+// overdue cases by unit, as SVG bar charts drawn here.
+func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) error {
+	to, err := queryDate(r, "to")
+	if err != nil {
+		return err
+	}
+	from, err := queryDate(r, "from")
+	if err != nil {
+		return err
+	}
+	if to.IsZero() {
+		to = civil.In(p.s.app.Clock.Now(), p.s.app.Loc)
+	}
+	if from.IsZero() {
+		from = civil.New(to.Year, 1, 1)
+	}
+	rep, err := p.s.app.Stats.Compute(r.Context(), from, to)
+	if err != nil {
+		if _, ferr := p.formError(r, v, err); ferr != nil {
+			return ferr
+		}
+		return p.render(w, statusOf[mustProblem(err).Kind], v, "overview", overviewPage{From: from.String(), To: to.String()})
+	}
+	t := func(k string) string { return p.T(v.Lang, k) }
+	d := overviewPage{From: from.String(), To: to.String(), Report: rep}
+	var ul []string
+	var uv []int
+	for i, g := range rep.ByUnit {
+		if i >= 15 {
+			break
+		}
+		name := "—"
+		if g.UnitName != nil {
+			name = *g.UnitName
+		}
+		ul, uv = append(ul, name), append(uv, g.Total)
+	}
+	d.Charts = append(d.Charts, makeChart("by-unit", t("overview.by_unit"), ul, uv, false))
+	d.Charts = append(d.Charts, mapChart("by-channel", t("overview.by_channel"), rep.ByChannel, func(k string) string { return p.tkey(v.Lang, "channel.", k) }, 12))
+	d.Charts = append(d.Charts, mapChart("by-category", t("overview.by_category"), rep.ByCategory, func(k string) string {
+		for _, s := range p.s.app.Catalog.Situations {
+			if s.Category == k {
+				return k + " " + s.CategoryName.In(v.Lang)
+			}
+		}
+		if k == "" {
+			return t("common.none")
+		}
+		return k
+	}, 12))
+	var ml []string
+	var mv []int
+	for _, g := range rep.ByMonth {
+		ml, mv = append(ml, g.Month), append(mv, g.Total)
+	}
+	d.Charts = append(d.Charts, makeChart("by-month", t("overview.by_month"), ml, mv, false))
+	d.Charts = append(d.Charts, mapChart("by-state", t("overview.by_state"), rep.ByState, func(k string) string { return p.tkey(v.Lang, "state.", k) }, 12))
+	// Overdue open cases by unit, from the list (there are few of them).
+	overdue := map[string]int{}
+	q := search.ListQuery{States: search.OpenStates, Due: "overdue", Sort: "received", Limit: search.MaxLimit}
+	for pages := 0; pages < 20; pages++ {
+		page, err := p.s.app.Search.List(r.Context(), me(r), q)
+		if err != nil {
+			return err
+		}
+		for _, row := range page.Cases {
+			name := t("common.none")
+			if row.UnitName != nil {
+				name = *row.UnitName
+			}
+			overdue[name]++
+			d.Overdue++
+		}
+		if page.Next == nil {
+			break
+		}
+		q.Cursor = *page.Next
+	}
+	oc := mapChart("overdue-by-unit", t("overview.overdue_by_unit"), overdue, func(k string) string { return k }, 15)
+	oc.Bad = true
+	d.Charts = append(d.Charts, oc)
+	return p.render(w, http.StatusOK, v, "overview", d)
+}
+
+// tkey translates a value of a known set, or shows it as it is.
+func (p *pageServer) tkey(lang, prefix, v string) string {
+	if _, ok := p.loc[lang][prefix+v]; ok {
+		return p.T(lang, prefix+v)
+	}
+	return v
+}
+
+type eligibilityPage struct {
+	On      string
+	List    string
+	Rows    []accountability.BatchResult
+	Unknown []string
+}
+
+// eligibility: the organisation department's check of one person or a
+// pasted list (numbers or names, one a line), with reasons and end dates.
+func (p *pageServer) eligibility(w http.ResponseWriter, r *http.Request, v *view) error {
+	q := r.URL.Query()
+	d := eligibilityPage{On: q.Get("on"), List: q.Get("people")}
+	if d.On == "" {
+		d.On = civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String()
+	}
+	if strings.TrimSpace(d.List) == "" {
+		return p.render(w, http.StatusOK, v, "eligibility", d)
+	}
+	on, err := civil.Parse(d.On)
+	if err != nil {
+		v.Error, v.Field = p.T(v.Lang, "elig.bad_date"), "on"
+		return p.render(w, http.StatusUnprocessableEntity, v, "eligibility", d)
+	}
+	var ids []int64
+	for _, line := range strings.FieldsFunc(d.List, func(r rune) bool { return r == '\n' || r == ',' || r == '，' || r == '、' || r == ';' }) {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if id, err := strconv.ParseInt(strings.TrimPrefix(line, "#"), 10, 64); err == nil {
+			ids = append(ids, id)
+			continue
+		}
+		ps, err := p.s.app.Org.People(r.Context(), org.PeopleFilter{Query: line, Limit: 20})
+		if err != nil {
+			return err
+		}
+		var exact []org.Person
+		for _, pp := range ps {
+			if pp.Name == line {
+				exact = append(exact, pp)
+			}
+		}
+		if len(exact) == 0 {
+			d.Unknown = append(d.Unknown, line)
+		}
+		for _, pp := range exact {
+			ids = append(ids, pp.ID)
+		}
+	}
+	if len(ids) > 0 {
+		d.Rows, err = p.s.app.Accountability.BatchEligibility(r.Context(), on, ids)
+		if err != nil {
+			st, ferr := p.formError(r, v, err)
+			if ferr != nil {
+				return ferr
+			}
+			return p.render(w, st, v, "eligibility", d)
+		}
+	}
+	return p.render(w, http.StatusOK, v, "eligibility", d)
+}
+
+type personPage struct {
+	R           accountability.PersonRecord
+	CanAppeal   bool
+	CanDecideAp bool
+	CanApprove  bool
+	Today       string
+	Outcomes    []string
+}
+
+func (p *pageServer) person(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return p.showPerson(w, r, v, id, http.StatusOK)
+}
+
+func (p *pageServer) showPerson(w http.ResponseWriter, r *http.Request, v *view, id int64, st int) error {
+	rec, err := p.s.app.Accountability.Record(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	pr := me(r)
+	return p.render(w, st, v, "person", personPage{R: rec, CanAppeal: pr.May(auth.Director, auth.OrgDept), CanDecideAp: pr.May(auth.OrgDept, auth.Leader),
+		CanApprove: pr.May(auth.Leader), Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), Outcomes: []string{"upheld", "varied", "revoked"}})
+}
+
+// personAct files an appeal, decides one, or approves a pending decision.
+func (p *pageServer) personAct(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx, pr := r.Context(), me(r)
+	target, _ := strconv.ParseInt(r.PostFormValue("target"), 10, 64)
+	date := func(name string) (civil.Date, error) {
+		d, err := civil.Parse(strings.TrimSpace(r.PostFormValue(name)))
+		if err != nil {
+			return d, problem.Invalid(name, "invalid_date", "日期应为 YYYY-MM-DD", "the date must be YYYY-MM-DD")
+		}
+		return d, nil
+	}
+	switch r.PostFormValue("op") {
+	case "appeal":
+		if !pr.May(auth.Director, auth.OrgDept) {
+			return errForbidden
+		}
+		var in accountability.AppealInput
+		if in.FiledOn, err = date("filed_on"); err == nil {
+			in.Reason = r.PostFormValue("reason")
+			_, err = p.s.app.Accountability.FileAppeal(ctx, target, in, pr.Actor())
+		}
+	case "outcome":
+		if !pr.May(auth.OrgDept, auth.Leader) {
+			return errForbidden
+		}
+		in := accountability.OutcomeInput{Outcome: r.PostFormValue("outcome"), Sanctions: r.PostForm["sanctions"], Note: r.PostFormValue("note")}
+		if in.DecidedOn, err = date("decided_on"); err == nil {
+			_, err = p.s.app.Accountability.DecideAppeal(ctx, target, in, pr.Actor())
+		}
+	case "approve":
+		if !pr.May(auth.Leader) {
+			return errForbidden
+		}
+		_, err = p.s.app.Accountability.ApproveDecision(ctx, target, pr.Actor())
+	default:
+		err = problem.Invalid("op", "unknown_op", "未知操作", "unknown operation")
+	}
+	if err != nil {
+		st, ferr := p.formError(r, v, err)
+		if ferr != nil {
+			return ferr
+		}
+		return p.showPerson(w, r, v, id, st)
+	}
+	v.Flash = p.T(v.Lang, "common.saved")
+	return p.showPerson(w, r, v, id, http.StatusOK)
+}
+
+type calendarPage struct {
+	Years    []cases.YearInfo
+	Settings accountability.Settings
+}
+
+func (p *pageServer) adminCalendar(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.renderCalendar(w, r, v, http.StatusOK)
+}
+
+func (p *pageServer) renderCalendar(w http.ResponseWriter, r *http.Request, v *view, st int) error {
+	ys, err := p.s.app.Cases.CalendarYears(r.Context())
+	if err != nil {
+		return err
+	}
+	set, err := p.s.app.Accountability.Settings(r.Context())
+	if err != nil {
+		return err
+	}
+	return p.render(w, st, v, "admin_calendar", calendarPage{Years: ys, Settings: set})
+}
+
+// adminCalendarSave imports a year's calendar, runs the sweep, or changes
+// the decision-approval setting (op).
+func (p *pageServer) adminCalendarSave(w http.ResponseWriter, r *http.Request, v *view) error {
+	ctx, actor := r.Context(), me(r).Actor()
+	var err error
+	switch r.PostFormValue("op") {
+	case "import":
+		fh, _, ferr := r.FormFile("file")
+		if ferr != nil {
+			err = problem.Required("file")
+			break
+		}
+		b, rerr := io.ReadAll(io.LimitReader(fh, calendar.MaxImportSize+1))
+		fh.Close()
+		if rerr != nil {
+			return rerr
+		}
+		var res cases.CalendarImport
+		if res, err = p.s.app.Cases.ImportCalendar(ctx, b, actor); err == nil {
+			v.Flash = p.T(v.Lang, "admin.cal_imported") + " " + strconv.Itoa(res.Year) + " · " + strconv.Itoa(res.Recomputed)
+		}
+	case "sweep":
+		var res cases.SweepResult
+		if res, err = p.s.app.Cases.Sweep(ctx); err == nil {
+			v.Flash = p.T(v.Lang, "admin.swept") + " " + strconv.FormatInt(res.Marked, 10)
+		}
+	case "settings":
+		_, err = p.s.app.Accountability.SetSettings(ctx, accountability.Settings{DecisionApproval: r.PostFormValue("decision_approval") == "yes"}, actor)
+		if err == nil {
+			v.Flash = p.T(v.Lang, "common.saved")
+		}
+	default:
+		err = problem.Invalid("op", "unknown_op", "未知操作", "unknown operation")
+	}
+	if err != nil {
+		st, ferr := p.formError(r, v, err)
+		if ferr != nil {
+			return ferr
+		}
+		return p.renderCalendar(w, r, v, st)
+	}
+	return p.renderCalendar(w, r, v, http.StatusOK)
+}
