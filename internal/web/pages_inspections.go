@@ -301,6 +301,8 @@ type inspSlot struct {
 	N                                     int
 	Text, Situation, Person, OpenCase     string // values
 	TextF, SituationF, PersonF, OpenCaseF string // field names
+	// Open shows the slot unfolded: the first one, one in use, one in error.
+	Open bool
 }
 
 type inspItem struct {
@@ -327,7 +329,8 @@ func slotFields(i int) inspSlot {
 	return inspSlot{N: i + 1, TextF: pre + "text", SituationF: pre + "situation", PersonF: pre + "person_id", OpenCaseF: pre + "open_case"}
 }
 
-func (p *pageServer) visitData(r *http.Request, lang string, plan inspection.Inspection, form map[string]string) (inspVisitPage, error) {
+func (p *pageServer) visitData(r *http.Request, v *view, plan inspection.Inspection, form map[string]string) (inspVisitPage, error) {
+	lang := v.Lang
 	us, err := p.s.app.Org.Units(r.Context())
 	if err != nil {
 		return inspVisitPage{}, err
@@ -377,6 +380,7 @@ func (p *pageServer) visitData(r *http.Request, lang string, plan inspection.Ins
 	for i := 0; i < inspFindingSlots; i++ {
 		s := slotFields(i)
 		s.Text, s.Situation, s.Person, s.OpenCase = form[s.TextF], form[s.SituationF], form[s.PersonF], form[s.OpenCaseF]
+		s.Open = i == 0 || s.Text != "" || s.Situation != "" || s.Person != "" || strings.HasPrefix(v.Field, fmt.Sprintf("findings[%d]", i))
 		d.Slots = append(d.Slots, s)
 	}
 	return d, nil
@@ -399,7 +403,7 @@ func (p *pageServer) visitForm(w http.ResponseWriter, r *http.Request, v *view) 
 	if plan.State == inspection.StateDone {
 		return problem.Conflict("inspection_done", "该检查已结束，不能再记录", "the inspection is done; nothing more can be recorded")
 	}
-	d, err := p.visitData(r, v.Lang, plan, nil)
+	d, err := p.visitData(r, v, plan, nil)
 	if err != nil {
 		return err
 	}
@@ -481,7 +485,7 @@ func (p *pageServer) visitSave(w http.ResponseWriter, r *http.Request, v *view) 
 				}
 			}
 		}
-		d, derr := p.visitData(r, v.Lang, plan, form)
+		d, derr := p.visitData(r, v, plan, form)
 		if derr != nil {
 			return derr
 		}

@@ -121,7 +121,7 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 	// The visit form: one radio group per item, a camera input, finding slots.
 	vf := ins.get(base + "/visit")
 	inspWant(t, vf, "visit form", 200, `enctype="multipart/form-data"`, `type="radio" name="answers.staff_at_post" value="不适用"`,
-		`name="answers.item_3"`, `accept="image/*,video/*" capture multiple`, `name="findings[0].text"`, `name="findings[2].open_case" value="yes"`,
+		`name="answers.item_3"`, `accept="image/*,video/*" capture multiple`, `name="findings[0].text"`, `name="findings[2].open_case" value="yes"`, `<details class="action"><summary>`,
 		`value="`+strconv.FormatInt(personID, 10)+`">王某某`, `<option value="ZX" selected>县行政服务中心</option>`, `value="2026-03-02T09:00"`)
 	vtok := csrfRe.FindStringSubmatch(vf.Body)[1]
 	visit := url.Values{"csrf": {vtok}, "at": {"2026-03-02T08:40"}, "place": {"县行政服务中心二楼不动产登记窗口"}, "unit": {"ZX"},
@@ -151,7 +151,7 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 		badv[k] = v
 	}
 	badv.Set("findings[2].situation", "P1.2")
-	inspWant(t, inspPost(ins, base+"/visit", badv, nil), "finding without text", 422, `id="f3-text" name="findings[2].text" rows="3" maxlength="10000" aria-invalid="true"`)
+	inspWant(t, inspPost(ins, base+"/visit", badv, nil), "finding without text", 422, `<details class="action" open><summary>再记一条发现（3）`, `id="f3-text" name="findings[2].text" rows="3" maxlength="10000" aria-invalid="true"`)
 	// A visit outside the period.
 	badv.Del("findings[2].situation")
 	badv.Set("at", "2026-02-20T10:00")
