@@ -129,6 +129,9 @@ func (c *chrome) check(where string) {
 	if m := missingKey.FindString(body); m != "" {
 		c.t.Errorf("%s shows a missing string %s", where, m)
 	}
+	if html, err := chromedp.Run(c.ctx, chromedp.Evaluate[int](`document.documentElement.outerHTML.length`)); err == nil && html > 100<<10 {
+		c.t.Errorf("%s is %d characters (over 100 KB)", where, html)
+	}
 }
 
 // shoot writes full-page screenshots of the current page at desktop and
@@ -139,7 +142,11 @@ func (c *chrome) shoot(name string) {
 		suffix string
 		w, h   int64
 	}{{"desktop", 1280, 900}, {"phone", 360, 740}} {
-		c.do(chromedp.EmulateViewport(w.w, w.h))
+		if w.suffix == "phone" {
+			c.do(chromedp.EmulateViewport(w.w, w.h, chromedp.EmulateMobile, chromedp.EmulateTouch))
+		} else {
+			c.do(chromedp.EmulateViewport(w.w, w.h))
+		}
 		png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
 		if err != nil {
 			c.t.Fatal(err)
@@ -149,7 +156,7 @@ func (c *chrome) shoot(name string) {
 		}
 		if w.suffix == "phone" {
 			// Nothing may stick out sideways on a phone.
-			wide, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth + 1`))
+			wide, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`))
 			if err == nil && wide {
 				c.t.Errorf("%s is wider than a 360-px phone", name)
 			}
