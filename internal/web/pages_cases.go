@@ -77,6 +77,7 @@ type casePage struct {
 	CanReveal    bool
 	CanMessage   bool
 	CanDecide    bool
+	CanPublish   bool // a director may propose exposing the case: a decision is in force
 	Decisions    []accountability.Decision
 	Users        []auth.User
 	Units        []org.Unit
@@ -149,6 +150,13 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	if pr.MayRead(auth.Director, auth.Leader, auth.OrgDept) {
 		if d.Decisions, err = p.s.app.Accountability.DecisionsForCase(ctx, id); err != nil {
 			return err
+		}
+	}
+	if pr.May(auth.Director) {
+		for _, dc := range d.Decisions {
+			if dc.Status == accountability.StatusInForce {
+				d.CanPublish = true
+			}
 		}
 	}
 	d.CanDecide = pr.May(auth.Director) && (c.Finding == cases.Verified || c.Finding == cases.PartlyVerified) && len(c.PersonIDs) > 0

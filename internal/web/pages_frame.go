@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -60,6 +61,7 @@ type invArg struct {
 type navItem struct {
 	Href, Key string
 	Current   bool
+	Badge     string // a count shown beside the entry (unread notices), "" for none
 }
 
 // The cookie of the pages' anti-forgery secret for visitors without a session.
@@ -309,7 +311,7 @@ func (p *pageServer) public(h pageFunc) handlerFunc {
 		if err == nil {
 			if pr, aerr := p.s.authenticate(r); aerr == nil {
 				v.User = &pr
-				v.Nav = p.nav(pr, r.URL.Path)
+				v.Nav = p.nav(r.Context(), pr, r.URL.Path)
 			}
 			err = h(w, r, v)
 		}
@@ -337,7 +339,7 @@ func (p *pageServer) staff(a access, h pageFunc) handlerFunc {
 		}
 		if err == nil {
 			v.User = &pr
-			v.Nav = p.nav(pr, r.URL.Path)
+			v.Nav = p.nav(r.Context(), pr, r.URL.Path)
 			v.Wide = true
 			if !allowed(pr, a) {
 				err = errForbidden
@@ -362,14 +364,21 @@ var staffNav = []struct {
 	{"/staff/cases", "nav.cases", anyStaff},
 	{"/staff/overview", "nav.overview", anyStaff},
 	{"/staff/eligibility", "nav.eligibility", reads(auth.OrgDept, auth.Leader)},
+	{"/staff/inspections", "insp.nav", anyStaff},
+	{"/staff/publications", "pub.nav", reads(auth.Director, auth.Leader)},
+	{"/staff/notices", "notice.nav", reads(auth.Director, auth.Leader)},
 	{"/staff/admin", "nav.admin", reads(auth.Admin)},
 }
 
-func (p *pageServer) nav(pr auth.Principal, path string) []navItem {
+func (p *pageServer) nav(ctx context.Context, pr auth.Principal, path string) []navItem {
 	var out []navItem
 	for _, n := range staffNav {
 		if allowed(pr, n.a) {
-			out = append(out, navItem{Href: n.href, Key: n.key, Current: strings.HasPrefix(path, n.href)})
+			it := navItem{Href: n.href, Key: n.key, Current: strings.HasPrefix(path, n.href)}
+			if n.href == "/staff/notices" {
+				it.Badge = p.noticeBadge(ctx, pr)
+			}
+			out = append(out, it)
 		}
 	}
 	return out

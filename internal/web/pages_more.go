@@ -257,6 +257,7 @@ type personPage struct {
 	CanApprove  bool
 	Today       string
 	Outcomes    []string
+	Sanctions   []sanctionOption // the catalogue's sanctions, for a varied outcome
 }
 
 func (p *pageServer) person(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -273,8 +274,15 @@ func (p *pageServer) showPerson(w http.ResponseWriter, r *http.Request, v *view,
 		return err
 	}
 	pr := me(r)
-	return p.render(w, st, v, "person", personPage{R: rec, CanAppeal: pr.May(auth.Director, auth.OrgDept), CanDecideAp: pr.May(auth.OrgDept, auth.Leader),
-		CanApprove: pr.May(auth.Leader), Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), Outcomes: []string{"upheld", "varied", "revoked"}})
+	d := personPage{R: rec, CanAppeal: pr.May(auth.Director, auth.OrgDept), CanDecideAp: pr.May(auth.OrgDept, auth.Leader),
+		CanApprove: pr.May(auth.Leader), Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), Outcomes: []string{"upheld", "varied", "revoked"}}
+	if d.CanDecideAp {
+		for _, s := range p.s.app.Catalog.Sanctions {
+			g, _ := p.s.app.Catalog.Group(s.Group)
+			d.Sanctions = append(d.Sanctions, sanctionOption{Code: s.Code, Name: s.Name(v.Lang), Group: g.Names.In(v.Lang)})
+		}
+	}
+	return p.render(w, st, v, "person", d)
 }
 
 // personAct files an appeal, decides one, or approves a pending decision.
@@ -306,8 +314,19 @@ func (p *pageServer) personAct(w http.ResponseWriter, r *http.Request, v *view) 
 		if !pr.May(auth.OrgDept, auth.Leader) {
 			return errForbidden
 		}
-		in := accountability.OutcomeInput{Outcome: r.PostFormValue("outcome"), Sanctions: r.PostForm["sanctions"], Note: r.PostFormValue("note")}
-		if in.DecidedOn, err = date("decided_on"); err == nil {
+		in := accountability.OutcomeInput{Outcome: r.PostFormValue("outcome"), Note: r.PostFormValue("note")}
+		for _, c := range r.PostForm["sanctions"] {
+			if c = strings.TrimSpace(c); c != "" {
+				in.Sanctions = append(in.Sanctions, c)
+			}
+		}
+		in.DecidedOn, err = date("decided_on")
+		if py := strings.TrimSpace(r.PostFormValue("probation_years")); err == nil && py != "" && py != "0" {
+			if in.ProbationYears, err = strconv.Atoi(py); err != nil {
+				err = problem.Invalid("probation_years", "invalid_probation", "察看期应为 1 或 2 年", "probation is 1 or 2 years")
+			}
+		}
+		if err == nil {
 			_, err = p.s.app.Accountability.DecideAppeal(ctx, target, in, pr.Actor())
 		}
 	case "approve":

@@ -70,6 +70,8 @@ func (p *pageServer) staffHome(w http.ResponseWriter, r *http.Request, v *view) 
 		dest = "/staff/eligibility"
 	case auth.Leader:
 		dest = "/staff/overview"
+	case auth.Inspector:
+		dest = "/staff/inspections"
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil

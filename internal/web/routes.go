@@ -79,6 +79,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /staff/admin/people", anyone, p.staff(may(auth.Admin), p.adminPersonSave))
 	s.handle("GET /staff/admin/users", anyone, p.staff(reads(auth.Admin), p.adminUsers))
 	s.handle("POST /staff/admin/users", anyone, p.staff(may(auth.Admin), p.adminUserSave))
+	s.handle("GET /staff/notices", anyone, p.staff(reads(auth.Director, auth.Leader), p.notices))
+	s.handle("POST /staff/notices/{id}/read", anyone, p.staff(may(auth.Director, auth.Leader), p.noticeRead))
 	// End of pages.
 
 	// Inspections (issue 9): covert plans are visible to inspectors and leaders until done.
