@@ -18,7 +18,7 @@ find_pg
 command -v dovecot >/dev/null 2>&1 || need_pkgs+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
-fc-list 2>/dev/null | grep -qi 'noto.*cjk' || need_pkgs+=(fonts-noto-cjk)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_pkgs+=(fonts-noto-cjk)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

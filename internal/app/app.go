@@ -142,7 +142,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})
 	a.Cases = cases.NewService(db, a.Clock, a.Loc, a.Limits, a.Calendar)
 	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
-	a.Cases.Authenticate = a.Intake.AuthenticateReporter // reviews and ratings: same check and per-address limit as tracking
+	// Reviews and ratings: the same receipt check and per-address limit as tracking.
+	a.Cases.Authenticate = a.Intake.AuthenticateReporter
 	a.Cases.Decisions = func(ctx context.Context, caseID int64) ([]any, error) {
 		ds, err := a.Accountability.DecisionsForCase(ctx, caseID)
 		out := make([]any, len(ds))
