@@ -103,7 +103,7 @@ func TestListsBadInput(t *testing.T) {
 			status int
 		}{
 			{"next=notbase64!!", 400},
-			{"next=" + url.QueryEscape("eyJzIjoicmVjZWl2ZWQifQ"), 400}, // {"s":"received"}: no id
+			{"next=" + url.QueryEscape("eyJzIjoicmVjZWl2ZWQifQ"), 400},                               // {"s":"received"}: no id
 			{"next=" + url.QueryEscape("eyJzIjoiZGVhZGxpbmUiLCJrIjoiMjAyNi0wMy0wMSIsImkiOjF9"), 400}, // a deadline cursor on the received sort
 			{"limit=201", 422}, {"limit=0", 422}, {"limit=abc", 422}, {"limit=200", 200},
 			{"state=foo", 422}, {"state=registered,foo", 422}, {"state=open", 200},
