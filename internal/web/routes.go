@@ -39,6 +39,20 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/audit", reads(auth.Admin), s.listAudit)
 	s.handle("GET /api/v1/audit/verify", reads(auth.Admin), s.verifyAudit)
 
+	// Intake (issue 4): reports from every channel, tracking, messages,
+	// attachments and the reporter's identity.
+	s.handle("POST /api/v1/reports", anyone, s.createReport)
+	s.handle("POST /api/v1/track", anyone, s.track)
+	s.handle("POST /api/v1/track/messages", anyone, s.trackMessage)
+	s.handle("POST /api/v1/intake", may(auth.Clerk), s.createIntake)
+	s.handle("GET /api/v1/cases/{id}/messages", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.listCaseMessages)
+	s.handle("POST /api/v1/cases/{id}/messages", may(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.createCaseMessage)
+	s.handle("GET /api/v1/cases/{id}/attachments", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector), s.listCaseAttachments)
+	s.handle("GET /api/v1/attachments/{id}", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector), s.getAttachment)
+	s.handle("GET /api/v1/cases/{id}/reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getReporter)
+	s.handle("POST /api/v1/cases/{id}/reporter/reveal", may(auth.Director, auth.Leader), s.revealReporter)
+	s.handle("GET /api/v1/cases/{id}/repeat-reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getRepeatReporter)
+
 	// Lists, search and statistics (issue 6): every staff role; a liaison sees
 	// only the cases transferred to its unit.
 	s.handle("GET /api/v1/cases", anyStaff, s.listCases)
@@ -82,6 +96,35 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /staff/notices", anyone, p.staff(reads(auth.Director, auth.Leader), p.notices))
 	s.handle("POST /staff/notices/{id}/read", anyone, p.staff(may(auth.Director, auth.Leader), p.noticeRead))
 	// End of pages.
+
+	// Accountability (issue 7): decisions, the cadre's appeals (申诉),
+	// eligibility for promotion and excellence, the person's record.
+	s.handle("POST /api/v1/cases/{id}/decisions", may(auth.Director), s.createDecision)
+	s.handle("GET /api/v1/decisions/{id}", reads(auth.Director, auth.Leader, auth.OrgDept), s.getDecision)
+	s.handle("POST /api/v1/decisions/{id}/approve", may(auth.Leader), s.approveDecision)
+	s.handle("POST /api/v1/decisions/{id}/appeals", may(auth.Director, auth.OrgDept), s.fileAppeal)
+	s.handle("GET /api/v1/appeals", reads(auth.Director, auth.Leader, auth.OrgDept), s.listAppeals)
+	s.handle("GET /api/v1/appeals/{id}", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAppeal)
+	s.handle("POST /api/v1/appeals/{id}/outcome", may(auth.OrgDept, auth.Leader), s.appealOutcome)
+	s.handle("GET /api/v1/people/{id}/eligibility", reads(auth.OrgDept, auth.Leader), s.personEligibility)
+	s.handle("POST /api/v1/eligibility", reads(auth.OrgDept, auth.Leader), s.batchEligibility)
+	s.handle("GET /api/v1/people/{id}/record", reads(auth.OrgDept, auth.Leader, auth.Director), s.personRecord)
+	s.handle("GET /api/v1/accountability/settings", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAccountabilitySettings)
+	s.handle("PUT /api/v1/accountability/settings", may(auth.Admin), s.putAccountabilitySettings)
+
+	// Cases (issue 5): the case page, the state machine's actions, the
+	// reporter's review (复查/复核) and rating, the working-day calendar and
+	// supervision (督办) notices. Action roles are checked per action in
+	// internal/cases (machine.go); the auditor only reads.
+	s.handle("GET /api/v1/cases/{id}", anyStaff, s.getCase)
+	s.handle("POST /api/v1/cases/{id}/actions", may(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector, auth.OrgDept, auth.Liaison), s.caseAction)
+	s.handle("POST /api/v1/track/review", anyone, s.trackReview)
+	s.handle("POST /api/v1/track/rating", anyone, s.trackRating)
+	s.handle("GET /api/v1/calendar/years", anyStaff, s.listCalendarYears)
+	s.handle("POST /api/v1/calendar/years", may(auth.Admin), s.importCalendarYear)
+	s.handle("GET /api/v1/notices", reads(auth.Director, auth.Leader), s.listNotices)
+	s.handle("POST /api/v1/notices/{id}/read", may(auth.Director, auth.Leader), s.readNotice)
+	s.handle("POST /api/v1/jobs/sweep", may(auth.Admin), s.runSweep)
 
 	// Inspections (issue 9): covert plans are visible to inspectors and leaders until done.
 	s.handle("POST /api/v1/inspections", may(auth.Inspector), s.createInspection)
@@ -135,47 +178,4 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/reports/summary", reads(auth.Leader, auth.Director, auth.OrgDept), s.reportSummary)
 	s.handle("GET /api/v1/cases/export", anyStaff, s.exportCases)
 	// (end of issue 9 routes)
-
-	// Intake (issue 4): reports from every channel, tracking, messages,
-	// attachments and the reporter's identity.
-	s.handle("POST /api/v1/reports", anyone, s.createReport)
-	s.handle("POST /api/v1/track", anyone, s.track)
-	s.handle("POST /api/v1/track/messages", anyone, s.trackMessage)
-	s.handle("POST /api/v1/intake", may(auth.Clerk), s.createIntake)
-	s.handle("GET /api/v1/cases/{id}/messages", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.listCaseMessages)
-	s.handle("POST /api/v1/cases/{id}/messages", may(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.createCaseMessage)
-	s.handle("GET /api/v1/cases/{id}/attachments", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector), s.listCaseAttachments)
-	s.handle("GET /api/v1/attachments/{id}", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector), s.getAttachment)
-	s.handle("GET /api/v1/cases/{id}/reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getReporter)
-	s.handle("POST /api/v1/cases/{id}/reporter/reveal", may(auth.Director, auth.Leader), s.revealReporter)
-	s.handle("GET /api/v1/cases/{id}/repeat-reporter", reads(auth.Clerk, auth.Handler, auth.Director, auth.Leader), s.getRepeatReporter)
-
-	// Accountability (issue 7): decisions, the cadre's appeals (申诉),
-	// eligibility for promotion and excellence, the person's record.
-	s.handle("POST /api/v1/cases/{id}/decisions", may(auth.Director), s.createDecision)
-	s.handle("GET /api/v1/decisions/{id}", reads(auth.Director, auth.Leader, auth.OrgDept), s.getDecision)
-	s.handle("POST /api/v1/decisions/{id}/approve", may(auth.Leader), s.approveDecision)
-	s.handle("POST /api/v1/decisions/{id}/appeals", may(auth.Director, auth.OrgDept), s.fileAppeal)
-	s.handle("GET /api/v1/appeals", reads(auth.Director, auth.Leader, auth.OrgDept), s.listAppeals)
-	s.handle("GET /api/v1/appeals/{id}", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAppeal)
-	s.handle("POST /api/v1/appeals/{id}/outcome", may(auth.OrgDept, auth.Leader), s.appealOutcome)
-	s.handle("GET /api/v1/people/{id}/eligibility", reads(auth.OrgDept, auth.Leader), s.personEligibility)
-	s.handle("POST /api/v1/eligibility", reads(auth.OrgDept, auth.Leader), s.batchEligibility)
-	s.handle("GET /api/v1/people/{id}/record", reads(auth.OrgDept, auth.Leader, auth.Director), s.personRecord)
-	s.handle("GET /api/v1/accountability/settings", reads(auth.Director, auth.Leader, auth.OrgDept), s.getAccountabilitySettings)
-	s.handle("PUT /api/v1/accountability/settings", may(auth.Admin), s.putAccountabilitySettings)
-
-	// Cases (issue 5): the case page, the state machine's actions, the
-	// reporter's review (复查/复核) and rating, the working-day calendar and
-	// supervision (督办) notices. Action roles are checked per action in
-	// internal/cases (machine.go); the auditor only reads.
-	s.handle("GET /api/v1/cases/{id}", anyStaff, s.getCase)
-	s.handle("POST /api/v1/cases/{id}/actions", may(auth.Clerk, auth.Handler, auth.Director, auth.Leader, auth.Inspector, auth.OrgDept, auth.Liaison), s.caseAction)
-	s.handle("POST /api/v1/track/review", anyone, s.trackReview)
-	s.handle("POST /api/v1/track/rating", anyone, s.trackRating)
-	s.handle("GET /api/v1/calendar/years", anyStaff, s.listCalendarYears)
-	s.handle("POST /api/v1/calendar/years", may(auth.Admin), s.importCalendarYear)
-	s.handle("GET /api/v1/notices", reads(auth.Director, auth.Leader), s.listNotices)
-	s.handle("POST /api/v1/notices/{id}/read", may(auth.Director, auth.Leader), s.readNotice)
-	s.handle("POST /api/v1/jobs/sweep", may(auth.Admin), s.runSweep)
 }
