@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"mashang/internal/attach"
 	"mashang/internal/inspection"
 	"mashang/internal/problem"
 )
@@ -109,7 +108,7 @@ func (s *Server) readVisitMultipart(w http.ResponseWriter, r *http.Request) (ins
 		return in, nil, &problem.Error{Kind: problem.KindUnavailable, Code: "files_unavailable", ZH: "附件存储不可用", EN: "the attachment store is unavailable"}
 	}
 	var files []inspection.Upload
-	var total int64
+	budget := s.newBudget(true)
 	sawVisit := false
 	for {
 		part, err := mr.NextPart()
@@ -134,26 +133,12 @@ func (s *Server) readVisitMultipart(w http.ResponseWriter, r *http.Request) (ins
 			}
 			sawVisit = true
 		case name == "attachment" || name == "photo" || name == "video":
-			if len(files) >= cfg.AttachMaxFiles {
-				return in, nil, problem.Invalid("attachment", "too_many_files", fmt.Sprintf("附件最多 %d 个", cfg.AttachMaxFiles), fmt.Sprintf("at most %d files", cfg.AttachMaxFiles))
-			}
-			b, err := s.app.Files.PutKeepMetadata(part, cfg.AttachFileMax)
+			b, err := budget.put(part)
 			if err != nil {
-				if errors.Is(err, attach.ErrTooLarge) {
-					return in, nil, errTooLarge
-				}
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					return in, nil, errTooLarge
-				}
 				return in, nil, err
 			}
 			if !visitFileType(b.ContentType) {
 				return in, nil, errVisitFileType
-			}
-			total += b.Size
-			if total > cfg.AttachReportMax {
-				return in, nil, errTooLarge
 			}
 			files = append(files, inspection.Upload{Filename: inspFilename(part.FileName()), Blob: b})
 		default:

@@ -14,7 +14,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"mashang/internal/attach"
 	"mashang/internal/civil"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
@@ -126,7 +125,7 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 	body := http.MaxBytesReader(w, r.Body, cfg.AttachReportMax+cfg.MaxBodyBytes+(1<<20))
 	mr := multipart.NewReader(body, params["boundary"])
 	var files []intake.File
-	var used int64
+	budget := s.newBudget(false)
 	fields := map[string]string{}
 	for {
 		part, err := mr.NextPart()
@@ -143,31 +142,13 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 				part.Close()
 				continue // an empty file input
 			}
-			if len(files) >= cfg.AttachMaxFiles {
-				return f, nil, errTooManyFiles
-			}
-			limit, tooLarge := cfg.AttachFileMax, errFileTooLarge
-			if rest := cfg.AttachReportMax - used; rest < limit {
-				limit, tooLarge = rest, errReportLarge
-			}
-			if limit <= 0 {
-				return f, nil, errReportLarge
-			}
-			blob, err := s.app.Files.Put(br, limit)
+			blob, err := budget.put(br)
 			if err != nil {
-				if errors.Is(err, attach.ErrTooLarge) {
-					return f, nil, tooLarge
-				}
-				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
-					return f, nil, errReportLarge
-				}
-				if strings.Contains(err.Error(), "reading content") {
+				if _, ok := problem.As(err); !ok && strings.Contains(err.Error(), "reading content") {
 					return f, nil, multipartErr(err)
 				}
 				return f, nil, err
 			}
-			used += blob.Size
 			fn := part.FileName()
 			if !utf8.ValidString(fn) {
 				fn = strings.ToValidUTF8(fn, "_")

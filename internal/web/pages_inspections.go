@@ -1,14 +1,12 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/inspection"
@@ -419,36 +417,24 @@ func (p *pageServer) visitFiles(r *http.Request) ([]inspection.Upload, error) {
 	if r.MultipartForm == nil {
 		return nil, nil
 	}
-	cfg := p.s.app.Config
+	budget := p.s.newBudget(true)
 	var out []inspection.Upload
-	var used int64
 	for _, fh := range r.MultipartForm.File["attachment"] {
 		if fh.Size == 0 {
 			continue
-		}
-		if len(out) >= cfg.AttachMaxFiles {
-			return nil, errTooManyFiles
-		}
-		limit, tooLarge := cfg.AttachFileMax, errFileTooLarge
-		if rest := cfg.AttachReportMax - used; rest < limit {
-			limit, tooLarge = rest, errReportLarge
 		}
 		f, err := fh.Open()
 		if err != nil {
 			return nil, fmt.Errorf("visit file: %w", err)
 		}
-		blob, err := p.s.app.Files.PutKeepMetadata(f, limit)
+		blob, err := budget.put(f)
 		f.Close()
-		if errors.Is(err, attach.ErrTooLarge) {
-			return nil, tooLarge
-		}
 		if err != nil {
 			return nil, err
 		}
 		if !visitFileType(blob.ContentType) {
 			return nil, errVisitFileType
 		}
-		used += blob.Size
 		out = append(out, inspection.Upload{Filename: inspFilename(fh.Filename), Blob: blob})
 	}
 	return out, nil

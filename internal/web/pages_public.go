@@ -1,12 +1,10 @@
 package web
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
-	"mashang/internal/attach"
 	"mashang/internal/cases"
 	"mashang/internal/catalog"
 	"mashang/internal/identity"
@@ -123,33 +121,21 @@ func (p *pageServer) files(r *http.Request, source string) ([]intake.File, error
 	if r.MultipartForm == nil {
 		return nil, nil
 	}
-	cfg := p.s.app.Config
+	budget := p.s.newBudget(false)
 	var out []intake.File
-	var used int64
 	for _, fh := range r.MultipartForm.File["attachment"] {
 		if fh.Size == 0 {
 			continue
-		}
-		if len(out) >= cfg.AttachMaxFiles {
-			return nil, errTooManyFiles
-		}
-		limit, tooLarge := cfg.AttachFileMax, errFileTooLarge
-		if rest := cfg.AttachReportMax - used; rest < limit {
-			limit, tooLarge = rest, errReportLarge
 		}
 		f, err := fh.Open()
 		if err != nil {
 			return nil, err
 		}
-		blob, err := p.s.app.Files.Put(f, limit)
+		blob, err := budget.put(f)
 		f.Close()
-		if errors.Is(err, attach.ErrTooLarge) {
-			return nil, tooLarge
-		}
 		if err != nil {
 			return nil, err
 		}
-		used += blob.Size
 		out = append(out, intake.File{Blob: blob, Filename: strings.ToValidUTF8(fh.Filename, "_"), Source: source})
 	}
 	return out, nil
