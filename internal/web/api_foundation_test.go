@@ -163,6 +163,27 @@ func TestOrgCRUDAndImport(t *testing.T) {
 	})
 }
 
+// JSON sent the way curl -d sends it (labelled as a form) is read; a real
+// form body or another media type is refused with 400.
+func TestJSONMediaTypes(t *testing.T) {
+	h := webtest.New(t, "")
+	admin := h.Token(auth.Admin)
+	if r := h.Do("POST", "/api/v1/units", admin, `{"code":"MQ","name":"闽清县"}`, "Content-Type: application/x-www-form-urlencoded"); r.Status != 201 {
+		t.Fatalf("curl -d style: %d %s", r.Status, r.Raw)
+	}
+	if r := h.Do("POST", "/api/v1/reports", "", `{"content":"梅城镇窗口推诿","anonymous":true}`, "Content-Type: application/x-www-form-urlencoded"); r.Status != 201 {
+		t.Fatalf("report, curl -d style: %d %s", r.Status, r.Raw)
+	}
+	for _, tc := range []struct{ ct, body string }{
+		{"application/x-www-form-urlencoded", "code=A&name=b"},
+		{"text/xml", `{"code":"A","name":"b"}`},
+	} {
+		if r := h.Do("POST", "/api/v1/units", admin, tc.body, "Content-Type: "+tc.ct); r.Status != 400 || r.ErrorCode() != "unsupported_media_type" {
+			t.Errorf("%s: %d %s", tc.ct, r.Status, r.Raw)
+		}
+	}
+}
+
 func TestTokenLifecycleOverHTTP(t *testing.T) {
 	h := webtest.New(t, "")
 	if _, err := h.App.Auth.AddUser(context.Background(), "li", "a long passphrase", auth.Handler, "", "test"); err != nil {

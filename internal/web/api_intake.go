@@ -109,7 +109,8 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 	var f reportFields
 	ct := r.Header.Get("Content-Type")
 	mt, params, err := mime.ParseMediaType(ct)
-	if ct == "" || err == nil && mt == "application/json" {
+	if ct == "" || err == nil && (mt == "application/json" || mt == "application/x-www-form-urlencoded") {
+		// decodeJSON also takes JSON labelled as a form (curl -d) and refuses real form bodies.
 		return f, nil, s.decodeJSON(w, r, &f)
 	}
 	if err != nil || mt != "multipart/form-data" {

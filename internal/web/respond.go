@@ -120,12 +120,18 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // decodeJSON reads the body into v strictly: malformed JSON is 400, a field
 // of the wrong type or an unknown field is 422 naming the field.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	// curl -d sends JSON labelled as a form; take it when it is a JSON object.
+	formLabel := strings.HasPrefix(ct, "application/x-www-form-urlencoded")
+	if ct != "" && !strings.HasPrefix(ct, "application/json") && !formLabel {
 		return errNoMediaTyp
 	}
 	b, err := readBody(w, r, s.app.Config.MaxBodyBytes)
 	if err != nil {
 		return err
+	}
+	if formLabel && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
+		return errNoMediaTyp
 	}
 	return decodeStrict(b, v)
 }
