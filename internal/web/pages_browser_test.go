@@ -3,6 +3,9 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,7 +135,51 @@ func (c *chrome) check(where string) {
 	if html, err := chromedp.Run(c.ctx, chromedp.Evaluate[int](`document.documentElement.outerHTML.length`)); err == nil && html > 100<<10 {
 		c.t.Errorf("%s is %d characters (over 100 KB)", where, html)
 	}
+	problems, err := chromedp.Run(c.ctx, chromedp.Evaluate[[]string](a11yCheck))
+	if err != nil {
+		c.t.Fatalf("%s: accessibility check: %v", where, err)
+	}
+	for _, p := range problems {
+		c.t.Errorf("%s: %s", where, p)
+	}
 }
+
+// a11yCheck finds, in the page shown, form controls without a label and
+// text whose contrast with its background is below WCAG AA (4.5:1, or 3:1
+// for large text).
+const a11yCheck = `(() => {
+  const out = [];
+  const visible = el => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    const type = (el.getAttribute('type') || '').toLowerCase();
+    if (['hidden', 'submit', 'button', 'reset', 'image'].includes(type) || !visible(el)) continue;
+    const named = (el.labels && el.labels.length) || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.getAttribute('title');
+    if (!named) out.push('unlabelled ' + el.tagName.toLowerCase() + (el.name ? ' name=' + el.name : ''));
+  }
+  const rgb = s => { const m = s.match(/rgba?\(([^)]+)\)/); if (!m) return null; const p = m[1].split(',').map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }; return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const bgOf = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const seen = new Set();
+  for (const el of document.querySelectorAll('body *')) {
+    if (!visible(el) || ['SCRIPT', 'STYLE', 'svg', 'SVG'].includes(el.tagName) || el.closest('svg')) continue;
+    const own = Array.from(el.childNodes).some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const cs = getComputedStyle(el);
+    const fg = rgb(cs.color); if (!fg) continue;
+    const bg = bgOf(el);
+    const a = lum(fg), b = lum(bg);
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(cs.fontSize), bold = parseInt(cs.fontWeight) >= 700;
+    const need = (size >= 24 || (bold && size >= 18.66)) ? 3 : 4.5;
+    if (ratio < need) {
+      const key = el.tagName + '.' + el.className;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push('low contrast ' + ratio.toFixed(2) + ':1 (needs ' + need + ') on <' + el.tagName.toLowerCase() + (el.className ? ' class="' + el.className + '"' : '') + '> "' + el.textContent.trim().slice(0, 30) + '"');
+    }
+  }
+  return out;
+})()`
 
 // shoot writes full-page screenshots of the current page at desktop and
 // phone width.
@@ -349,4 +396,26 @@ func TestBrowserLanguages(t *testing.T) {
 	c.shoot("admin-units")
 	c.open("/staff/eligibility?people=%E5%BC%A0%E4%B8%89")
 	c.shoot("eligibility")
+}
+
+// The accessibility check itself finds what it is meant to find.
+func TestBrowserA11yCheckCatchesProblems(t *testing.T) {
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!doctype html><html lang="en"><body style="background:#fff">
+<p style="color:#bbb">pale grey text</p>
+<label for="a">Named</label><input id="a" name="a"><input name="nameless">
+<p style="color:#222">fine text</p></body></html>`)
+	}))
+	t.Cleanup(bad.Close)
+	c := newChrome(t, bad.URL)
+	c.open("/")
+	problems, err := chromedp.Run(c.ctx, chromedp.Evaluate[[]string](a11yCheck))
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(problems, "\n")
+	if len(problems) != 2 || !strings.Contains(joined, "unlabelled input name=nameless") || !strings.Contains(joined, "pale grey text") {
+		t.Fatalf("check found:\n%s", joined)
+	}
 }
