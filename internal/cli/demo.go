@@ -20,7 +20,9 @@ func demoCommand() *command {
 		name:  "demo",
 		short: "fill the database with a demo county: units, people, staff accounts and months of cases (same seed, same data)",
 		long: "Adds the Minqing county unit tree, people, one staff account per role (password printed: for a demo only,\n" +
-			"never on a real office's database), and N cases in every state and channel with messages, replies and the search index.\n" +
+			"never on a real office's database), and N cases in every state and channel with messages, replies and the search index;\n" +
+			"then, through the services, accountability decisions (at most 2000) and appeals, a two-complaints rule case,\n" +
+			"an announced and a covert inspection, and published exposures and exemplars.\n" +
 			"Example: mashang demo --cases 1000000 --seed 7 --data /tmp/big",
 		flags: func(fs *flag.FlagSet) any {
 			return &demoFlags{
@@ -51,8 +53,10 @@ func demoCommand() *command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.Stdout, "demo county ready in %s: %d units, %d people, %d new staff accounts, %d cases, %d messages\n",
-				res.Elapsed.Round(1e7), res.Units, res.People, res.Users, res.Cases, res.Messages)
+			fmt.Fprintf(e.Stdout, "demo county ready in %s: %d units, %d people, %d new staff accounts, %d cases, %d messages, "+
+				"%d decisions, %d appeals, %d rule cases, %d inspections (%d visits), %d exposures, %d exemplars\n",
+				res.Elapsed.Round(1e7), res.Units, res.People, res.Users, res.Cases, res.Messages,
+				res.Decisions, res.Appeals, res.RuleCases, res.Inspections, res.Visits, res.Exposures, res.Exemplars)
 			fmt.Fprintf(e.Stdout, "staff accounts admin, clerk, handler, handler2, handler3, director, leader, orgdept, inspector, liaison (unit MQ-MC), auditor\n")
 			fmt.Fprintf(e.Stdout, "password for all of them: %s  (DEMO ONLY: never use demo accounts on a real office's database)\n", res.Password)
 			return nil

@@ -68,8 +68,13 @@ const DefaultCases = 600
 // Result counts what Run made.
 type Result struct {
 	Units, People, Users, Cases, Messages int
-	Password                              string
-	Elapsed                               time.Duration
+	// What follows the cases (see aftermath.go): accountability decisions
+	// (the varied appeal's replacement included), appeals, cases the
+	// two-complaints rule opened, inspections with their visits, and
+	// published exposures and exemplars.
+	Decisions, Appeals, RuleCases, Inspections, Visits, Exposures, Exemplars int
+	Password                                                                 string
+	Elapsed                                                                  time.Duration
 }
 
 type unitInfo struct {
@@ -94,6 +99,8 @@ type gen struct {
 	handlers []int64
 	today    civil.Date
 	progress io.Writer
+	// firstCase and lastCase bound the ids of the cases this run wrote.
+	firstCase, lastCase int64
 }
 
 // Run generates the demo county into a's database.
@@ -131,9 +138,12 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 	if res.Cases, res.Messages, err = g.cases(ctx); err != nil {
 		return res, err
 	}
+	if err := g.aftermath(ctx, &res); err != nil {
+		return res, err
+	}
 	if err := g.db.Tx(ctx, func(tx *sql.Tx) error {
 		return audit.Append(ctx, tx, a.Clock.Now(), audit.Record{Actor: "cli:demo", Action: "demo.generate", Subject: "demo",
-			Data: map[string]any{"cases": res.Cases, "messages": res.Messages, "seed": o.Seed, "until": o.Until.String()}})
+			Data: map[string]any{"cases": res.Cases, "messages": res.Messages, "decisions": res.Decisions, "seed": o.Seed, "until": o.Until.String()}})
 	}); err != nil {
 		return res, err
 	}
@@ -440,6 +450,7 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 		return 0, 0, err
 	}
 	firstCase := caseID + 1
+	g.firstCase, g.lastCase = firstCase, caseID+int64(n)
 	var targets []*unitInfo
 	for _, u := range g.units {
 		if u.kind != "office" && u.kind != "county" {
