@@ -121,11 +121,12 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if a.Calendar, err = NewCalendars(ctx, db); err != nil {
 		return nil, err
 	}
-	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit})
-	a.Org = org.NewService(db, a.Clock)
 	if a.Vault, err = identity.OpenVault(cfg.IdentityKeyFile); err != nil {
 		return nil, fmt.Errorf("app: identity key: %w", err)
 	}
+	// TOTP secrets are sealed with the same key as reporters' identities.
+	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit, Secrets: a.Vault})
+	a.Org = org.NewService(db, a.Clock)
 	if a.Files, err = attach.NewStore(filepath.Join(cfg.DataDir, "attachments")); err != nil {
 		return nil, fmt.Errorf("app: attachments: %w", err)
 	}

@@ -45,6 +45,7 @@ type Service struct {
 	byAddr    *ratelimit.Limiter
 	addrLimit bool
 	sleep     func(context.Context, time.Duration) error
+	secrets   Sealer
 	Issuer    string
 }
 
@@ -56,6 +57,15 @@ type Options struct {
 	NoAddrLimit bool
 	// Sleep waits before answering a slowed login; nil means a real timer.
 	Sleep func(context.Context, time.Duration) error
+	// Secrets seals TOTP secrets at rest; nil stores them as they are
+	// (tests of this package only: the app always passes its vault).
+	Secrets Sealer
+}
+
+// Sealer encrypts small secrets bound to a record (identity.Vault is one).
+type Sealer interface {
+	Seal(plaintext, aad string) ([]byte, error)
+	Open(ciphertext []byte, aad string) (string, error)
 }
 
 // NewService returns an account service.
@@ -79,6 +89,7 @@ func NewService(db *store.DB, c clock.Clock, o Options) *Service {
 		byAddr:    ratelimit.New(ratelimit.Policy{Window: 15 * time.Minute, SlowAfter: 5, BlockAfter: 30, Base: 250 * time.Millisecond, MaxDelay: 4 * time.Second}, c.Now),
 		addrLimit: !o.NoAddrLimit,
 		sleep:     o.Sleep,
+		secrets:   o.Secrets,
 		Issuer:    "mashang",
 	}
 }
@@ -175,9 +186,13 @@ func (s *Service) EnrolTOTP(ctx context.Context, username, actor string) (string
 	if err != nil {
 		return "", err
 	}
+	stored, err := s.sealSecret(username, key.Secret())
+	if err != nil {
+		return "", err
+	}
 	now := s.clock.Now()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_enabled = TRUE, updated_at = $2 WHERE username = $3`, key.Secret(), store.FormatInstant(now), username)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_enabled = TRUE, updated_at = $2 WHERE username = $3`, stored, store.FormatInstant(now), username)
 		if err != nil {
 			return err
 		}
@@ -265,7 +280,11 @@ func (s *Service) Login(ctx context.Context, username, password, code, addr stri
 			s.byUser.Fail(ukey)
 			return "", time.Time{}, problem.Unauthorized("otp_required", "请输入动态验证码", "this account needs its one-time code (otp)")
 		}
-		if ok, _ := totp.ValidateCustom(strings.TrimSpace(code), a.secret, s.clock.Now(), totpOpts); !ok {
+		secret, err := s.openSecret(username, a.secret)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		if ok, _ := totp.ValidateCustom(strings.TrimSpace(code), secret, s.clock.Now(), totpOpts); !ok {
 			return fail()
 		}
 	}
@@ -411,4 +430,39 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, role *Role, unitCode
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.update", Subject: fmt.Sprintf("user:%d", id), Data: data})
 	})
+}
+
+// sealedPrefix marks a TOTP secret stored sealed (base64 of the vault's
+// ciphertext, bound to the user name).
+const sealedPrefix = "sealed:"
+
+func totpAAD(username string) string { return "user:" + username + ":totp" }
+
+func (s *Service) sealSecret(username, secret string) (string, error) {
+	if s.secrets == nil {
+		return secret, nil
+	}
+	ct, err := s.secrets.Seal(secret, totpAAD(username))
+	if err != nil {
+		return "", fmt.Errorf("auth: seal TOTP secret: %w", err)
+	}
+	return sealedPrefix + base64.StdEncoding.EncodeToString(ct), nil
+}
+
+func (s *Service) openSecret(username, stored string) (string, error) {
+	if !strings.HasPrefix(stored, sealedPrefix) {
+		return stored, nil
+	}
+	if s.secrets == nil {
+		return "", errors.New("auth: a sealed TOTP secret but no key to open it")
+	}
+	ct, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(stored, sealedPrefix))
+	if err != nil {
+		return "", fmt.Errorf("auth: stored TOTP secret: %w", err)
+	}
+	secret, err := s.secrets.Open(ct, totpAAD(username))
+	if err != nil {
+		return "", fmt.Errorf("auth: open TOTP secret: %w", err)
+	}
+	return secret, nil
 }

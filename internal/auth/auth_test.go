@@ -1,8 +1,10 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"mashang/internal/auth"
 	"mashang/internal/clock"
+	"mashang/internal/identity"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 	"mashang/internal/store/storetest"
@@ -139,4 +142,40 @@ func TestPasswordHash(t *testing.T) {
 	if err != nil || !auth.CheckPassword(h, "秘密口令 123456") || auth.CheckPassword(h, "秘密口令 123457") || auth.CheckPassword("garbage", "x") {
 		t.Fatal("argon2id round trip")
 	}
+}
+
+// With a sealer, the TOTP secret is not on disk in clear, and sign-in
+// with the code still works.
+func TestTOTPSecretSealedAtRest(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+		v, err := identity.NewVault(bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := auth.NewService(db, c, auth.Options{Secrets: v, Sleep: func(context.Context, time.Duration) error { return nil }})
+		s.AddUser(ctx, "zhao", "correct horse battery", auth.Leader, "", "cli")
+		uri, err := s.EnrolTOTP(ctx, "zhao", "cli")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(uri)
+		secret := u.Query().Get("secret")
+		var stored string
+		db.Read.QueryRow(`SELECT totp_secret FROM users WHERE username = 'zhao'`).Scan(&stored)
+		if stored == "" || strings.Contains(stored, secret) || !strings.HasPrefix(stored, "sealed:") {
+			t.Fatalf("stored TOTP secret %q", stored)
+		}
+		code, _ := totp.GenerateCode(secret, c.Now())
+		if _, _, err := s.Login(ctx, "zhao", "correct horse battery", code, "h"); err != nil {
+			t.Fatalf("right code refused: %v", err)
+		}
+		// A sealed secret copied to another user does not open.
+		s.AddUser(ctx, "qian", "correct horse battery", auth.Leader, "", "cli")
+		db.Write.Exec(`UPDATE users SET totp_secret = $1, totp_enabled = TRUE WHERE username = 'qian'`, stored)
+		if _, _, err := s.Login(ctx, "qian", "correct horse battery", code, "h"); err == nil {
+			t.Fatal("a secret moved to another account opened")
+		}
+	})
 }
