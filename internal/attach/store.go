@@ -19,6 +19,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // ErrTooLarge is returned (wrapped, with the limit) when the content is
@@ -249,4 +250,17 @@ type countWriter struct{ n int64 }
 func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(len(p))
 	return len(p), nil
+}
+
+// Info is a stored file as a case lists it: the attachments row beside the
+// blob it names.
+type Info struct {
+	ID          int64     `json:"id"`
+	CaseID      int64     `json:"case_id"`
+	SHA256      string    `json:"sha256"`
+	Filename    string    `json:"filename"`
+	ContentType string    `json:"content_type"`
+	Size        int64     `json:"size"`
+	Source      string    `json:"source"` // reporter | staff | email | inspection
+	CreatedAt   time.Time `json:"created_at"`
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/store"
@@ -50,16 +51,7 @@ type Message struct {
 }
 
 // Attachment is a stored file of a case.
-type Attachment struct {
-	ID          int64     `json:"id"`
-	CaseID      int64     `json:"case_id"`
-	SHA256      string    `json:"sha256"`
-	Filename    string    `json:"filename"`
-	ContentType string    `json:"content_type"`
-	Size        int64     `json:"size"`
-	Source      string    `json:"source"`
-	CreatedAt   time.Time `json:"created_at"`
-}
+type Attachment = attach.Info
 
 // Case is a case as staff see it (GET /api/v1/cases/{id}).
 type Case struct {

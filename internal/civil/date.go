@@ -4,6 +4,7 @@
 package civil
 
 import (
+	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
@@ -185,4 +186,17 @@ func (d *Date) Scan(src any) error {
 		return nil
 	}
 	return fmt.Errorf("civil: cannot scan %T into Date", src)
+}
+
+// FromNull parses a nullable YYYY-MM-DD column: nil when NULL, empty or not
+// a date.
+func FromNull(s sql.NullString) *Date {
+	if !s.Valid || s.String == "" {
+		return nil
+	}
+	d, err := Parse(s.String)
+	if err != nil {
+		return nil
+	}
+	return &d
 }

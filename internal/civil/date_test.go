@@ -1,6 +1,9 @@
 package civil
 
-import "testing"
+import (
+	"database/sql"
+	"testing"
+)
 
 func TestAddYearsClamps(t *testing.T) {
 	cases := []struct {
@@ -55,5 +58,14 @@ func TestCompareAndDays(t *testing.T) {
 	}
 	if n := a.DaysUntil(MustParse("2026-03-01")); n != 60 {
 		t.Fatalf("DaysUntil = %d, want 60", n)
+	}
+}
+
+func TestFromNull(t *testing.T) {
+	if FromNull(sql.NullString{}) != nil || FromNull(sql.NullString{Valid: true}) != nil || FromNull(sql.NullString{String: "x", Valid: true}) != nil {
+		t.Fatal("NULL, empty or garbage must give nil")
+	}
+	if d := FromNull(sql.NullString{String: "2026-10-08", Valid: true}); d == nil || d.String() != "2026-10-08" {
+		t.Fatalf("%v", d)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mashang/internal/attach"
 	"mashang/internal/audit"
 	"mashang/internal/identity"
 	"mashang/internal/problem"
@@ -95,16 +96,7 @@ func (s *Service) WriteToReporter(ctx context.Context, caseID int64, body, actor
 }
 
 // AttachmentInfo describes a stored attachment of a case.
-type AttachmentInfo struct {
-	ID          int64     `json:"id"`
-	CaseID      int64     `json:"case_id"`
-	SHA256      string    `json:"sha256"`
-	Filename    string    `json:"filename"`
-	ContentType string    `json:"content_type"`
-	Size        int64     `json:"size"`
-	Source      string    `json:"source"`
-	CreatedAt   time.Time `json:"created_at"`
-}
+type AttachmentInfo = attach.Info
 
 const attachmentCols = `id, case_id, sha256, filename, content_type, size, source, created_at`
 

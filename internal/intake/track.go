@@ -229,8 +229,8 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 	if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT accept_by, finish_by, provisional FROM cases WHERE id = $1`, cur).Scan(&acceptBy, &finishBy, &v.Deadlines.Provisional); err != nil {
 		return TrackView{}, fmt.Errorf("intake: read deadlines: %w", err)
 	}
-	v.Deadlines.AcceptBy = parseDate(acceptBy)
-	v.Deadlines.FinishBy = parseDate(finishBy)
+	v.Deadlines.AcceptBy = civil.FromNull(acceptBy)
+	v.Deadlines.FinishBy = civil.FromNull(finishBy)
 	v.State = state
 	w := stateWords[state]
 	v.StateText = s.text(lang, w[0], w[1])
@@ -305,17 +305,6 @@ func sortTimeline(t []TimelineItem) {
 			t[j], t[j-1] = t[j-1], t[j]
 		}
 	}
-}
-
-func parseDate(s sql.NullString) *civil.Date {
-	if !s.Valid || s.String == "" {
-		return nil
-	}
-	d, err := civil.Parse(s.String)
-	if err != nil {
-		return nil
-	}
-	return &d
 }
 
 // Message directions.

@@ -375,8 +375,8 @@ func scanRow(sc scanner, extra ...any) (Row, error) {
 	if assignee.Valid {
 		r.Assignee = &assignee.String
 	}
-	r.Deadlines.AcceptBy = datePtr(acceptBy)
-	r.Deadlines.FinishBy = datePtr(finishBy)
+	r.Deadlines.AcceptBy = civil.FromNull(acceptBy)
+	r.Deadlines.FinishBy = civil.FromNull(finishBy)
 	if mask != "" && json.Valid([]byte(mask)) {
 		r.Reporter = json.RawMessage(mask)
 	} else {
@@ -387,17 +387,6 @@ func scanRow(sc scanner, extra ...any) (Row, error) {
 
 // Provisional gives scanRow the address of the provisional flag.
 func (r *Row) Provisional() *bool { return &r.Deadlines.Provisional }
-
-func datePtr(s sql.NullString) *civil.Date {
-	if !s.Valid || s.String == "" {
-		return nil
-	}
-	d, err := civil.Parse(s.String)
-	if err != nil {
-		return nil
-	}
-	return &d
-}
 
 // List answers GET /api/v1/cases for p.
 func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (Page, error) {
