@@ -79,21 +79,19 @@ func Append(ctx context.Context, tx *sql.Tx, at time.Time, r Record) error {
 	}
 	var seq int64
 	var prev string
-	// Taking the lock first (a no-op UPDATE) avoids a read-then-upgrade race on PostgreSQL.
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = seq WHERE id = 1`); err != nil {
-		return fmt.Errorf("audit: lock head: %w", err)
+	// One statement takes the head's row lock (serialising appenders on
+	// PostgreSQL; SQLite has one writer), numbers this entry and reads the
+	// previous entry's hash, which the last statement below replaces.
+	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
+		return fmt.Errorf("audit: take the chain head: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("audit: read head: %w", err)
-	}
-	seq++
 	atS := store.FormatInstant(at)
 	h := hashOf(canonical(seq, atS, r.Actor, r.Action, r.Subject, data, prev))
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
 		seq, atS, r.Actor, r.Action, r.Subject, string(data), prev, h); err != nil {
 		return fmt.Errorf("audit: append: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1`, seq, h); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, h); err != nil {
 		return fmt.Errorf("audit: move head: %w", err)
 	}
 	return nil
