@@ -85,6 +85,9 @@ type overviewPage struct {
 	Report   *stats.Report
 	Charts   []chart
 	Overdue  int
+	// Reports is set for the roles that may download the leading group's
+	// report of the period (leader, director, orgdept; admin; auditor).
+	Reports bool
 }
 
 func pct(r stats.Rate) string {
@@ -119,7 +122,7 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 		return p.render(w, statusOf[mustProblem(err).Kind], v, "overview", overviewPage{From: from.String(), To: to.String()})
 	}
 	t := func(k string) string { return p.T(v.Lang, k) }
-	d := overviewPage{From: from.String(), To: to.String(), Report: rep}
+	d := overviewPage{From: from.String(), To: to.String(), Report: rep, Reports: allowed(me(r), reads(auth.Leader, auth.Director, auth.OrgDept))}
 	var ul []string
 	var uv []int
 	for i, g := range rep.ByUnit {

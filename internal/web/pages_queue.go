@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,6 +28,9 @@ type queuePage struct {
 	Sorts    []string
 	Units    []org.Unit
 	Total    int
+	// ExportCSV and ExportXLSX export the list with its filters
+	// (/api/v1/cases/export); built here from url.Values, so safe as URLs.
+	ExportCSV, ExportXLSX template.URL
 }
 
 // queue is the office's case list: open cases, overdue first, then due
@@ -98,6 +102,13 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 	if d.Units, err = p.s.app.Org.Units(r.Context()); err != nil {
 		return err
 	}
+	eq := cloneValues(qv)
+	eq.Del("next")
+	eq.Del("lang")
+	eq.Set("format", "csv")
+	d.ExportCSV = template.URL("/api/v1/cases/export?" + eq.Encode())
+	eq.Set("format", "xlsx")
+	d.ExportXLSX = template.URL("/api/v1/cases/export?" + eq.Encode())
 	return p.render(w, http.StatusOK, v, "cases", d)
 }
 
