@@ -29,19 +29,18 @@ type Authenticator func(ctx context.Context, addr, code, key string) (int64, err
 // its per-address limit), is used instead.
 func VerifyReceipt(ctx context.Context, db *sql.DB, code, key string) (int64, error) {
 	var id int64
-	hash := receipt.DummyHash()
-	if c, ok := receipt.Normalize(code); ok {
+	_, ok, err := receipt.Check(code, key, func(c string) ([]byte, bool, error) {
 		var h []byte
 		err := db.QueryRowContext(ctx, `SELECT id, key_hash FROM cases WHERE receipt = $1`, c).Scan(&id, &h)
-		switch {
-		case err == nil:
-			hash = h
-		case errors.Is(err, sql.ErrNoRows):
-		default:
-			return 0, fmt.Errorf("cases: look up receipt: %w", err)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
 		}
+		return h, err == nil, err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cases: look up receipt: %w", err)
 	}
-	if !receipt.VerifyKey(key, hash) || id == 0 {
+	if !ok {
 		return 0, ErrUnknownReceipt
 	}
 	return id, nil

@@ -82,19 +82,19 @@ func (s *Service) authenticate(ctx context.Context, addr, code, key string) (cas
 		}
 	}
 	ref := caseRef{}
-	hash := receipt.DummyHash()
-	if c, ok := receipt.Normalize(code); ok {
+	c, ok, err := receipt.Check(code, key, func(c string) ([]byte, bool, error) {
 		var h []byte
-		err := s.d.DB.Read.QueryRowContext(ctx, `SELECT id, receipt, key_hash FROM cases WHERE receipt = $1`, c).Scan(&ref.id, &ref.receipt, &h)
-		switch {
-		case err == nil:
-			hash = h
-		case errors.Is(err, sql.ErrNoRows):
-		default:
-			return caseRef{}, fmt.Errorf("intake: look up receipt: %w", err)
+		err := s.d.DB.Read.QueryRowContext(ctx, `SELECT id, key_hash FROM cases WHERE receipt = $1`, c).Scan(&ref.id, &h)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
 		}
+		return h, err == nil, err
+	})
+	if err != nil {
+		return caseRef{}, fmt.Errorf("intake: look up receipt: %w", err)
 	}
-	if !receipt.VerifyKey(key, hash) || ref.id == 0 {
+	ref.receipt = c
+	if !ok {
 		if on {
 			lim.Fail(addr)
 		}

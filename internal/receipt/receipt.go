@@ -282,3 +282,30 @@ func DummyHash() []byte {
 	h := sha256.Sum256([]byte("mashang receipt dummy v1\x00 matches no key"))
 	return h[:]
 }
+
+// Lookup finds the stored key hash of a normalised receipt code; found is
+// false for an unknown receipt.
+type Lookup func(code string) (keyHash []byte, found bool, err error)
+
+// Check is the whole reporter check: normalise the code, look it up, and
+// compare the key in constant time — against DummyHash when the receipt is
+// unknown or unreadable, so that an unknown receipt and a wrong key take the
+// same work and give the same answer (ok false). code is the normalised
+// receipt when ok.
+func Check(input, key string, lookup Lookup) (code string, ok bool, err error) {
+	hash := DummyHash()
+	found := false
+	if c, valid := Normalize(input); valid {
+		h, f, err := lookup(c)
+		if err != nil {
+			return "", false, err
+		}
+		if f {
+			code, hash, found = c, h, true
+		}
+	}
+	if !VerifyKey(key, hash) || !found {
+		return "", false, nil
+	}
+	return code, true, nil
+}
