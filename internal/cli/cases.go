@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"mashang/internal/app"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/config"
@@ -57,20 +58,28 @@ func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) erro
 func jobsRunCommand() *command {
 	return &command{
 		name: "jobs run", usage: "JOB",
-		short: "run a named job now (sweep: mark due-soon and overdue cases, raise supervision notices)",
+		short: "run a named job now: sweep (mark due-soon and overdue cases, raise supervision notices) or attachments (remove unreferenced files older than a day)",
 		run:   runJobsRun,
 	}
 }
 
 func runJobsRun(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
-	if fs.NArg() != 1 || fs.Arg(0) != cases.SweepJob {
-		return usageError("the one job is " + cases.SweepJob)
+	if fs.NArg() != 1 || fs.Arg(0) != cases.SweepJob && fs.Arg(0) != app.AttachmentsJob {
+		return usageError("the jobs are " + cases.SweepJob + " and " + app.AttachmentsJob)
 	}
 	a, err := e.open(cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if fs.Arg(0) == app.AttachmentsJob {
+		pr, err := a.PruneAttachments(e.Ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "attachments: %d unreferenced and %d temporary files removed (%d bytes), %d kept\n", pr.Blobs, pr.Temporary, pr.Bytes, pr.Kept)
+		return nil
+	}
 	res, err := a.Cases.Sweep(e.Ctx)
 	if err != nil {
 		return err
