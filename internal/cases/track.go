@@ -17,7 +17,7 @@ import (
 
 // ErrUnknownReceipt answers an unknown receipt and a wrong key alike (the
 // same code and text as intake's).
-var ErrUnknownReceipt = problem.NotFound("unknown_receipt", "回执编号或查询密码不正确", "the receipt or key is not correct")
+var ErrUnknownReceipt = receipt.ErrUnknown
 
 // Authenticator checks a reporter's receipt and key presented from addr and
 // returns the case id they open (before following merged_into).

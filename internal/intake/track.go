@@ -28,7 +28,7 @@ const (
 
 // ErrUnknownReceipt is the one answer to an unknown receipt and to a wrong
 // key alike: the two must not be told apart.
-var ErrUnknownReceipt = problem.NotFound("unknown_receipt", "回执编号或查询密码不正确", "the receipt or key is not correct")
+var ErrUnknownReceipt = receipt.ErrUnknown
 
 var errTooManyTries = problem.TooMany("too_many_tries", "尝试次数过多，请稍后再试", "too many wrong tries; please wait and try again later")
 

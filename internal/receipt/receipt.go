@@ -51,6 +51,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"mashang/internal/problem"
 )
 
 // Alphabet is the set of symbols used in codes and keys, in value order.
@@ -282,6 +284,10 @@ func DummyHash() []byte {
 	h := sha256.Sum256([]byte("mashang receipt dummy v1\x00 matches no key"))
 	return h[:]
 }
+
+// ErrUnknown is the one answer, on every endpoint a reporter uses, to an
+// unknown receipt and to a wrong key: the same status, code and text.
+var ErrUnknown = problem.NotFound("unknown_receipt", "回执编号或查询密码不正确", "the receipt or key is not correct")
 
 // Lookup finds the stored key hash of a normalised receipt code; found is
 // false for an unknown receipt.
