@@ -25,6 +25,9 @@ const (
 	KindInvalid                  // 422: readable but fails validation
 	KindTooMany                  // 429
 	KindUnavailable              // 503
+	// KindMethodNotAllowed: 405, the path exists but not for this method
+	// (only the HTTP layer makes these).
+	KindMethodNotAllowed
 )
 
 // Error is a domain failure with a stable snake_case code and messages.

@@ -27,16 +27,17 @@ var (
 )
 
 var statusOf = map[problem.Kind]int{
-	problem.KindInternal:     http.StatusInternalServerError,
-	problem.KindMalformed:    http.StatusBadRequest,
-	problem.KindUnauthorized: http.StatusUnauthorized,
-	problem.KindForbidden:    http.StatusForbidden,
-	problem.KindNotFound:     http.StatusNotFound,
-	problem.KindConflict:     http.StatusConflict,
-	problem.KindTooLarge:     http.StatusRequestEntityTooLarge,
-	problem.KindInvalid:      http.StatusUnprocessableEntity,
-	problem.KindTooMany:      http.StatusTooManyRequests,
-	problem.KindUnavailable:  http.StatusServiceUnavailable,
+	problem.KindInternal:         http.StatusInternalServerError,
+	problem.KindMalformed:        http.StatusBadRequest,
+	problem.KindUnauthorized:     http.StatusUnauthorized,
+	problem.KindForbidden:        http.StatusForbidden,
+	problem.KindNotFound:         http.StatusNotFound,
+	problem.KindConflict:         http.StatusConflict,
+	problem.KindTooLarge:         http.StatusRequestEntityTooLarge,
+	problem.KindInvalid:          http.StatusUnprocessableEntity,
+	problem.KindTooMany:          http.StatusTooManyRequests,
+	problem.KindUnavailable:      http.StatusServiceUnavailable,
+	problem.KindMethodNotAllowed: http.StatusMethodNotAllowed,
 }
 
 // ErrorBody is the JSON of every error answer.

@@ -44,6 +44,7 @@ func New(a *app.App) *Server {
 	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), Registry: prometheus.NewRegistry(), tw: &traditional{}}
 	s.metrics = newMetrics(s.Registry)
 	s.registerRoutes()
+	s.mux.HandleFunc(apiFallback, s.unknownAPI)
 	return s
 }
 

@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"mashang/internal/problem"
+)
+
+// apiFallback is the pattern that catches every /api/ request no route
+// matches (an unknown path, or a known path with a method it does not take).
+const apiFallback = "/api/"
+
+var errNoMethod = &problem.Error{Kind: problem.KindMethodNotAllowed, Code: "method_not_allowed",
+	ZH: "此地址不接受该请求方法", EN: "this path does not take that method"}
+
+// probeMethods are the methods a path may be asked to take, in the order
+// Allow lists them.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// unknownAPI answers an /api/ request no route took, in the error shape: 405
+// with Allow when the path exists for other methods, else 404.
+func (s *Server) unknownAPI(w http.ResponseWriter, r *http.Request) {
+	if allow := s.allowed(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, errNoMethod)
+		return
+	}
+	s.writeError(w, r, errNotFound)
+}
+
+// allowed lists the methods a route takes for r's path (none when no route
+// matches it whatever the method).
+func (s *Server) allowed(r *http.Request) []string {
+	var out []string
+	for _, m := range probeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiFallback {
+			out = append(out, m)
+		}
+	}
+	return out
+}
