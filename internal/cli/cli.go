@@ -17,6 +17,7 @@ import (
 	"mashang/internal/app"
 	"mashang/internal/config"
 	"mashang/internal/problem"
+	"mashang/internal/store"
 )
 
 // Version is set at build time with -ldflags "-X mashang/internal/cli.Version=…".
@@ -44,7 +45,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		serveCommand(),
-		{name: "migrate", short: "bring the database schema up to date and exit", run: runMigrate},
+		migrateCommand(),
 		userAddCommand(),
 		{name: "user totp", usage: "USERNAME", short: "enrol a user in TOTP and print the otpauth:// URI", run: runUserTOTP},
 		{name: "org import", usage: "FILE.csv", short: "import units (code,name,parent,kind) or people (name,unit,position,rank) from CSV in UTF-8 or GBK", run: runOrgImport},
@@ -85,7 +86,11 @@ func (e *Env) Run(args []string) int {
 	}
 	c, rest := find(args)
 	if c == nil {
-		fmt.Fprintf(e.Stderr, "mashang: unknown command %q; see mashang help\n", strings.Join(args, " "))
+		msg := fmt.Sprintf("mashang: unknown command %q", strings.Join(args, " "))
+		if s := suggestCommand(args); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		fmt.Fprintln(e.Stderr, msg+"\nsee: mashang help")
 		return 2
 	}
 	fs := flag.NewFlagSet("mashang "+c.name, flag.ContinueOnError)
@@ -95,12 +100,12 @@ func (e *Env) Run(args []string) int {
 	if c.flags != nil {
 		extra = c.flags(fs)
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseArgs(fs, rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			e.help(c)
 			return 0
 		}
-		fmt.Fprintf(e.Stderr, "mashang %s: %v\nsee: mashang help %s\n", c.name, err, c.name)
+		fmt.Fprintf(e.Stderr, "mashang %s: %v\nsee: mashang %s --help\n", c.name, unknownFlag(fs, err), c.name)
 		return 2
 	}
 	cfg, err := cf.Load(e.Getenv)
@@ -140,6 +145,36 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.msg }
 
+// suggestCommand names the commands closest to what args start with.
+func suggestCommand(args []string) []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	for n := min(2, len(args)); n >= 1; n-- {
+		if s := suggestWord(strings.Join(args[:n], " "), names); s != "" {
+			return []string{`"mashang ` + s + `"`}
+		}
+	}
+	// "jobs" alone, or "user" with a wrong second word: the commands under it.
+	var under []string
+	for _, c := range commands() {
+		if strings.HasPrefix(c.name, args[0]+" ") {
+			under = append(under, `"mashang `+c.name+`"`)
+		}
+	}
+	sort.Strings(under)
+	return under
+}
+
+// ExitCodes documents what mashang's exit status means (README and help).
+const ExitCodes = `Exit status:
+  0  done
+  1  the command failed (its message says why); audit verify: the chain is broken;
+     restore: a checksum, the audit chain or a count did not match
+  2  usage: unknown command or flag, missing or bad argument, bad configuration
+  3  another instance holds the job's lease (jobs run, backup in serve); nothing was done`
+
 // find matches the longest command name at the start of args.
 func find(args []string) (*command, []string) {
 	var best *command
@@ -164,7 +199,9 @@ func (e *Env) usage() {
 	for _, c := range cs {
 		fmt.Fprintf(e.Stdout, "  %-16s %s\n", c.name, c.short)
 	}
-	fmt.Fprintln(e.Stdout, "\nmashang help COMMAND shows a command's flags. Every command reads --data/MASHANG_DATA and --database/MASHANG_DATABASE_URL.")
+	fmt.Fprintln(e.Stdout, "\nmashang help COMMAND (or mashang COMMAND --help) shows a command's flags; flags may come before or after\n"+
+		"the command's arguments. Every command reads --data/MASHANG_DATA and --database/MASHANG_DATABASE_URL.")
+	fmt.Fprintln(e.Stdout, "\n"+ExitCodes)
 }
 
 func (e *Env) help(c *command) {
@@ -177,9 +214,10 @@ func (e *Env) help(c *command) {
 	if c.flags != nil {
 		c.flags(fs)
 	}
-	fmt.Fprintln(e.Stdout, "\nFlags:")
+	fmt.Fprintln(e.Stdout, "\nFlags (before or after the arguments):")
 	fs.SetOutput(e.Stdout)
 	fs.PrintDefaults()
+	fmt.Fprintln(e.Stdout, "\n"+ExitCodes)
 }
 
 // logger builds the process logger from the configuration.
@@ -197,7 +235,42 @@ func (e *Env) open(cfg *config.Config) (*app.App, error) {
 	return app.New(e.Ctx, cfg, app.Options{Logger: logger(cfg, e.Stderr)})
 }
 
-func runMigrate(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
+func migrateCommand() *command {
+	return &command{
+		name: "migrate", short: "bring the database schema up to date and exit (--status: list applied and pending migrations, change nothing)",
+		long: "Each migration runs in its own transaction: one that fails leaves the database as it was before it,\n" +
+			"at the last version that applied, and the command exits 1 naming it.",
+		flags: func(fs *flag.FlagSet) any {
+			return fs.Bool("status", false, "list the applied and pending migrations; change nothing")
+		},
+		run: runMigrate,
+	}
+}
+
+func runMigrate(e *Env, cfg *config.Config, _ *flag.FlagSet, extra any) error {
+	if *extra.(*bool) {
+		db, err := store.Open(e.Ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger(cfg, e.Stderr)})
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ms, err := db.MigrationStatus(e.Ctx)
+		if err != nil {
+			return err
+		}
+		pending := 0
+		for _, m := range ms {
+			state, at := "pending", ""
+			if m.Applied {
+				state, at = "applied", m.AppliedAt.UTC().Format("2006-01-02 15:04:05Z")
+			} else {
+				pending++
+			}
+			fmt.Fprintf(e.Stdout, "%05d  %-8s %-21s %s\n", m.Version, state, at, m.File)
+		}
+		fmt.Fprintf(e.Stdout, "%d migrations, %d pending (%s)\n", len(ms), pending, db.Engine)
+		return nil
+	}
 	a, err := e.open(cfg)
 	if err != nil {
 		return err

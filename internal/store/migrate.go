@@ -5,6 +5,8 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"path"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -57,4 +59,31 @@ func (d *DB) SchemaVersions(ctx context.Context) (current, target int64, err err
 		return 0, 0, err
 	}
 	return p.GetVersions(ctx)
+}
+
+// MigrationState is one migration as `mashang migrate --status` lists it.
+type MigrationState struct {
+	Version   int64
+	File      string
+	Applied   bool
+	AppliedAt time.Time // zero when pending
+}
+
+// MigrationStatus lists every migration this binary carries (and any the
+// database records beyond them), oldest first, applied or pending.
+func (d *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
+	p, err := d.provider()
+	if err != nil {
+		return nil, fmt.Errorf("store: migrations: %w", err)
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration status: %w", err)
+	}
+	out := make([]MigrationState, 0, len(st))
+	for _, m := range st {
+		out = append(out, MigrationState{Version: m.Source.Version, File: path.Base(m.Source.Path),
+			Applied: m.State == goose.StateApplied, AppliedAt: m.AppliedAt})
+	}
+	return out, nil
 }
