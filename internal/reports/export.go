@@ -1,23 +1,15 @@
 package reports
 
 import (
-	"bytes"
-	"encoding/csv"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/xuri/excelize/v2"
 
 	"mashang/internal/search"
 )
 
 // ExportHeader names the columns of a case-list export.
 var ExportHeader = []string{"案件编号", "状态", "受理渠道", "收到时间", "单位代码", "单位", "情形", "类别", "受理期限", "办结期限", "期限暂定", "时限状态", "承办人", "摘要"}
-
-// MaxExportRows bounds one export.
-const MaxExportRows = 100000
 
 // ExportRow turns a list row into the export's cells (times in loc). The
 // reporter never appears, not even masked.
@@ -73,63 +65,5 @@ func safeCell(s string) string {
 	return s
 }
 
-// CSV writes rows as UTF-8 CSV with a byte-order mark, so that Excel opens
-// Chinese text correctly.
-func CSV(header []string, rows [][]string) ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteString("\ufeff")
-	w := csv.NewWriter(&b)
-	w.UseCRLF = true
-	if err := w.Write(header); err != nil {
-		return nil, err
-	}
-	for _, r := range rows {
-		out := make([]string, len(r))
-		for i, c := range r {
-			out[i] = safeCell(c)
-		}
-		if err := w.Write(out); err != nil {
-			return nil, err
-		}
-	}
-	w.Flush()
-	return b.Bytes(), w.Error()
-}
-
-// XLSX writes rows as a one-sheet workbook ("案件清单").
-func XLSX(header []string, rows [][]string) ([]byte, error) {
-	f := excelize.NewFile()
-	defer f.Close()
-	const sheet = "案件清单"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, err
-	}
-	row := func(n int, cells []string) error {
-		vals := make([]any, len(cells))
-		for i, c := range cells {
-			vals[i] = c
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, n)
-		return sw.SetRow(cell, vals)
-	}
-	if err := row(1, header); err != nil {
-		return nil, err
-	}
-	for i, r := range rows {
-		if err := row(i+2, r); err != nil {
-			return nil, err
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if err := f.Write(&b); err != nil {
-		return nil, fmt.Errorf("reports: write workbook: %w", err)
-	}
-	return b.Bytes(), nil
-}
+// ExportSheet names the sheet of a case-list export.
+const ExportSheet = "案件清单"

@@ -119,7 +119,12 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 
 // exportCases answers GET /api/v1/cases/export?format=csv|xlsx with the
 // same filters as the case list (and the same visibility: a liaison gets
-// its unit's cases only). CSV is UTF-8 with a BOM.
+// its unit's cases only). CSV is UTF-8 with a BOM. Every matching case is
+// exported, without a row limit: rows are streamed to the client page by
+// page as the list reads them (keyset pages of search.MaxLimit), so memory
+// stays flat however many there are. An error before the first byte is an
+// ordinary error answer; one after it aborts the response, so that a
+// client never takes a cut-short file for a whole one.
 func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) error {
 	format, err := reportFormat(r, "csv", "csv", "xlsx")
 	if err != nil {
@@ -134,33 +139,46 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q.Limit = search.MaxLimit
-	var rows [][]string
-	for {
-		page, err := s.app.Search.List(r.Context(), me(r), q)
-		if err != nil {
-			return err
-		}
-		for _, c := range page.Cases {
-			rows = append(rows, reports.ExportRow(c, s.app.Loc))
-		}
-		if page.Next == nil || *page.Next == "" || len(rows) >= reports.MaxExportRows {
-			break
-		}
-		q.Cursor = *page.Next
-	}
-	name := "cases-" + civil.In(s.app.Clock.Now(), s.app.Loc).String()
-	if format == "xlsx" {
-		b, err := reports.XLSX(reports.ExportHeader, rows)
-		if err != nil {
-			return err
-		}
-		writeDownload(w, xlsxType, name+".xlsx", b)
-		return nil
-	}
-	b, err := reports.CSV(reports.ExportHeader, rows)
+	page, err := s.app.Search.List(r.Context(), me(r), q)
 	if err != nil {
 		return err
 	}
-	writeDownload(w, "text/csv; charset=utf-8", name+".csv", b)
+	name := "cases-" + civil.In(s.app.Clock.Now(), s.app.Loc).String()
+	h := w.Header()
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name + "." + format}))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	var out reports.RowWriter
+	if format == "xlsx" {
+		h.Set("Content-Type", xlsxType)
+		out, err = reports.NewXLSX(w, reports.ExportSheet, reports.ExportHeader)
+	} else {
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		out, err = reports.NewCSV(w, reports.ExportHeader)
+	}
+	abort := func(err error) {
+		s.log.Error("case export cut short; response aborted", "id", requestID(r), "rows", out.Rows(), "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	if err != nil {
+		abort(err)
+	}
+	for {
+		for _, c := range page.Cases {
+			if err := out.Write(reports.ExportRow(c, s.app.Loc)); err != nil {
+				abort(err)
+			}
+		}
+		if page.Next == nil || *page.Next == "" {
+			break
+		}
+		q.Cursor = *page.Next
+		if page, err = s.app.Search.List(r.Context(), me(r), q); err != nil {
+			abort(err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		abort(err)
+	}
 	return nil
 }
