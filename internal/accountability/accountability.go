@@ -156,8 +156,13 @@ var (
 	errCaseNotFound     = problem.NotFound("case_not_found", "未找到该案件", "no such case")
 )
 
-func futureDate(field string) error {
-	return problem.Invalid(field, "date_in_future", field+" 不能晚于今天", field+" must not be later than today")
+// pastDate checks the date of something that has happened: within the
+// dates mashang takes (from 2000) and not later than today.
+func pastDate(field string, d, today civil.Date) error {
+	if err := civil.CheckInput(field, d, today); err != nil {
+		return err
+	}
+	return civil.NotAfterToday(field, d, today)
 }
 
 func encodeJSON(v any) string {

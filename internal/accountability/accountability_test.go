@@ -130,8 +130,8 @@ func TestDecisions(t *testing.T) {
 			{"no sanction", done, func(in *accountability.DecisionInput) { in.Sanctions = nil }, problem.KindInvalid, "required"},
 			{"repeated sanction", done, func(in *accountability.DecisionInput) { in.Sanctions = []string{"demotion", "demotion"} }, problem.KindInvalid, "duplicate_sanction"},
 			{"unknown situation", done, func(in *accountability.DecisionInput) { in.Situation = "P9.9" }, problem.KindInvalid, "unknown_situation"},
-			{"future", done, func(in *accountability.DecisionInput) { in.DecidedOn = d("2026-03-03") }, problem.KindInvalid, "date_in_future"},
-			{"effective before decided", done, func(in *accountability.DecisionInput) { in.EffectiveOn = d("2025-06-01") }, problem.KindInvalid, "effective_before_decided"},
+			{"future", done, func(in *accountability.DecisionInput) { in.DecidedOn = d("2026-03-03") }, problem.KindInvalid, "invalid_date"},
+			{"effective before decided", done, func(in *accountability.DecisionInput) { in.EffectiveOn = d("2025-06-01") }, problem.KindInvalid, "invalid_date"},
 			{"probation without years", done, func(in *accountability.DecisionInput) { in.Sanctions = []string{"party_probation"} }, problem.KindInvalid, "probation_years_required"},
 			{"probation of 3 years", done, func(in *accountability.DecisionInput) {
 				in.Sanctions, in.ProbationYears = []string{"party_probation"}, 3
@@ -245,7 +245,7 @@ func TestAppeals(t *testing.T) {
 		_, err := f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-19"), Reason: "不服"}, "user:org")
 		wantKind(t, err, problem.KindInvalid, "appeal_late")
 		_, err = f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-02"), Reason: "不服"}, "user:org")
-		wantKind(t, err, problem.KindInvalid, "filed_before_decision")
+		wantKind(t, err, problem.KindInvalid, "invalid_date")
 		_, err = f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18")}, "user:org")
 		wantKind(t, err, problem.KindInvalid, "required")
 		apA, err := f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18"), Reason: "不服"}, "user:org")
@@ -269,7 +269,7 @@ func TestAppeals(t *testing.T) {
 		_, err = f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-07-10"), Sanctions: []string{"removal"}}, "user:org")
 		wantKind(t, err, problem.KindInvalid, "sanctions_unexpected")
 		_, err = f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-06-17")}, "user:org")
-		wantKind(t, err, problem.KindInvalid, "decided_before_filed")
+		wantKind(t, err, problem.KindInvalid, "invalid_date")
 		if _, err := f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-07-10")}, "user:org"); err != nil {
 			t.Fatal(err)
 		}

@@ -70,8 +70,8 @@ func (s *Service) FileAppeal(ctx context.Context, decisionID int64, in AppealInp
 	if utf8.RuneCountInString(in.Reason) > MaxNoteRunes {
 		return Appeal{}, problem.Invalid("reason", "too_long", "申诉理由过长", "the reason is too long")
 	}
-	if in.FiledOn.After(s.Today()) {
-		return Appeal{}, futureDate("filed_on")
+	if err := pastDate("filed_on", in.FiledOn, s.Today()); err != nil {
+		return Appeal{}, err
 	}
 	now := s.clock.Now()
 	cal := s.calendar()
@@ -98,8 +98,8 @@ func (s *Service) FileAppeal(ctx context.Context, decisionID int64, in AppealInp
 			return problem.Conflict("already_appealed", "该决定已有申诉", "the decision has already been appealed")
 		}
 		last, _ := cal.Due(decided, s.limits.AppealFile)
-		if in.FiledOn.Before(decided) {
-			return problem.Invalid("filed_on", "filed_before_decision", "申诉日期早于决定日期", "filed_on is before the decision date")
+		if err := civil.NotBefore("filed_on", in.FiledOn, decided, "决定日期", "the decision date"); err != nil {
+			return err
 		}
 		if !rules.FiledBy(decided, in.FiledOn, last) {
 			return problem.Invalid("filed_on", "appeal_late",
@@ -146,8 +146,8 @@ func (s *Service) DecideAppeal(ctx context.Context, appealID int64, in OutcomeIn
 	if in.DecidedOn.IsZero() {
 		return Appeal{}, problem.Required("decided_on")
 	}
-	if in.DecidedOn.After(s.Today()) {
-		return Appeal{}, futureDate("decided_on")
+	if err := pastDate("decided_on", in.DecidedOn, s.Today()); err != nil {
+		return Appeal{}, err
 	}
 	if utf8.RuneCountInString(in.Note) > MaxNoteRunes {
 		return Appeal{}, problem.Invalid("note", "too_long", "备注过长", "the note is too long")
@@ -167,8 +167,8 @@ func (s *Service) DecideAppeal(ctx context.Context, appealID int64, in OutcomeIn
 		if outcome != "" {
 			return problem.Conflict("appeal_decided", "该申诉已有结果", "the appeal has already been decided")
 		}
-		if in.DecidedOn.Before(filed) {
-			return problem.Invalid("decided_on", "decided_before_filed", "申诉结果日期早于申诉日期", "decided_on is before the appeal was filed")
+		if err := civil.NotBefore("decided_on", in.DecidedOn, filed, "申诉日期", "the date the appeal was filed"); err != nil {
+			return err
 		}
 		var old struct {
 			caseID, personID                          int64

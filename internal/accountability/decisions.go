@@ -134,11 +134,16 @@ func (s *Service) validateInput(in *DecisionInput) (catalog.Situation, error) {
 		return sit, problem.Required("decided_on")
 	}
 	today := s.Today()
-	if in.DecidedOn.After(today) {
-		return sit, futureDate("decided_on")
+	if err := pastDate("decided_on", in.DecidedOn, today); err != nil {
+		return sit, err
 	}
-	if !in.EffectiveOn.IsZero() && in.EffectiveOn.Before(in.DecidedOn) {
-		return sit, problem.Invalid("effective_on", "effective_before_decided", "生效日期不能早于决定日期", "effective_on must not be before decided_on")
+	if err := civil.CheckInput("effective_on", in.EffectiveOn, today); err != nil {
+		return sit, err
+	}
+	if !in.EffectiveOn.IsZero() {
+		if err := civil.NotBefore("effective_on", in.EffectiveOn, in.DecidedOn, "决定日期", "the decision date"); err != nil {
+			return sit, err
+		}
 	}
 	if in.EffectiveOn == in.DecidedOn {
 		in.EffectiveOn = civil.Date{}
@@ -185,7 +190,8 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 	var id int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var state, finding, version string
-		err := tx.QueryRowContext(ctx, `SELECT state, finding, catalog_version FROM cases WHERE id = $1`, caseID).Scan(&state, &finding, &version)
+		var received civil.Date
+		err := tx.QueryRowContext(ctx, `SELECT state, finding, catalog_version, received_on FROM cases WHERE id = $1`, caseID).Scan(&state, &finding, &version, &received)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errCaseNotFound
 		}
@@ -209,6 +215,9 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 		}
 		if named == 0 {
 			return errPersonNotNamed
+		}
+		if err := civil.NotBefore("decided_on", in.DecidedOn, received, "案件收到日期", "the date the case was received"); err != nil {
+			return err
 		}
 		var unitID sql.NullInt64
 		if sit.Subject == catalog.SubjectUnit {

@@ -27,9 +27,17 @@ const Layout = "2006-01-02"
 func Parse(s string) (Date, error) {
 	t, err := time.Parse(Layout, s)
 	if err != nil {
-		return Date{}, fmt.Errorf("civil: %q is not a date in the form YYYY-MM-DD", s)
+		return Date{}, &ParseError{Text: s}
 	}
 	return Of(t), nil
+}
+
+// ParseError is what Parse, UnmarshalJSON and Scan return for text that is
+// not a date.
+type ParseError struct{ Text string }
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("civil: %q is not a date in the form YYYY-MM-DD", e.Text)
 }
 
 // MustParse is Parse for literals in tests and data; it panics on error.
@@ -149,7 +157,7 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("civil: date must be a string YYYY-MM-DD")
+		return &ParseError{Text: string(b)}
 	}
 	p, err := Parse(s)
 	if err != nil {

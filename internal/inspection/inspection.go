@@ -267,8 +267,20 @@ func (s *Service) Plan(ctx context.Context, in PlanInput, actor string) (Inspect
 		return Inspection{}, problem.Required("from")
 	case in.To.IsZero():
 		return Inspection{}, problem.Required("to")
-	case in.To.Before(in.From):
-		return Inspection{}, invalid("to", "invalid_period", "结束日期早于开始日期", "to is before from")
+	}
+	today := civil.In(s.clock.Now(), s.loc)
+	for _, f := range []struct {
+		name string
+		d    civil.Date
+	}{{"from", in.From}, {"to", in.To}} {
+		if err := civil.CheckInput(f.name, f.d, today); err != nil {
+			return Inspection{}, err
+		}
+	}
+	if err := civil.NotBefore("to", in.To, in.From, "开始日期", "from"); err != nil {
+		return Inspection{}, err
+	}
+	switch {
 	case in.From.DaysUntil(in.To) > 366:
 		return Inspection{}, invalid("to", "invalid_period", "检查期限不能超过一年", "an inspection may not last more than a year")
 	}

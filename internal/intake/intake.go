@@ -163,7 +163,7 @@ type File struct {
 // Submission is one report, from any channel.
 type Submission struct {
 	Channel    string    // one of ClientChannels (ChannelRule only with System)
-	ReceivedAt time.Time // zero: now; never in the future
+	ReceivedAt time.Time // zero: now; never in the future, never before civil.Earliest
 	Content    string
 	Situation  string // catalogue code, "" unknown
 	Unit       string // unit code, "" unknown
@@ -195,7 +195,7 @@ var (
 	errUnit         = problem.Invalid("unit", "unknown_unit", "没有这个单位", "no such unit")
 	errPerson       = problem.Invalid("person_id", "unknown_person", "没有这个人员", "no such person")
 	errChannel      = problem.Invalid("channel", "invalid_channel", "渠道无效（可用：web, hotline, letter, walkin, email, inspection, media, superior）", "invalid channel (one of web, hotline, letter, walkin, email, inspection, media, superior)")
-	errFuture       = problem.Invalid("received_at", "received_in_future", "收到时间不能晚于现在", "received_at is in the future")
+	errFuture       = problem.Invalid("received_at", civil.InvalidCode, "收到时间不能晚于现在", "received_at must not be later than now")
 	errPhone        = problem.Invalid("phone", "invalid_phone", "电话号码无效", "the phone number is not valid")
 	errEmail        = problem.Invalid("email", "invalid_email", "电子邮箱地址无效", "the e-mail address is not valid")
 	errFieldLong    = func(f string) *problem.Error {
@@ -258,8 +258,8 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 	if p.receivedAt.After(p.now) {
 		p.receivedAt = p.now
 	}
-	if p.receivedAt.Year() < 1990 {
-		return nil, problem.Invalid("received_at", "received_too_early", "收到时间过早", "received_at is implausibly early")
+	if err := civil.CheckInput("received_at", civil.In(p.receivedAt, s.d.Loc), civil.In(p.now, s.d.Loc)); err != nil {
+		return nil, err
 	}
 	if code := strings.TrimSpace(sub.Situation); code != "" {
 		sit, ok := s.d.Catalog.Situation(code)

@@ -112,8 +112,6 @@ func ChannelLabel(c string) string {
 	return c
 }
 
-var errPeriod = problem.Invalid("to", "invalid_period", "统计期间无效：开始日期晚于结束日期", "invalid period: from is after to")
-
 // CheckPeriod refuses a period whose end is before its start, or longer than five years.
 func CheckPeriod(from, to civil.Date) error {
 	if from.IsZero() {
@@ -122,8 +120,8 @@ func CheckPeriod(from, to civil.Date) error {
 	if to.IsZero() {
 		return problem.Required("to")
 	}
-	if to.Before(from) {
-		return errPeriod
+	if err := civil.NotBefore("to", to, from, "开始日期", "from"); err != nil {
+		return err
 	}
 	if from.AddYears(5).Before(to) {
 		return problem.Invalid("to", "period_too_long", "统计期间不能超过五年", "the period may not be longer than five years")

@@ -162,7 +162,7 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 		return q, err
 	}
 	if !q.ReceivedFrom.IsZero() && !q.ReceivedTo.IsZero() && q.ReceivedTo.Before(q.ReceivedFrom) {
-		return q, invalid("received_to", "invalid_range", "received_to 早于 received_from", "received_to is before received_from")
+		return q, civil.NotBefore("received_to", q.ReceivedTo, q.ReceivedFrom, "received_from", "received_from")
 	}
 	q.Q = v.Get("q")
 	if utf8.RuneCountInString(q.Q) > textsearch.MaxQueryRunes {
@@ -215,7 +215,7 @@ func dateParam(v url.Values, name string) (civil.Date, error) {
 	}
 	d, err := civil.Parse(s)
 	if err != nil {
-		return civil.Date{}, problem.Malformed("invalid_date", name+" 不是 YYYY-MM-DD 格式的日期", name+" is not a date in the form YYYY-MM-DD")
+		return civil.Date{}, civil.NotADate(name)
 	}
 	return d, nil
 }

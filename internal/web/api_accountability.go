@@ -159,7 +159,7 @@ func (s *Server) batchEligibility(w http.ResponseWriter, r *http.Request) error 
 	if in.On != nil && *in.On != "" {
 		d, err := civil.Parse(*in.On)
 		if err != nil {
-			return problem.Malformed("invalid_date", "on 不是 YYYY-MM-DD 格式的日期", "on is not a date in the form YYYY-MM-DD")
+			return civil.NotADate("on")
 		}
 		on = d
 	} else {

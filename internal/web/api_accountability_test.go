@@ -77,8 +77,8 @@ func TestAccountabilityDecisions(t *testing.T) {
 			{path, with("person_id", li), 409, "person_not_named"},
 			{path, with("sanctions", []string{"flogging"}), 422, "unknown_sanction"},
 			{path, with("situation", "X9"), 422, "unknown_situation"},
-			{path, with("decided_on", "2026-03-03"), 422, "date_in_future"},
-			{path, with("decided_on", "2025-02-30"), 422, "invalid_value"},
+			{path, with("decided_on", "2026-03-03"), 422, "invalid_date"},
+			{path, with("decided_on", "2025-02-30"), 422, "invalid_date"},
 			{path, with("sanctions", []string{"party_probation"}), 422, "probation_years_required"},
 			{path, with("colour", "red"), 422, "unknown_field"},
 			{path, `{"person_id":`, 400, "malformed_json"},
@@ -134,8 +134,8 @@ func TestAccountabilityDecisions(t *testing.T) {
 			status int
 		}{
 			{"/api/v1/people/99999/eligibility", 404},
-			{fmt.Sprintf("/api/v1/people/%d/eligibility?on=2026-02-30", wang), 400},
-			{fmt.Sprintf("/api/v1/people/%d/eligibility?on=tomorrow", wang), 400},
+			{fmt.Sprintf("/api/v1/people/%d/eligibility?on=2026-02-30", wang), 422},
+			{fmt.Sprintf("/api/v1/people/%d/eligibility?on=tomorrow", wang), 422},
 			{"/api/v1/people/99999/record", 404},
 		} {
 			if r := h.Do("GET", c.path, f.org, nil); r.Status != c.status {
@@ -172,7 +172,7 @@ func TestAccountabilityDecisions(t *testing.T) {
 			{map[string]any{"on": "2026-03-02", "person_ids": many}, 422},
 			{map[string]any{"on": "2026-03-02", "person_ids": []int64{}}, 422},
 			{map[string]any{"on": "2026-03-02", "person_ids": []int64{wang, 99999}}, 422},
-			{map[string]any{"on": "03/02/2026", "person_ids": []int64{wang}}, 400},
+			{map[string]any{"on": "03/02/2026", "person_ids": []int64{wang}}, 422},
 		} {
 			if r := h.Do("POST", "/api/v1/eligibility", f.org, c.body); r.Status != c.status {
 				t.Fatalf("batch %v: %d %s", c.body, r.Status, r.Raw)

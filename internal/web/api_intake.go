@@ -30,7 +30,7 @@ var (
 	errFileTooLarge = problem.TooLarge("attachment_too_large", "附件过大", "an attachment is too large")
 	errReportLarge  = problem.TooLarge("attachments_too_large", "附件总大小超过上限", "the attachments together are too large")
 	errFieldTooLong = problem.TooLarge("field_too_large", "表单字段过大", "a form field is too large")
-	errReceivedAt   = problem.Invalid("received_at", "invalid_received_at", "收到时间应为 RFC 3339 时间或 YYYY-MM-DD 日期", "received_at must be an RFC 3339 instant or a YYYY-MM-DD date")
+	errReceivedAt   = problem.Invalid("received_at", civil.InvalidCode, "收到时间应为 RFC 3339 时间或 YYYY-MM-DD 日期", "received_at must be an RFC 3339 instant or a YYYY-MM-DD date")
 	errPersonField  = problem.Invalid("person", "invalid_person", "person 应为人员编号或姓名", "person must be a person id or a name")
 )
 
@@ -94,6 +94,9 @@ func (s *Server) submission(f reportFields) (intake.Submission, error) {
 				return sub, errReceivedAt
 			}
 			t = time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, s.app.Loc)
+		}
+		if t.IsZero() { // 0001-01-01T00:00:00Z is a date out of range, not "now"
+			return sub, civil.CheckInput("received_at", civil.Of(t), civil.In(s.app.Clock.Now(), s.app.Loc))
 		}
 		sub.ReceivedAt = t
 	}

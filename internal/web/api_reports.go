@@ -57,7 +57,7 @@ func writeDownload(w http.ResponseWriter, ctype, filename string, body []byte) {
 }
 
 // reportPeriod reads the period of a report: ?month=YYYY-MM, or ?from=&to=
-// (bad dates 400; a missing end, or an end before the start, 422).
+// (a bad date, a missing end, or an end before the start: 422).
 func (s *Server) reportPeriod(r *http.Request) (civil.Date, civil.Date, error) {
 	if m := r.URL.Query().Get("month"); m != "" {
 		from, to, err := reports.MonthBounds(m)

@@ -114,7 +114,7 @@ func TestSummaryReportJSONXLSXPDF(t *testing.T) {
 			"/api/v1/reports/summary?from=2026-03-31&to=2026-03-01": 422,
 			"/api/v1/reports/summary?from=2026-03-01":               422,
 			"/api/v1/reports/summary":                               422,
-			"/api/v1/reports/summary?from=2026-02-30&to=2026-03-01": 400,
+			"/api/v1/reports/summary?from=2026-02-30&to=2026-03-01": 422,
 			"/api/v1/reports/summary?month=2026-13":                 400,
 			q + "&format=docx":                                      422,
 		} {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/civil"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/org"
@@ -105,7 +106,10 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 	if at := f["received_at"]; at != "" {
 		t, perr := time.ParseInLocation(deskTimeLayout, at, p.s.app.Loc)
 		if perr != nil {
-			return fail(problem.Invalid("received_at", "invalid_received_at", "收到时间格式应为 年-月-日 时:分", "the time received must be year-month-day hour:minute"))
+			return fail(problem.Invalid("received_at", civil.InvalidCode, "收到时间格式应为 年-月-日 时:分", "the time received must be year-month-day hour:minute"))
+		}
+		if t.IsZero() {
+			return fail(civil.CheckInput("received_at", civil.Of(t), civil.In(p.s.app.Clock.Now(), p.s.app.Loc)))
 		}
 		sub.ReceivedAt = t
 	}

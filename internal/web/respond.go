@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -134,7 +135,10 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 	if formLabel && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
 		return errNoMediaTyp
 	}
-	return decodeStrict(b, v)
+	if err := decodeStrict(b, v); err != nil {
+		return err
+	}
+	return checkDates(reflect.ValueOf(v), "", civil.In(s.app.Clock.Now(), s.app.Loc))
 }
 
 func decodeStrict(b []byte, v any) error {
@@ -155,7 +159,10 @@ func decodeStrict(b []byte, v any) error {
 	}
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
+	var de *civil.ParseError
 	switch {
+	case errors.As(err, &de):
+		return civil.NotADate(badDateField(b, reflect.TypeOf(v)))
 	case errors.As(err, &te):
 		f := te.Field
 		if f == "" {
@@ -168,8 +175,8 @@ func decodeStrict(b []byte, v any) error {
 		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return problem.Invalid(f, "unknown_field", "未知字段 "+f, "unknown field "+f)
 	}
-	// Errors from a field's own UnmarshalJSON (a bad date, say).
-	return problem.Invalid("", "invalid_value", "字段值无效："+err.Error(), "invalid value: "+err.Error())
+	// Errors from a field's own UnmarshalJSON: their text is ours, not the caller's.
+	return problem.Invalid("", "invalid_value", "字段值无效", "a field has an invalid value").Wrap(err)
 }
 
 func jsType(kind string) string {
@@ -196,7 +203,7 @@ func pathID(r *http.Request, name string) (int64, error) {
 }
 
 // queryDate reads a YYYY-MM-DD query parameter: absent gives the zero date,
-// anything that is not a date is 400.
+// anything that is not a date is the one bad-date answer (422 invalid_date).
 func queryDate(r *http.Request, name string) (civil.Date, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
@@ -204,7 +211,7 @@ func queryDate(r *http.Request, name string) (civil.Date, error) {
 	}
 	d, err := civil.Parse(v)
 	if err != nil {
-		return civil.Date{}, problem.Malformed("invalid_date", fmt.Sprintf("%s 不是 YYYY-MM-DD 格式的日期", name), fmt.Sprintf("%s is not a date in the form YYYY-MM-DD", name))
+		return civil.Date{}, civil.NotADate(name)
 	}
 	return d, nil
 }
