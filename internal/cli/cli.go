@@ -54,6 +54,8 @@ func commands() []*command {
 		benchIntakeCommand(),
 		demoCommand(),
 		benchListsCommand(),
+		backupCommand(),
+		restoreCommand(),
 		{name: "audit verify", short: "check the audit chain; exit 0 when intact, else name the first bad entry", run: runAuditVerify},
 		{name: "config", short: "print every option with the value in force (secrets masked)", run: runConfig},
 		{name: "version", short: "print the binary's and the schema's versions", run: runVersion},

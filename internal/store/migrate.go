@@ -87,3 +87,16 @@ func (d *DB) MigrationStatus(ctx context.Context) ([]MigrationState, error) {
 	}
 	return out, nil
 }
+
+// MigrateTo applies the migrations up to and including version, no further
+// (restore brings a database to the schema of its backup before loading it).
+func (d *DB) MigrateTo(ctx context.Context, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := p.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("store: migrate to %d: %w", version, err)
+	}
+	return nil
+}

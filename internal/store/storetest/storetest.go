@@ -54,6 +54,18 @@ func SQLite(t testing.TB) *store.DB {
 // from a per-process template; it is dropped when the test ends.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, true)
+}
+
+// EmptyPostgresURL returns a URL of a new PostgreSQL database with no
+// tables at all (a restore target); it is dropped when the test ends.
+func EmptyPostgresURL(t testing.TB) string {
+	t.Helper()
+	return newDatabase(t, false)
+}
+
+func newDatabase(t testing.TB, migrated bool) string {
+	t.Helper()
 	admin := os.Getenv(EnvURL)
 	if admin == "" {
 		if os.Getenv("MASHANG_REQUIRE_POSTGRES") == "1" {
@@ -61,17 +73,21 @@ func PostgresURL(t testing.TB) string {
 		}
 		t.Skipf("PostgreSQL tests skipped: %s not set (the README's test command sets it)", EnvURL)
 	}
-	tpl, err := template(admin)
-	if err != nil {
-		t.Fatalf("postgres template: %v", err)
-	}
 	name := "t_" + randHex(8)
+	create := "CREATE DATABASE " + name
+	if migrated {
+		tpl, err := template(admin)
+		if err != nil {
+			t.Fatalf("postgres template: %v", err)
+		}
+		create += " TEMPLATE " + tpl
+	}
 	adb, err := sql.Open("pgx", admin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer adb.Close()
-	if _, err := adb.Exec(fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tpl)); err != nil {
+	if _, err := adb.Exec(create); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
