@@ -4,6 +4,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
 	"time"
@@ -20,6 +21,13 @@ func (d *DB) provider() (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.providerFS(fsys)
+}
+
+// providerFS runs the migrations in fsys. Each runs in its own transaction
+// (both engines have transactional DDL): one that fails is rolled back
+// whole, and the database stays at the last version that applied.
+func (d *DB) providerFS(fsys fs.FS) (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	var opts []goose.ProviderOption
 	opts = append(opts, goose.WithSlog(slog.New(slog.DiscardHandler)))
