@@ -131,7 +131,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: attachments: %w", err)
 	}
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
-		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, NoRateLimit: cfg.NoRateLimit})
+		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, NoRateLimit: cfg.NoRateLimit,
+		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles})
 	a.Inspections = inspection.NewService(db, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
 	if a.Reports, err = reports.NewService(db, a.Clock, a.Loc, a.Inspections,
 		&reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}); err != nil {

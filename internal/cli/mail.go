@@ -33,7 +33,7 @@ func startMail(ctx context.Context, a *app.App, cfg *config.Config, getenv func(
 		if err != nil {
 			return stop, fmt.Errorf("smtp: %w", err)
 		}
-		srv := mailin.NewSMTPServer(cfg.SMTPAddr, a.Intake, mailin.SMTPOptions{MaxMessageBytes: MailMaxBytes(cfg), Logger: log})
+		srv := mailin.NewSMTPServer(cfg.SMTPAddr, a.Intake, mailin.SMTPOptions{MaxMessageBytes: cfg.MaxReportBytes(), Logger: log})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -50,7 +50,7 @@ func startMail(ctx context.Context, a *app.App, cfg *config.Config, getenv func(
 			stop()
 			return func() {}, err
 		}
-		p, err := mailin.NewIMAPPoller(mailin.IMAPConfig{URL: cfg.IMAPURL, Password: pw, Interval: cfg.IMAPInterval, Logger: log}, a.Intake)
+		p, err := mailin.NewIMAPPoller(mailin.IMAPConfig{URL: cfg.IMAPURL, Password: pw, Interval: cfg.IMAPInterval, Logger: log, MaxMessageBytes: cfg.MaxReportBytes()}, a.Intake)
 		if err != nil {
 			stop()
 			return func() {}, fmt.Errorf("imap: %w", err)
@@ -66,10 +66,6 @@ func startMail(ctx context.Context, a *app.App, cfg *config.Config, getenv func(
 	}
 	return stop, nil
 }
-
-// MailMaxBytes is the largest message SMTP accepts: every attachment a report
-// may carry, plus room for MIME encoding (base64 grows by a third).
-func MailMaxBytes(cfg *config.Config) int64 { return cfg.AttachReportMax*4/3 + 1<<20 }
 
 func imapPassword(cfg *config.Config, getenv func(string) string) (string, error) {
 	if cfg.IMAPPasswordFile != "" {

@@ -283,6 +283,11 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// MaxReportBytes is the most one report may weigh on any channel: every
+// attachment it may carry plus its text. Web forms and the API read at most
+// this (multipart), and SMTP and IMAP take messages up to this size.
+func (c *Config) MaxReportBytes() int64 { return c.AttachReportMax + c.MaxBodyBytes }
+
 // Location returns the configured zone.
 func (c *Config) Location() *time.Location {
 	l, err := time.LoadLocation(c.TimeZone)

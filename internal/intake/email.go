@@ -63,9 +63,31 @@ func (s *Service) SubmitEmail(ctx context.Context, m mailin.Message, raw []byte)
 		}
 		content = string([]rune(content)[:MaxContentRunes-utf8.RuneCountInString(truncatedNote)]) + truncatedNote
 	}
+	var dropped []string
+	var total int64
+	kept := 0
 	for _, a := range m.Attachments {
+		size := int64(len(a.Data))
+		// The raw message of one that could not be read is the evidence:
+		// it is kept whole (a message is at most the intake's limit).
+		if !(m.Malformed && a.Filename == mailin.OriginalFilename) {
+			if s.d.AttachFileMax > 0 && size > s.d.AttachFileMax || s.d.AttachMaxFiles > 0 && kept >= s.d.AttachMaxFiles ||
+				s.d.AttachReportMax > 0 && total+size > s.d.AttachReportMax {
+				dropped = append(dropped, fmt.Sprintf("%s (%d bytes)", cleanName(a.Filename), size))
+				continue
+			}
+			kept++
+			total += size
+		}
 		if err := put(a.Filename, a.ContentType, a.Data); err != nil {
 			return 0, "", err
+		}
+	}
+	if len(dropped) > 0 {
+		note := fmt.Sprintf("\n\n（以下附件超出附件限制（每个 %d 字节、共 %d 字节、最多 %d 个），未保存：%s）\n(These attachments were over the limits and were not kept: %s)",
+			s.d.AttachFileMax, s.d.AttachReportMax, s.d.AttachMaxFiles, strings.Join(dropped, "、"), strings.Join(dropped, ", "))
+		if utf8.RuneCountInString(content)+utf8.RuneCountInString(note) <= MaxContentRunes {
+			content += note
 		}
 	}
 	id := identity.Identity{Name: clean(m.FromName), Email: strings.TrimSpace(clean(m.From))}

@@ -88,6 +88,10 @@ type Deps struct {
 	NoRateLimit bool
 	// Rand is the randomness for receipts and keys; nil: crypto/rand.
 	Rand io.Reader
+	// The attachment limits of a report, applied to e-mail (the web applies
+	// them as it reads a request); zero: no limit.
+	AttachFileMax, AttachReportMax int64
+	AttachMaxFiles                 int
 }
 
 // Service registers and serves reports. Safe for concurrent use.

@@ -197,9 +197,20 @@ func (d *testDovecot) client(t *testing.T) *imapclient.Client {
 // appendFixtures puts fixture files into INBOX, unseen, with CRLF line ends.
 func (d *testDovecot) appendFixtures(t *testing.T, files ...string) {
 	t.Helper()
+	raws := make([][]byte, len(files))
+	for i, f := range files {
+		raws[i] = readFixture(t, f)
+	}
+	d.appendRaw(t, raws...)
+}
+
+// appendRaw puts messages into INBOX, unseen, with CRLF line ends.
+func (d *testDovecot) appendRaw(t *testing.T, msgs ...[]byte) {
+	t.Helper()
 	c := d.client(t)
-	for _, f := range files {
-		raw := bytes.ReplaceAll(bytes.ReplaceAll(readFixture(t, f), []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
+	for i, m := range msgs {
+		f := fmt.Sprintf("message %d", i+1)
+		raw := bytes.ReplaceAll(bytes.ReplaceAll(m, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 		cmd := c.Append("INBOX", int64(len(raw)), nil)
 		if _, err := cmd.Write(raw); err != nil {
 			t.Fatalf("append %s: %v", f, err)

@@ -22,3 +22,15 @@ func (d *testDovecot) Append(t *testing.T, files ...string) { d.appendFixtures(t
 
 // Counts returns INBOX's total and unseen message counts.
 func (d *testDovecot) Counts(t *testing.T) (total, unseen int) { return d.counts(t) }
+
+// AppendRaw puts messages into INBOX, unseen.
+func (d *testDovecot) AppendRaw(t *testing.T, msgs ...[]byte) { d.appendRaw(t, msgs...) }
+
+// SetFullParse replaces the parser's full parse (to force a slow one) and
+// its number of slots.
+func (p *Parser) SetFullParse(f func([]byte) Message, slots int) {
+	p.full, p.slots = f, make(chan struct{}, slots)
+}
+
+// DeepMessage is deepMessage for the integration tests.
+func DeepMessage(depth int, closed bool) []byte { return deepMessage(depth, closed) }

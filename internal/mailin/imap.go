@@ -35,6 +35,13 @@ type IMAPConfig struct {
 	// Logger receives poll results and failures; slog.Default() if nil.
 	// Nothing identifying a reporter is logged.
 	Logger *slog.Logger
+	// MaxMessageBytes is the largest message taken in whole (the same limit
+	// as SMTP's); a larger one becomes a case of its header and a note
+	// saying it was too large, and stays in the mailbox. Zero or less:
+	// DefaultMaxMessageBytes.
+	MaxMessageBytes int64
+	// Limits bound the parsing of each message; zero: DefaultLimits.
+	Limits Limits
 }
 
 // DefaultIMAPInterval is the poll interval when IMAPConfig.Interval is unset.
@@ -66,6 +73,7 @@ type IMAPPoller struct {
 	user     string
 	password string
 	mailbox  string
+	parser   *Parser
 	mu       sync.Mutex // one poll at a time
 }
 
@@ -113,6 +121,13 @@ func NewIMAPPoller(cfg IMAPConfig, sink Sink) (*IMAPPoller, error) {
 	if p.log == nil {
 		p.log = slog.Default()
 	}
+	if p.cfg.MaxMessageBytes <= 0 {
+		p.cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if p.cfg.Limits == (Limits{}) {
+		p.cfg.Limits = DefaultLimits()
+	}
+	p.parser = NewParser(p.cfg.Limits)
 	return p, nil
 }
 
@@ -179,15 +194,34 @@ func (p *IMAPPoller) PollOnce(ctx context.Context) (delivered int, err error) {
 		if ctx.Err() != nil {
 			return delivered, ctx.Err()
 		}
-		raw, err := fetchRaw(c, uid)
+		size, err := fetchSize(c, uid)
 		if err != nil {
 			return delivered, err
+		}
+		if size < 0 {
+			continue // expunged meanwhile
+		}
+		var raw []byte
+		var m Message
+		if size > p.cfg.MaxMessageBytes {
+			if raw, err = fetchRaw(c, uid, imap.PartSpecifierHeader); err != nil {
+				return delivered, err
+			}
+			m = tooLarge(raw, size, p.cfg.MaxMessageBytes)
+		} else {
+			if raw, err = fetchRaw(c, uid, imap.PartSpecifierNone); err != nil {
+				return delivered, err
+			}
+			m = p.parser.Parse(raw)
 		}
 		if raw == nil {
 			continue // expunged meanwhile
 		}
-		m := Parse(raw)
 		if err := p.sink.Deliver(ctx, m, raw); err != nil {
+			if errors.Is(err, ErrTryLater) {
+				p.log.Info("mailin: imap message deferred by the intake limits", "uid", uint32(uid), "msg", logID(m.MessageID))
+				continue // unseen: the next poll offers it again
+			}
 			return delivered, fmt.Errorf("mailin: storing imap message uid %d: %w", uid, err)
 		}
 		if ctx.Err() != nil { // stored but not yet marked: fetched again next time, the sink dedupes
@@ -225,10 +259,34 @@ func (p *IMAPPoller) connect(ctx context.Context) (*imapclient.Client, error) {
 	return imapclient.New(conn, nil), nil
 }
 
-// fetchRaw returns the whole message with UID uid without setting \Seen,
-// or nil if there is no such message any more.
-func fetchRaw(c *imapclient.Client, uid imap.UID) ([]byte, error) {
-	section := &imap.FetchItemBodySection{Peek: true}
+// fetchSize returns the size of the message with UID uid, or -1 if there is
+// no such message any more.
+func fetchSize(c *imapclient.Client, uid imap.UID) (int64, error) {
+	msgs, err := c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return 0, fmt.Errorf("mailin: imap fetch size of uid %d: %w", uid, err)
+	}
+	for _, m := range msgs {
+		if m.UID == uid {
+			return m.RFC822Size, nil
+		}
+	}
+	return -1, nil
+}
+
+// tooLarge is the message of a mail larger than limit: its header fields,
+// and a note saying it was not taken in.
+func tooLarge(header []byte, size, limit int64) Message {
+	m := rawHeaderFields(header, header)
+	m.Problems = append([]string{fmt.Sprintf("the message is %d bytes, more than the %d a report may be; only its header was taken in, the message stays in the mailbox", size, limit)}, m.Problems...)
+	return finish(m, header)
+}
+
+// fetchRaw returns the message with UID uid (the whole of it, or the part
+// spec names) without setting \Seen, or nil if there is no such message any
+// more.
+func fetchRaw(c *imapclient.Client, uid imap.UID, spec imap.PartSpecifier) ([]byte, error) {
+	section := &imap.FetchItemBodySection{Peek: true, Specifier: spec}
 	msgs, err := c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{
 		UID:         true,
 		BodySection: []*imap.FetchItemBodySection{section},

@@ -24,6 +24,7 @@ import (
 	"mime"
 	"net/mail"
 	"regexp"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,10 +79,57 @@ const OriginalFilename = "original.eml"
 
 const problemPanic = "internal error while parsing MIME structure"
 
-// Parse decodes a raw message. It never fails and never panics: whatever
-// cannot be decoded is reported in Problems, and the message is marked
-// Malformed with its raw bytes attached.
-func Parse(raw []byte) (m Message) {
+// Parse decodes a raw message within DefaultLimits. It never fails and never
+// panics: whatever cannot be decoded is reported in Problems, and the
+// message is marked Malformed with its raw bytes attached.
+func Parse(raw []byte) Message { return NewParser(DefaultLimits()).Parse(raw) }
+
+// Parser parses messages within its Limits. At most one MIME parse per
+// processor runs at a time: a parse cut off by ParseTimeout keeps its slot
+// until it ends, so runaway parses cannot pile up. Safe for concurrent use;
+// the SMTP server and the IMAP poller each keep one.
+type Parser struct {
+	limits Limits
+	slots  chan struct{}
+	full   func([]byte) Message // the full parse (parseMIME; tests block it)
+}
+
+// NewParser returns a parser with limits l.
+func NewParser(l Limits) *Parser {
+	return &Parser{limits: l, slots: make(chan struct{}, runtime.NumCPU()), full: parseMIME}
+}
+
+// Parse decodes a raw message as the package-level Parse does, within p's
+// limits: a message over a limit, or whose parse takes too long, becomes
+// what a linear skim could read of it (headers and plain-text parts),
+// Malformed, with the raw message kept.
+func (p *Parser) Parse(raw []byte) Message {
+	sk := skimMessage(raw, p.limits)
+	if sk.over != "" {
+		return fromSkim(raw, sk, sk.over)
+	}
+	timer := time.NewTimer(p.limits.ParseTimeout)
+	defer timer.Stop()
+	select {
+	case p.slots <- struct{}{}:
+	case <-timer.C:
+		return fromSkim(raw, sk, "the MIME parser was busy for longer than "+p.limits.ParseTimeout.String())
+	}
+	done := make(chan Message, 1)
+	go func() {
+		defer func() { <-p.slots }()
+		done <- p.full(raw)
+	}()
+	select {
+	case m := <-done:
+		return m
+	case <-timer.C:
+		return fromSkim(raw, sk, "parsing took longer than "+p.limits.ParseTimeout.String())
+	}
+}
+
+// parseMIME is the full parse, with enmime.
+func parseMIME(raw []byte) (m Message) {
 	defer func() {
 		if r := recover(); r != nil {
 			m = parseFallback(raw, problemPanic)
@@ -156,6 +204,7 @@ type walker struct {
 	n           int
 }
 
+// maxDepth backs up Limits.MaxDepth, which the skim checks first.
 const maxDepth = 50
 
 func (w *walker) walk(p *enmime.Part, skipHTML bool, depth int) {
@@ -387,16 +436,29 @@ func finish(m Message, raw []byte) Message {
 	return m
 }
 
-// parseFallback reads what it can without the MIME parser: the headers (if
-// any) and the rest as text.
-func parseFallback(raw []byte, problem string) Message {
-	head, body := raw, raw // no blank line: maybe headers, maybe all text
+// fromSkim is the message of what the skim read: the top-level headers and
+// the plain-text parts, Malformed because of problem.
+func fromSkim(raw []byte, sk *skim, problem string) Message {
+	head, _ := splitHead(raw)
+	m := rawHeaderFields(head, raw)
+	m.Problems = append(append([]string{problem}, m.Problems...), sk.problems...)
+	m.Text = strings.Join(sk.texts, "\n\n")
+	return finish(m, raw)
+}
+
+// splitHead cuts raw at the first blank line (no blank line: maybe headers,
+// maybe all text, so both).
+func splitHead(raw []byte) (head, body []byte) {
 	for _, sep := range []string{"\r\n\r\n", "\n\n"} {
 		if i := bytes.Index(raw, []byte(sep)); i >= 0 {
-			head, body = raw[:i], raw[i+len(sep):]
-			break
+			return raw[:i], raw[i+len(sep):]
 		}
 	}
+	return raw, raw
+}
+
+// rawHeaderFields reads the header fields of head without the MIME parser.
+func rawHeaderFields(head, raw []byte) Message {
 	hdr := map[string]string{}
 	var key string
 	for _, line := range strings.Split(crlfReplacer.Replace(string(head)), "\n") {
@@ -415,7 +477,14 @@ func parseFallback(raw []byte, problem string) Message {
 			key = ""
 		}
 	}
-	m := headerFields(func(k string) string { return hdr[strings.ToLower(k)] }, raw)
+	return headerFields(func(k string) string { return hdr[strings.ToLower(k)] }, raw)
+}
+
+// parseFallback reads what it can without the MIME parser: the headers (if
+// any) and the rest as text.
+func parseFallback(raw []byte, problem string) Message {
+	head, body := splitHead(raw)
+	m := rawHeaderFields(head, raw)
 	m.Problems = append([]string{problem}, m.Problems...)
 	text, _ := decodeText(body, "")
 	m.Text = normaliseText(text)

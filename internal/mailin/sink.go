@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 )
 
 // Sink receives parsed mail and stores it as a report.
@@ -26,9 +27,18 @@ import (
 // otherwise it would be offered again forever. An error means "could not
 // store now, try again later". raw is the message as received; a sink may
 // keep it. Implementations must be safe for concurrent use.
+//
+// A sink that refuses a message for now because of the intake's flood limits
+// returns an error wrapping ErrTryLater: the SMTP server answers 451 (the
+// sending server retries later) and the IMAP poller leaves the message
+// unseen for a later poll and goes on with the next one.
 type Sink interface {
 	Deliver(ctx context.Context, m Message, raw []byte) error
 }
+
+// ErrTryLater marks a Deliver error as the intake's limits deferring the
+// message, not a failure of the store.
+var ErrTryLater = errors.New("mailin: intake limits: try again later")
 
 // logID is a short, non-reversible tag of a MessageID for logs: Message-IDs
 // often carry the sender's domain or even address, which must not be

@@ -23,11 +23,13 @@ type SMTPOptions struct {
 	// Logger receives delivery failures; slog.Default() if nil. Nothing
 	// identifying a reporter is logged.
 	Logger *slog.Logger
+	// Limits bound the parsing of each message; zero: DefaultLimits.
+	Limits Limits
 }
 
-// DefaultMaxMessageBytes allows 50 MiB of attachments after base64's growth
-// by a third, plus headers.
-const DefaultMaxMessageBytes = 70 << 20
+// DefaultMaxMessageBytes is the intake's default limit of one report:
+// 50 MiB of attachments and 1 MiB of text (config's MaxReportBytes).
+const DefaultMaxMessageBytes = 51 << 20
 
 // deliverTimeout bounds one Sink.Deliver from the SMTP server.
 const deliverTimeout = 2 * time.Minute
@@ -57,7 +59,10 @@ func NewSMTPServer(addr string, sink Sink, opts SMTPOptions) *smtp.Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := smtp.NewServer(&smtpBackend{sink: sink, log: opts.Logger})
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits()
+	}
+	s := smtp.NewServer(&smtpBackend{sink: sink, log: opts.Logger, parser: NewParser(opts.Limits)})
 	s.Addr = addr
 	s.Domain = opts.Domain
 	s.MaxMessageBytes = opts.MaxMessageBytes
@@ -69,8 +74,9 @@ func NewSMTPServer(addr string, sink Sink, opts SMTPOptions) *smtp.Server {
 }
 
 type smtpBackend struct {
-	sink Sink
-	log  *slog.Logger
+	sink   Sink
+	log    *slog.Logger
+	parser *Parser
 }
 
 func (b *smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
@@ -85,6 +91,12 @@ func (s *smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *smtpSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
 func (s *smtpSession) Reset()                               {}
 func (s *smtpSession) Logout() error                        { return nil }
+
+var errTryLater = &smtp.SMTPError{
+	Code:         451,
+	EnhancedCode: smtp.EnhancedCode{4, 7, 1},
+	Message:      "Too many reports from this sender just now, please try again later",
+}
 
 var errTemporary = &smtp.SMTPError{
 	Code:         451,
@@ -101,10 +113,14 @@ func (s *smtpSession) Data(r io.Reader) error {
 		}
 		return fmt.Errorf("reading message data: %w", err)
 	}
-	m := Parse(raw)
+	m := s.b.parser.Parse(raw)
 	ctx, cancel := context.WithTimeout(context.Background(), deliverTimeout)
 	defer cancel()
 	if err := s.b.sink.Deliver(ctx, m, raw); err != nil {
+		if errors.Is(err, ErrTryLater) {
+			s.b.log.Info("mailin: mail received by SMTP deferred by the intake limits, answered 451", "msg", logID(m.MessageID))
+			return errTryLater
+		}
 		s.b.log.Error("mailin: storing mail received by SMTP failed, answered 451",
 			"msg", logID(m.MessageID), "bytes", len(raw), "err", err)
 		return errTemporary

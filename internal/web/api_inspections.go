@@ -99,7 +99,7 @@ func (s *Server) createVisit(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) readVisitMultipart(w http.ResponseWriter, r *http.Request) (inspection.VisitInput, []inspection.Upload, error) {
 	var in inspection.VisitInput
 	cfg := s.app.Config
-	r.Body = http.MaxBytesReader(w, r.Body, cfg.AttachReportMax+cfg.MaxBodyBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, cfg.MaxReportBytes())
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return in, nil, problem.Malformed("malformed_multipart", "multipart 请求格式有误", "the multipart body is malformed").Wrap(err)

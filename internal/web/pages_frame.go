@@ -282,7 +282,7 @@ func (p *pageServer) parseForm(w http.ResponseWriter, r *http.Request) error {
 	limit := cfg.MaxBodyBytes
 	ct := r.Header.Get("Content-Type")
 	if strings.HasPrefix(ct, "multipart/form-data") {
-		limit = cfg.AttachReportMax + cfg.MaxBodyBytes
+		limit = cfg.MaxReportBytes()
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
 			return formErr(err)
