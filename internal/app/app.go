@@ -25,6 +25,7 @@ import (
 	"mashang/internal/org"
 	"mashang/internal/publication"
 	"mashang/internal/reports"
+	"mashang/internal/retention"
 	"mashang/internal/search"
 	"mashang/internal/stats"
 	"mashang/internal/store"
@@ -65,6 +66,9 @@ type App struct {
 	Reports *reports.Service
 	// Publications keeps exposures and exemplars for the public portal (issue 9).
 	Publications *publication.Service
+	// Retention erases identities, attachments and message bodies after the
+	// configured periods.
+	Retention *retention.Service
 }
 
 // Options adjust New for tests.
@@ -160,6 +164,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Search = search.New(db, folder, search.Options{Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get, Catalog: a.Catalog, Log: a.Log})
 	a.Stats = stats.New(db, a.Catalog, a.Clock, a.Loc)
+	a.Retention = &retention.Service{DB: db, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
+		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
 	ok = true
 	return a, nil
 }

@@ -107,7 +107,7 @@ func NewService(db *store.DB, c clock.Clock, loc *time.Location, limits calendar
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, clock: c, loc: loc, limits: limits, cal: cal, holder: newHolder()}
+	return &Service{db: db, clock: c, loc: loc, limits: limits, cal: cal, holder: store.NewHolder()}
 }
 
 // Limits returns the time limits in force.

@@ -2,9 +2,7 @@ package cases
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
@@ -29,38 +27,6 @@ type SweepResult struct {
 	Marked   int64          `json:"marked"` // cases whose due_status changed
 	Notices  map[string]int `json:"notices"`
 	Duration time.Duration  `json:"-"`
-}
-
-// Holder names this process in job leases; unique per Service.
-func newHolder() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// acquireLease takes job's lease for holder until now+d, if it is free,
-// expired or already held by holder. It commits on its own, so that other
-// instances see it at once.
-func (s *Service) acquireLease(ctx context.Context, job, holder string, now time.Time, d time.Duration) (bool, error) {
-	var ok bool
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO jobs_leases (name, holder, until) VALUES ($1, $2, $3)
-			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
-			WHERE jobs_leases.until < $4 OR jobs_leases.holder = excluded.holder`,
-			job, holder, store.FormatInstant(now.Add(d)), store.FormatInstant(now))
-		if err != nil {
-			return fmt.Errorf("cases: take %s lease: %w", job, err)
-		}
-		n, err := res.RowsAffected()
-		ok = n == 1
-		return err
-	})
-	return ok, err
-}
-
-func (s *Service) releaseLease(ctx context.Context, job, holder string) error {
-	_, err := s.db.Write.ExecContext(ctx, `UPDATE jobs_leases SET until = $3 WHERE name = $1 AND holder = $2`, job, holder, store.FormatInstant(time.Time{}))
-	return err
 }
 
 // Sweep is the supervision (督办) job. Under a lease (jobs_leases, so that
@@ -88,11 +54,11 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 	start := time.Now()
 	now := s.now()
 	res := SweepResult{Notices: map[string]int{}}
-	ok, err := s.acquireLease(ctx, SweepJob, holder, now, SweepLease)
+	ok, err := s.db.AcquireLease(ctx, SweepJob, holder, now, SweepLease)
 	if err != nil || !ok {
 		return res, err
 	}
-	defer s.releaseLease(context.WithoutCancel(ctx), SweepJob, holder)
+	defer s.db.ReleaseLease(context.WithoutCancel(ctx), SweepJob, holder)
 	res.Ran = true
 	if s.cal != nil {
 		if err := s.cal.Reload(ctx, s.db); err != nil {

@@ -57,7 +57,7 @@ func TestSweepLease(t *testing.T) {
 		got := make(chan bool, 2)
 		for _, h := range []string{"a", "b"} {
 			go func() {
-				ok, err := s.acquireLease(ctx, SweepJob, h, c.Now(), time.Minute)
+				ok, err := s.db.AcquireLease(ctx, SweepJob, h, c.Now(), time.Minute)
 				if err != nil {
 					t.Error(err)
 				}

@@ -7,12 +7,15 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"mashang/internal/app"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/config"
+	"mashang/internal/retention"
 )
 
 // Case handling's commands (issue 5): calendar import and running the
@@ -58,20 +61,36 @@ func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) erro
 func jobsRunCommand() *command {
 	return &command{
 		name: "jobs run", usage: "JOB",
-		short: "run a named job now: sweep (mark due-soon and overdue cases, raise supervision notices) or attachments (remove unreferenced files older than a day)",
-		run:   runJobsRun,
+		short: "run a named job now: sweep (mark due-soon and overdue cases, raise supervision notices), attachments (remove unreferenced files older than a day) or retention (erase what the retention periods say)",
+		long: "retention erases, for cases closed longer ago than each period, the reporter's identity (--retain-identities),\n" +
+			"the attachments (--retain-attachments) and the bodies of the messages with the reporter (--retain-messages),\n" +
+			"printing one line per case with its id; a case whose review window or appeal is open is held and named.\n" +
+			"--dry-run lists what would go and changes nothing.\n" +
+			"Example: mashang jobs run retention --dry-run --retain-identities 1825",
+		flags: func(fs *flag.FlagSet) any {
+			return fs.Bool("dry-run", false, "retention: list what would be erased; change nothing")
+		},
+		run: runJobsRun,
 	}
 }
 
-func runJobsRun(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
-	if fs.NArg() != 1 || fs.Arg(0) != cases.SweepJob && fs.Arg(0) != app.AttachmentsJob {
-		return usageError("the jobs are " + cases.SweepJob + " and " + app.AttachmentsJob)
+func runJobsRun(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
+	jobs := []string{cases.SweepJob, app.AttachmentsJob, retention.Job}
+	if fs.NArg() != 1 || !slices.Contains(jobs, fs.Arg(0)) {
+		return usageError("the jobs are " + strings.Join(jobs, ", "))
+	}
+	dry := *extra.(*bool)
+	if dry && fs.Arg(0) != retention.Job {
+		return usageError("--dry-run is for the retention job")
 	}
 	a, err := e.open(cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if fs.Arg(0) == retention.Job {
+		return runRetention(e, a, dry)
+	}
 	if fs.Arg(0) == app.AttachmentsJob {
 		pr, err := a.PruneAttachments(e.Ctx)
 		if err != nil {
@@ -101,4 +120,34 @@ func startSweeps(ctx context.Context, s *cases.Service, interval time.Duration, 
 		s.RunSweeps(ctx, interval, log)
 	}()
 	return func() { <-done }
+}
+
+func runRetention(e *Env, a *app.App, dry bool) error {
+	res, err := a.Retention.Run(e.Ctx, dry)
+	if err != nil {
+		return err
+	}
+	if !res.Ran {
+		return exitError{code: 3, msg: "another instance is running the retention job now; nothing done"}
+	}
+	for _, c := range res.Cases {
+		fmt.Fprintln(e.Stdout, c.Line(dry))
+	}
+	for _, h := range res.Held {
+		fmt.Fprintf(e.Stdout, "case %d held: %s\n", h.ID, h.Reason)
+	}
+	p := a.Retention.Periods
+	days := func(n int) string {
+		if n < 0 {
+			return "never"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	verb := "erased"
+	if dry {
+		verb = "would be erased (dry run: nothing changed)"
+	}
+	fmt.Fprintf(e.Stdout, "retention: %d cases %s, %d held, %d files removed; periods after closing: identities %s, attachments %s, messages %s\n",
+		len(res.Cases), verb, len(res.Held), res.Files, days(p.Identities), days(p.Attachments), days(p.Messages))
+	return nil
 }

@@ -56,6 +56,11 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	waitSweeps := startSweeps(sweepCtx, a.Cases, cfg.SweepInterval, log)
 	defer waitSweeps()
 	defer stopSweeps()
+	// Retention erases what its periods say, on an interval, under a lease.
+	retCtx, stopRetention := context.WithCancel(e.Ctx)
+	retDone := make(chan struct{})
+	go func() { defer close(retDone); a.Retention.RunEvery(retCtx, cfg.RetentionInterval, log) }()
+	defer func() { stopRetention(); <-retDone }()
 	// The search index catches up with new cases and messages (issue 6).
 	indexCtx, stopIndex := context.WithCancel(e.Ctx)
 	indexDone := make(chan struct{})

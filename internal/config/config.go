@@ -40,7 +40,19 @@ type Config struct {
 	RuleSet          string
 	SweepInterval    time.Duration
 	PublicBaseURL    string
+	// Retention periods in days after a case is closed; Never keeps for ever.
+	RetainIdentities  int
+	RetainAttachments int
+	RetainMessages    int
+	RetentionInterval time.Duration
+	// Scheduled backups of serve; BackupInterval 0 turns them off.
+	BackupDir      string
+	BackupInterval time.Duration
+	BackupKeep     int
 }
+
+// Never is a retention period that keeps for ever.
+const Never = -1
 
 // Option describes one setting.
 type Option struct {
@@ -112,6 +124,44 @@ func integer(p func(*Config) *int) (func(*Config, string) error, func(*Config) s
 		}
 }
 
+// days reads a number of days (0 or more) or "never".
+func days(p func(*Config) *int) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			if strings.EqualFold(strings.TrimSpace(v), "never") {
+				*p(c) = Never
+				return nil
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a number of days (0 or more) or never", v)
+			}
+			*p(c) = n
+			return nil
+		}, func(c *Config) string {
+			if *p(c) == Never {
+				return "never"
+			}
+			return strconv.Itoa(*p(c))
+		}
+}
+
+// durOff reads a positive duration, or 0 / off for none.
+func durOff(p func(*Config) *time.Duration) (func(*Config, string) error, func(*Config) string) {
+	set, get := dur(p)
+	return func(c *Config, v string) error {
+			if v := strings.TrimSpace(v); v == "0" || strings.EqualFold(v, "off") {
+				*p(c) = 0
+				return nil
+			}
+			return set(c, v)
+		}, func(c *Config) string {
+			if *p(c) == 0 {
+				return "off"
+			}
+			return get(c)
+		}
+}
+
 func opt(name, env, def, help string, secret bool, s func(*Config, string) error, g func(*Config) string) Option {
 	return Option{Name: name, Flag: name, Env: env, Default: def, Help: help, Secret: secret, set: s, get: g}
 }
@@ -166,6 +216,20 @@ func Options() []Option {
 	add("sweep-interval", "MASHANG_SWEEP_INTERVAL", "10m", "how often the supervision sweep runs", false, ds, dg)
 	s, g = str(func(c *Config) *string { return &c.PublicBaseURL })
 	add("public-url", "MASHANG_PUBLIC_URL", "", "the address the public reaches this server at (for links in feeds)", false, s, g)
+	ys, yg := days(func(c *Config) *int { return &c.RetainIdentities })
+	add("retain-identities", "MASHANG_RETAIN_IDENTITIES", "1825", "days after a case is closed until its reporter's identity is erased (0: at once; never)", false, ys, yg)
+	ys, yg = days(func(c *Config) *int { return &c.RetainAttachments })
+	add("retain-attachments", "MASHANG_RETAIN_ATTACHMENTS", "1825", "days after a case is closed until its attachments are removed (0: at once; never)", false, ys, yg)
+	ys, yg = days(func(c *Config) *int { return &c.RetainMessages })
+	add("retain-messages", "MASHANG_RETAIN_MESSAGES", "1825", "days after a case is closed until the bodies of its messages with the reporter are removed (0: at once; never)", false, ys, yg)
+	ds, dg = dur(func(c *Config) *time.Duration { return &c.RetentionInterval })
+	add("retention-interval", "MASHANG_RETENTION_INTERVAL", "24h", "how often serve runs the retention job", false, ds, dg)
+	s, g = str(func(c *Config) *string { return &c.BackupDir })
+	add("backup-dir", "MASHANG_BACKUP_DIR", "", "where serve writes its scheduled backups (default DATA/backups)", false, s, g)
+	ds, dg = durOff(func(c *Config) *time.Duration { return &c.BackupInterval })
+	add("backup-interval", "MASHANG_BACKUP_INTERVAL", "24h", "how often serve writes a backup (off: never)", false, ds, dg)
+	is, ig = integer(func(c *Config) *int { return &c.BackupKeep })
+	add("backup-keep", "MASHANG_BACKUP_KEEP", "7", "how many scheduled backups to keep (older ones are deleted)", false, is, ig)
 	return o
 }
 
@@ -254,6 +318,9 @@ func (f *Flags) Load(getenv func(string) string) (*Config, error) {
 	if c.IdentityKeyFile == "" {
 		c.IdentityKeyFile = filepath.Join(c.DataDir, "identity.key")
 	}
+	if c.BackupDir == "" {
+		c.BackupDir = filepath.Join(c.DataDir, "backups")
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -276,6 +343,9 @@ func (c *Config) validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("config: log-format must be text or json, not %q", c.LogFormat)
+	}
+	if c.BackupKeep < 1 {
+		return fmt.Errorf("config: backup-keep must be at least 1")
 	}
 	if c.AttachFileMax > c.AttachReportMax {
 		return fmt.Errorf("config: attach-file-max (%s) exceeds attach-report-max (%s)", FormatSize(c.AttachFileMax), FormatSize(c.AttachReportMax))

@@ -505,3 +505,16 @@ func upsertRows(ctx context.Context, tx *sql.Tx, qmark bool, head, tail string, 
 	}
 	return nil
 }
+
+// Refresh rebuilds the documents of ids inside tx, for text removed by
+// someone other than the writers CatchUp follows (the retention job empties
+// message bodies): their folded text, which verifies every match, no longer
+// holds what was removed. It takes no lock of the Index: it runs inside the
+// caller's write transaction.
+func (x *Index) Refresh(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	set := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return x.reindex(ctx, tx, set)
+}

@@ -1,0 +1,44 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// NewHolder names a process (or service) in job leases; unique per call.
+func NewHolder() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// AcquireLease takes job's lease (jobs_leases) for holder until now+d, if it
+// is free, expired or already held by holder, so that several instances on
+// one database never run a job at once and a crashed holder blocks it for
+// at most d. It commits on its own, so that other instances see it at once.
+func (d *DB) AcquireLease(ctx context.Context, job, holder string, now time.Time, dur time.Duration) (bool, error) {
+	var ok bool
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO jobs_leases (name, holder, until) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+			WHERE jobs_leases.until < $4 OR jobs_leases.holder = excluded.holder`,
+			job, holder, FormatInstant(now.Add(dur)), FormatInstant(now))
+		if err != nil {
+			return fmt.Errorf("store: take %s lease: %w", job, err)
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	return ok, err
+}
+
+// ReleaseLease gives job's lease back, if holder holds it.
+func (d *DB) ReleaseLease(ctx context.Context, job, holder string) error {
+	_, err := d.Write.ExecContext(ctx, `UPDATE jobs_leases SET until = $3 WHERE name = $1 AND holder = $2`, job, holder, FormatInstant(time.Time{}))
+	return err
+}
