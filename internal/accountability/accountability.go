@@ -22,6 +22,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -29,6 +30,7 @@ import (
 // Options are what a Service needs; every field but Log is required.
 type Options struct {
 	DB       *store.DB
+	Record   *docket.Store
 	Clock    clock.Clock
 	Loc      *time.Location
 	Catalog  *catalog.Catalog
@@ -44,6 +46,7 @@ type Options struct {
 // Service records decisions and appeals and answers eligibility questions.
 type Service struct {
 	db       *store.DB
+	record   *docket.Store
 	clock    clock.Clock
 	loc      *time.Location
 	catalog  *catalog.Catalog
@@ -66,7 +69,7 @@ func New(o Options) *Service {
 		o.RuleSet = catalog.DefaultRuleSet
 	}
 	return &Service{
-		db: o.DB, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
+		db: o.DB, record: o.Record, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
 		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, log: o.Log,
 	}
 }
@@ -94,26 +97,6 @@ const (
 	OutcomeVaried  = "varied"
 	OutcomeRevoked = "revoked"
 )
-
-// Findings of a case that allow a decision (and count for the two-complaints rule).
-const (
-	FindingVerified       = "verified"
-	FindingPartlyVerified = "partly_verified"
-)
-
-// concludedStates are the case states in which a conclusion stands.
-var concludedStates = []string{"concluded", "closed", "review"}
-
-func isConcludedState(st string) bool {
-	for _, c := range concludedStates {
-		if c == st {
-			return true
-		}
-	}
-	return false
-}
-
-func isVerified(f string) bool { return f == FindingVerified || f == FindingPartlyVerified }
 
 // querier is what both *sql.DB and *sql.Tx offer.
 type querier interface {

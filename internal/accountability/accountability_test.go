@@ -12,6 +12,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 	"mashang/internal/store/storetest"
@@ -44,7 +45,7 @@ func newService(t testing.TB, db *store.DB) *accountability.Service {
 	}
 	cal := calendar.New(years...)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	return accountability.New(accountability.Options{DB: db, Clock: clock.NewFixed(now), Loc: loc, Catalog: cat, RuleSets: sets,
+	return accountability.New(accountability.Options{DB: db, Record: docket.New(context.Background(), db), Clock: clock.NewFixed(now), Loc: loc, Catalog: cat, RuleSets: sets,
 		Limits: calendar.DefaultLimits(), Calendar: func() *calendar.Calendar { return cal }, Log: storetest.Quiet()})
 }
 

@@ -12,6 +12,7 @@ import (
 	"mashang/internal/accountability/rules"
 	"mashang/internal/audit"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -112,7 +113,7 @@ func (s *Service) FileAppeal(ctx context.Context, decisionID int64, in AppealInp
 			return fmt.Errorf("accountability: insert appeal: %w", err)
 		}
 		data := map[string]any{"appeal_id": id, "decision_id": decisionID, "filed_on": in.FiledOn, "decide_by": decideBy}
-		if err := caseEvent(ctx, tx, caseID, now, actor, "appeal", data); err != nil {
+		if err := s.caseEvent(ctx, tx, caseID, now, actor, docket.Appeal, data); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "appeal.file", Subject: fmt.Sprintf("appeal:%d", id), Data: data})
@@ -211,7 +212,7 @@ func (s *Service) DecideAppeal(ctx context.Context, appealID int64, in OutcomeIn
 			data["new_decision_id"] = newID.Int64
 			data["sanctions"] = in.Sanctions
 		}
-		if err := caseEvent(ctx, tx, old.caseID, now, actor, "appeal_outcome", data); err != nil {
+		if err := s.caseEvent(ctx, tx, old.caseID, now, actor, docket.AppealOutcome, data); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "appeal.outcome", Subject: fmt.Sprintf("appeal:%d", appealID), Data: data})

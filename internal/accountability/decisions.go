@@ -13,6 +13,7 @@ import (
 	"mashang/internal/audit"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -189,7 +190,9 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 	now := s.clock.Now()
 	var id int64
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var state, finding, version string
+		var state docket.State
+		var finding docket.Finding
+		var version string
 		var received civil.Date
 		err := tx.QueryRowContext(ctx, `SELECT state, finding, catalog_version, received_on FROM cases WHERE id = $1`, caseID).Scan(&state, &finding, &version, &received)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -206,7 +209,7 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 		if err != nil {
 			return fmt.Errorf("accountability: read person: %w", err)
 		}
-		if !isConcludedState(state) || !isVerified(finding) {
+		if !state.HasConclusion() || !finding.Substantiated() {
 			return errCaseNotConcluded
 		}
 		var named int
@@ -255,7 +258,7 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 		}
 		data := map[string]any{"decision_id": id, "person_id": in.PersonID, "situation": in.Situation, "sanctions": in.Sanctions,
 			"decided_on": in.DecidedOn, "rule_set": in.RuleSet, "status": status}
-		if err := caseEvent(ctx, tx, caseID, now, actor, "decision", data); err != nil {
+		if err := s.caseEvent(ctx, tx, caseID, now, actor, docket.Decide, data); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "decision.create", Subject: fmt.Sprintf("decision:%d", id), Data: data})
@@ -266,13 +269,9 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 	return s.Decision(ctx, id)
 }
 
-func caseEvent(ctx context.Context, tx *sql.Tx, caseID int64, at time.Time, actor, action string, data any) error {
-	b := encodeJSON(data)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`,
-		caseID, store.FormatInstant(at), actor, action, b, false); err != nil {
-		return fmt.Errorf("accountability: case event: %w", err)
-	}
-	return nil
+// caseEvent adds a (staff-only) line to a case's history.
+func (s *Service) caseEvent(ctx context.Context, tx *sql.Tx, caseID int64, at time.Time, actor string, action docket.Action, data any) error {
+	return s.record.Append(ctx, tx, docket.Event{Case: caseID, At: at, Actor: actor, Action: action, Data: data})
 }
 
 func approvalOn(ctx context.Context, q querier) (bool, error) {
@@ -335,7 +334,7 @@ func (s *Service) ApproveDecision(ctx context.Context, id int64, actor string) (
 			StatusInForce, actor, ts, id); err != nil {
 			return fmt.Errorf("accountability: approve: %w", err)
 		}
-		if err := caseEvent(ctx, tx, caseID, now, actor, "decision_approved", map[string]any{"decision_id": id}); err != nil {
+		if err := s.caseEvent(ctx, tx, caseID, now, actor, docket.DecisionApproved, map[string]any{"decision_id": id}); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "decision.approve", Subject: fmt.Sprintf("decision:%d", id)})

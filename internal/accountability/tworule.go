@@ -11,20 +11,20 @@ import (
 	"mashang/internal/accountability/rules"
 	"mashang/internal/audit"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/receipt"
 	"mashang/internal/store"
 )
-
-// ChannelRule is the channel of cases the system opens itself.
-const ChannelRule = "rule"
 
 // RuleActor is the audit actor of the two-complaints rule.
 const RuleActor = "system:rule"
 
 type complaintCase struct {
 	id                           int64
-	state, finding, channel      string
+	state                        docket.State
+	finding                      docket.Finding
+	channel                      docket.Channel
 	situation, category, version string
 	received                     civil.Date
 }
@@ -43,7 +43,7 @@ func (c complaintCase) category1() string {
 // verified or partly verified (查实, in whole or in part), situation in P1,
 // not itself a rule case.
 func (c complaintCase) counts() bool {
-	return isConcludedState(c.state) && isVerified(c.finding) && c.channel != ChannelRule &&
+	return c.state.HasConclusion() && c.finding.Substantiated() && c.channel != docket.Rule &&
 		c.category1() == rules.TwoComplaintsCategory
 }
 
@@ -121,7 +121,7 @@ func (s *Service) otherComplaints(ctx context.Context, tx *sql.Tx, personID int6
 		WHERE cp.person_id = $1 AND c.id <> $2 AND c.finding IN ($3, $4) AND c.state IN ($5, $6, $7) AND c.channel <> $8
 		  AND c.received_on >= $9 AND c.received_on <= $10
 		ORDER BY c.id`,
-		personID, c.id, FindingVerified, FindingPartlyVerified, concludedStates[0], concludedStates[1], concludedStates[2], ChannelRule,
+		personID, c.id, docket.Verified, docket.PartlyVerified, docket.Concluded, docket.Closed, docket.Review, docket.Rule,
 		c.received.AddYears(-1).String(), c.received.AddYears(1).String())
 	if err != nil {
 		return nil, fmt.Errorf("accountability: person's complaints: %w", err)
@@ -156,7 +156,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 				return fmt.Errorf("accountability: restore rule link: %w", err)
 			}
 			data := map[string]any{"first_case_id": p.First, "second_case_id": p.Second, "person_id": p.PersonID}
-			if err := caseEvent(ctx, tx, ruleCase, now, RuleActor, "rule_basis_restored", data); err != nil {
+			if err := s.caseEvent(ctx, tx, ruleCase, now, RuleActor, docket.RuleBasisRestored, data); err != nil {
 				return err
 			}
 			return audit.Append(ctx, tx, now, audit.Record{Actor: RuleActor, Action: "rule_case.restore", Subject: fmt.Sprintf("case:%d", ruleCase), Data: data})
@@ -189,18 +189,12 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	if version == "" {
 		version = s.catalog.Version
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
-			catalog_version, unit_id, person_id, anonymous, accept_by, provisional, created_by, updated_at)
-		VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$4) RETURNING id`,
-		code, receipt.HashKey(key), ChannelRule, ts, today, content, situation, rules.TwoComplaintsCategory,
-		version, unitID, p.PersonID, true, acceptBy, prov, RuleActor).Scan(&ruleCase)
+	ruleCase, err = s.record.Insert(ctx, tx, docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: docket.Rule,
+		ReceivedAt: now, ReceivedOn: today, Content: content, Situation: situation, Category: rules.TwoComplaintsCategory,
+		CatalogVersion: version, UnitID: unitID.Int64, PersonID: p.PersonID, Anonymous: true, AcceptBy: acceptBy, Provisional: prov,
+		CreatedBy: RuleActor, Now: now})
 	if err != nil {
-		return fmt.Errorf("accountability: insert rule case: %w", err)
-	}
-	reg := map[string]any{"zh": "已登记", "en": "Registered", "channel": ChannelRule, "accept_by": acceptBy.String()}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`,
-		ruleCase, ts, RuleActor, "registered", encodeJSON(reg), true); err != nil {
-		return fmt.Errorf("accountability: rule case event: %w", err)
+		return fmt.Errorf("accountability: rule case: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO rule_case_links (rule_case_id, first_case_id, second_case_id, person_id, created_at) VALUES ($1,$2,$3,$4,$5)`,
 		ruleCase, p.First, p.Second, p.PersonID, ts); err != nil {
@@ -211,12 +205,12 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	}
 	data := map[string]any{"rule_case_id": ruleCase, "first_case_id": p.First, "second_case_id": p.Second, "person_id": p.PersonID}
 	for _, id := range []int64{p.First, p.Second} {
-		if err := caseEvent(ctx, tx, id, now, RuleActor, "rule_case_opened", data); err != nil {
+		if err := s.caseEvent(ctx, tx, id, now, RuleActor, docket.RuleCaseOpened, data); err != nil {
 			return err
 		}
 	}
 	return audit.Append(ctx, tx, now, audit.Record{Actor: RuleActor, Action: "case.register", Subject: fmt.Sprintf("case:%d", ruleCase),
-		Data: map[string]any{"receipt": code, "channel": ChannelRule, "rule": "two_complaints", "first_case_id": p.First, "second_case_id": p.Second, "person_id": p.PersonID}})
+		Data: map[string]any{"receipt": code, "channel": docket.Rule, "rule": "two_complaints", "first_case_id": p.First, "second_case_id": p.Second, "person_id": p.PersonID}})
 }
 
 // reconcileLinks marks withdrawn the links of caseID that its current
@@ -255,7 +249,7 @@ func (s *Service) reconcileLinks(ctx context.Context, tx *sql.Tx, caseID int64, 
 		data := map[string]any{"first_case_id": l.key.first, "second_case_id": l.key.second, "person_id": l.key.person, "revised_case_id": caseID,
 			"zh": fmt.Sprintf("案件 #%d 的办理结论已变更，本案的立案依据不再成立", caseID),
 			"en": fmt.Sprintf("the conclusion of case #%d was revised; this case's basis no longer holds", caseID)}
-		if err := caseEvent(ctx, tx, l.rule, now, RuleActor, "rule_basis_withdrawn", data); err != nil {
+		if err := s.caseEvent(ctx, tx, l.rule, now, RuleActor, docket.RuleBasisWithdrawn, data); err != nil {
 			return err
 		}
 		if err := audit.Append(ctx, tx, now, audit.Record{Actor: RuleActor, Action: "rule_case.withdraw", Subject: fmt.Sprintf("case:%d", l.rule), Data: data}); err != nil {

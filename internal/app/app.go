@@ -19,6 +19,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/clock"
 	"mashang/internal/config"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/inspection"
 	"mashang/internal/intake"
@@ -50,21 +51,24 @@ type App struct {
 	Vault *identity.Vault
 	// Files is the content-addressed attachment store under DATA/attachments.
 	Files *attach.Store
-	// Intake registers reports from every channel (issue 4).
+	// Record writes the case record (cases, their history); every service
+	// that changes a case goes through it.
+	Record *docket.Store
+	// Intake registers reports from every channel.
 	Intake *intake.Service
-	// Accountability records decisions and appeals and answers eligibility (issue 7).
+	// Accountability records decisions and appeals and answers eligibility.
 	Accountability *accountability.Service
-	// Cases runs the state machine, deadlines, calendar import and the supervision sweep (issue 5).
+	// Cases runs the state machine, deadlines, calendar import and the supervision sweep.
 	Cases *cases.Service
-	// Search keeps the full-text index and answers the staff's case lists (issue 6).
+	// Search keeps the full-text index and answers the staff's case lists.
 	Search *search.Service
-	// Stats computes the office's statistics (issue 6).
+	// Stats computes the office's statistics.
 	Stats *stats.Service
-	// Inspections plans inspections and records visits (issue 9).
+	// Inspections plans inspections and records visits.
 	Inspections *inspection.Service
-	// Reports makes the leading group's reports, exports and PDFs (issue 9).
+	// Reports makes the leading group's reports, exports and PDFs.
 	Reports *reports.Service
-	// Publications keeps exposures and exemplars for the public portal (issue 9).
+	// Publications keeps exposures and exemplars for the public portal.
 	Publications *publication.Service
 	// Retention erases identities, attachments and message bodies after the
 	// configured periods.
@@ -134,8 +138,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if a.Files, err = attach.NewStore(filepath.Join(cfg.DataDir, "attachments")); err != nil {
 		return nil, fmt.Errorf("app: attachments: %w", err)
 	}
+	a.Record = docket.New(ctx, db)
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
-		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, NoRateLimit: cfg.NoRateLimit,
+		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, NoRateLimit: cfg.NoRateLimit,
 		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles})
 	a.Inspections = inspection.NewService(db, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
 	if a.Reports, err = reports.NewService(db, a.Clock, a.Loc, a.Inspections,
@@ -143,28 +148,19 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Publications = publication.NewService(db, a.Clock, a.Vault, intake.IdentityAAD)
-	// (end of issue 9 services)
-	a.Accountability = accountability.New(accountability.Options{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
+	a.Accountability = accountability.New(accountability.Options{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
 		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})
-	a.Cases = cases.NewService(db, a.Clock, a.Loc, a.Limits, a.Calendar)
+	a.Cases = cases.NewService(db, a.Record, a.Clock, a.Loc, a.Limits, a.Calendar)
 	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
 	// Reviews and ratings: the same receipt check and per-address limit as tracking.
 	a.Cases.Authenticate = a.Intake.AuthenticateReporter
-	a.Cases.Decisions = func(ctx context.Context, caseID int64) ([]any, error) {
-		ds, err := a.Accountability.DecisionsForCase(ctx, caseID)
-		out := make([]any, len(ds))
-		for i := range ds {
-			out[i] = ds[i]
-		}
-		return out, err
-	}
 	folder, err := textsearch.NewFolder()
 	if err != nil {
 		return nil, fmt.Errorf("app: search folder: %w", err)
 	}
 	a.Search = search.New(db, folder, search.Options{Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get, Catalog: a.Catalog, Log: a.Log})
 	a.Stats = stats.New(db, a.Catalog, a.Clock, a.Loc)
-	a.Retention = &retention.Service{DB: db, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
+	a.Retention = &retention.Service{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
 		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
 	ok = true
 	return a, nil

@@ -4,10 +4,12 @@
 // supervision (督办, sweep.go), the reporter's review requests and rating
 // (track.go) and the case as staff see it (view.go).
 //
-// Every change runs in one transaction that also writes the case history
-// (case_events), the audit log and, where the reporter should know, a public
-// event in plain words. Concurrent changes to one case are refused by an
-// optimistic version check: the loser gets 409.
+// The case record itself (the row, its history, the vocabulary of states,
+// actions and findings) belongs to package docket; this package decides what
+// may change and writes through it. Every change runs in one transaction that
+// also writes the case history, the audit log and, where the reporter should
+// know, a public history line in plain words. Concurrent changes to one case
+// are refused by an optimistic version check: the loser gets 409.
 package cases
 
 import (
@@ -18,51 +20,8 @@ import (
 	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/store"
-)
-
-// States of a case.
-const (
-	Registered    = "registered"
-	Accepted      = "accepted"
-	Refused       = "refused"
-	Transferred   = "transferred"
-	Investigating = "investigating"
-	Concluded     = "concluded"
-	Closed        = "closed"
-	Review        = "review"
-	Merged        = "merged"
-)
-
-// States lists every state.
-var States = []string{Registered, Accepted, Refused, Transferred, Investigating, Concluded, Closed, Review, Merged}
-
-// OpenStates are the states in which a deadline runs (supervision watches them).
-var OpenStates = []string{Registered, Accepted, Transferred, Investigating, Concluded, Review}
-
-// Due statuses.
-const (
-	OnTime  = "on_time"
-	DueSoon = "due_soon"
-	Overdue = "overdue"
-)
-
-// DueSoonWorkdays: a case is due soon when this many working days or fewer
-// are left to its current deadline.
-const DueSoonWorkdays = 3
-
-// Findings of a conclusion.
-const (
-	Verified       = "verified"
-	PartlyVerified = "partly_verified"
-	Unfounded      = "unfounded"
-)
-
-// Ratings the reporter may give the reply.
-const (
-	Satisfied          = "satisfied"
-	BasicallySatisfied = "basically_satisfied"
-	Dissatisfied       = "dissatisfied"
 )
 
 // CalendarSource is the calendar in force and a way to rebuild it from the
@@ -76,12 +35,10 @@ type CalendarSource interface {
 // case row and case_people are written. An error aborts the action.
 type ConcludedHook func(ctx context.Context, tx *sql.Tx, caseID int64) error
 
-// DecisionsFunc returns the decisions recorded on a case, for the case view.
-type DecisionsFunc func(ctx context.Context, caseID int64) ([]any, error)
-
 // Service handles cases.
 type Service struct {
 	db     *store.DB
+	record *docket.Store
 	clock  clock.Clock
 	loc    *time.Location
 	limits calendar.Limits
@@ -93,9 +50,6 @@ type Service struct {
 	// here). They also run when a conclusion is revised (conclude again in
 	// state concluded or review).
 	OnConcluded []ConcludedHook
-	// Decisions, when set, fills the case view's "decisions" (the
-	// accountability part sets it); nil gives an empty list.
-	Decisions DecisionsFunc
 	// Authenticate, when set, checks a reporter's receipt and key for the
 	// review and rating requests (intake's check, with its per-address limit
 	// on wrong pairs); nil: VerifyReceipt.
@@ -103,11 +57,11 @@ type Service struct {
 }
 
 // NewService builds the service.
-func NewService(db *store.DB, c clock.Clock, loc *time.Location, limits calendar.Limits, cal CalendarSource) *Service {
+func NewService(db *store.DB, record *docket.Store, c clock.Clock, loc *time.Location, limits calendar.Limits, cal CalendarSource) *Service {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, clock: c, loc: loc, limits: limits, cal: cal, holder: store.NewHolder()}
+	return &Service{db: db, record: record, clock: c, loc: loc, limits: limits, cal: cal, holder: store.NewHolder()}
 }
 
 // Limits returns the time limits in force.
@@ -131,13 +85,4 @@ func (s *Service) calendar() *calendar.Calendar {
 // (intake sets cases.accept_by and cases.provisional from it).
 func (s *Service) AcceptBy(receivedOn civil.Date) (civil.Date, bool) {
 	return s.calendar().Due(receivedOn, s.limits.Accept)
-}
-
-func isOpen(state string) bool {
-	for _, o := range OpenStates {
-		if o == state {
-			return true
-		}
-	}
-	return false
 }

@@ -3,12 +3,16 @@ package cases
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"time"
 
 	"mashang/internal/audit"
 	"mashang/internal/calendar"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -24,15 +28,7 @@ type Starts struct {
 }
 
 // Deadlines are a case's computed deadlines (zero: not running).
-type Deadlines struct {
-	AcceptBy        civil.Date `json:"accept_by"`
-	BaseFinishBy    civil.Date `json:"base_finish_by,omitempty"`
-	FinishBy        civil.Date `json:"finish_by"`
-	ReturnBy        civil.Date `json:"return_by,omitempty"`
-	ReviewRequestBy civil.Date `json:"review_request_by,omitempty"`
-	ReviewBy        civil.Date `json:"review_by,omitempty"`
-	Provisional     bool       `json:"provisional"`
-}
+type Deadlines = docket.Deadlines
 
 // Compute counts every deadline of a case from its start dates:
 //
@@ -71,42 +67,21 @@ func Compute(cal *calendar.Calendar, l calendar.Limits, st Starts) Deadlines {
 	return d
 }
 
-// Current is the deadline supervision watches in state: accept_by while
-// registered, review_by in review, finish_by otherwise (accepted,
-// investigating, concluded awaiting the reply, transferred); zero when the
-// case is not open.
-func (d Deadlines) Current(state string) civil.Date {
-	switch state {
-	case Registered:
-		return d.AcceptBy
-	case Review:
-		return d.ReviewBy
-	case Accepted, Investigating, Concluded, Transferred:
-		return d.FinishBy
-	}
-	return civil.Date{}
-}
-
 // DueStatus classifies a deadline seen from today: overdue when it has
 // passed, due_soon when DueSoonWorkdays or fewer working days are left,
 // otherwise on_time (also when there is no deadline).
-func DueStatus(cal *calendar.Calendar, today, deadline civil.Date) string {
+func DueStatus(cal *calendar.Calendar, today, deadline civil.Date) docket.Due {
 	if deadline.IsZero() {
-		return OnTime
+		return docket.OnTime
 	}
 	left := cal.WorkdaysLeft(today, deadline)
 	switch {
 	case left < 0:
-		return Overdue
-	case left <= DueSoonWorkdays:
-		return DueSoon
+		return docket.Overdue
+	case left <= docket.DueSoonWorkdays:
+		return docket.DueSoon
 	}
-	return OnTime
-}
-
-type execer interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	return docket.OnTime
 }
 
 const startsColumns = `received_on, accepted_on, transferred_on, replied_on, review_requested_on, extension_days`
@@ -118,25 +93,14 @@ func scanStarts(sc interface{ Scan(...any) error }, extra ...any) (Starts, error
 	return st, err
 }
 
-// writeDeadlines stores d on case id.
-func writeDeadlines(ctx context.Context, q execer, id int64, d Deadlines) error {
-	_, err := q.ExecContext(ctx, `UPDATE cases SET accept_by = $2, base_finish_by = $3, finish_by = $4, return_by = $5,
-		review_request_by = $6, review_by = $7, provisional = $8 WHERE id = $1`,
-		id, d.AcceptBy, d.BaseFinishBy, d.FinishBy, d.ReturnBy, d.ReviewRequestBy, d.ReviewBy, d.Provisional)
-	if err != nil {
-		return fmt.Errorf("cases: write deadlines of case %d: %w", id, err)
-	}
-	return nil
-}
-
 // recompute recounts and stores case id's deadlines with cal.
-func (s *Service) recompute(ctx context.Context, q execer, cal *calendar.Calendar, id int64) (Deadlines, error) {
+func (s *Service) recompute(ctx context.Context, q docket.Execer, cal *calendar.Calendar, id int64) (Deadlines, error) {
 	st, err := scanStarts(q.QueryRowContext(ctx, `SELECT `+startsColumns+` FROM cases WHERE id = $1`, id))
 	if err != nil {
 		return Deadlines{}, fmt.Errorf("cases: read start dates of case %d: %w", id, err)
 	}
 	d := Compute(cal, s.limits, st)
-	return d, writeDeadlines(ctx, q, id, d)
+	return d, s.record.SetDeadlines(ctx, q, id, d)
 }
 
 // CalendarImport is the outcome of importing a year.
@@ -207,7 +171,7 @@ func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string)
 // calendar from `from` on can affect, and returns how many changed.
 func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, from civil.Date) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, `+startsColumns+`, accept_by, base_finish_by, finish_by, return_by, review_request_by, review_by, provisional
-		FROM cases WHERE state NOT IN ('refused', 'merged') AND (provisional OR accept_by >= $1 OR finish_by >= $1 OR return_by >= $1
+		FROM cases WHERE state NOT IN `+docket.SQLList(docket.Refused, docket.Merged)+` AND (provisional OR accept_by >= $1 OR finish_by >= $1 OR return_by >= $1
 		OR review_request_by >= $1 OR review_by >= $1)`, from)
 	if err != nil {
 		return 0, fmt.Errorf("cases: select cases to recompute: %w", err)
@@ -238,7 +202,7 @@ func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calend
 	}
 	now := s.now()
 	for _, c := range changes {
-		if err := writeDeadlines(ctx, tx, c.id, c.d); err != nil {
+		if err := s.record.SetDeadlines(ctx, tx, c.id, c.d); err != nil {
 			return 0, err
 		}
 		if err := s.markDue(ctx, tx, c.id, now); err != nil {
@@ -293,6 +257,16 @@ func (s *Service) CalendarYears(ctx context.Context) ([]YearInfo, error) {
 	for _, yi := range byYear {
 		out = append(out, yi)
 	}
-	sortYears(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
 	return out, nil
 }
+
+func jsonMarshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("cases: marshal: %w", err)
+	}
+	return b, nil
+}
+
+func formatInstant(t time.Time) string { return store.FormatInstant(t) }

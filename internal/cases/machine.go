@@ -1,39 +1,26 @@
 package cases
 
 import (
-	"sort"
-
 	"mashang/internal/auth"
+	"mashang/internal/docket"
 )
 
-// Actions staff take on a case (POST /api/v1/cases/{id}/actions).
-const (
-	ActAccept   = "accept"   // registered → accepted; finish_by set
-	ActRefuse   = "refuse"   // registered → refused {reason}
-	ActTransfer = "transfer" // registered → transferred {unit, reason}; the unit's liaisons see it
-	ActReturn   = "return"   // transferred → registered {reason}: the receiving unit sends it back as misdirected, within TransferObjection
-	ActAssign   = "assign"   // accepted → investigating {user}; reassigns in investigating and review
-	ActExtend   = "extend"   // {days, reason}: once, at most Limits.Extension
-	ActConclude = "conclude" // investigating → concluded {finding, person_ids}; revises in concluded and review
-	ActReply    = "reply"    // the formal written reply {body}
-	ActClose    = "close"    // after a reply: concluded | transferred | review → closed
-	ActMerge    = "merge"    // a duplicate → merged {into}
-	ActNote     = "note"     // an internal note {body}; any state, never shown to the reporter
-)
-
-// Rule says who may take an action and from which states, and where it leads.
+// Rule says who may take an action, from which states and where it leads,
+// what it needs, and which function does it.
 type Rule struct {
 	// Roles that may take it (admin always may; auditor never; a liaison only
 	// on a case transferred to its unit).
 	Roles []auth.Role
 	// From maps each state the action is allowed in to the state it leads to.
-	From map[string]string
+	From map[docket.State]docket.State
 	// Required fields of the request.
 	Required []string
+	// do takes the action (actions.go), inside the action's transaction.
+	do func(s *Service, a *act) error
 }
 
-func same(states ...string) map[string]string {
-	m := make(map[string]string, len(states))
+func same(states ...docket.State) map[docket.State]docket.State {
+	m := make(map[docket.State]docket.State, len(states))
 	for _, s := range states {
 		m[s] = s
 	}
@@ -41,7 +28,8 @@ func same(states ...string) map[string]string {
 }
 
 // Machine is the state machine as a table. It is the one source of truth for
-// which action is legal where; the API documentation and the tests read it.
+// which action is legal where and which function takes it; the API
+// documentation and the tests read it.
 //
 //	action    roles                                    from → to
 //	accept    director                                 registered → accepted
@@ -56,37 +44,34 @@ func same(states ...string) map[string]string {
 //	merge     director, clerk                          registered, accepted, transferred, investigating → merged
 //	note      clerk, handler, director, leader,        every state (stay)
 //	          inspector, orgdept, liaison
-func Machine() map[string]Rule {
+func Machine() map[docket.Action]Rule {
 	d := auth.Director
-	return map[string]Rule{
-		ActAccept:   {Roles: []auth.Role{d}, From: map[string]string{Registered: Accepted}},
-		ActRefuse:   {Roles: []auth.Role{d}, From: map[string]string{Registered: Refused}, Required: []string{"reason"}},
-		ActTransfer: {Roles: []auth.Role{d}, From: map[string]string{Registered: Transferred}, Required: []string{"unit", "reason"}},
-		ActReturn:   {Roles: []auth.Role{auth.Liaison}, From: map[string]string{Transferred: Registered}, Required: []string{"reason"}},
-		ActAssign:   {Roles: []auth.Role{d}, From: map[string]string{Accepted: Investigating, Investigating: Investigating, Review: Review}, Required: []string{"user"}},
-		ActExtend:   {Roles: []auth.Role{d}, From: same(Accepted, Investigating, Transferred), Required: []string{"days", "reason"}},
-		ActConclude: {Roles: []auth.Role{auth.Handler, d}, From: map[string]string{Investigating: Concluded, Concluded: Concluded, Review: Review}, Required: []string{"finding"}},
-		ActReply:    {Roles: []auth.Role{d, auth.Handler, auth.Liaison}, From: same(Concluded, Transferred, Review), Required: []string{"body"}},
-		ActClose:    {Roles: []auth.Role{d}, From: map[string]string{Concluded: Closed, Transferred: Closed, Review: Closed}},
-		ActMerge:    {Roles: []auth.Role{d, auth.Clerk}, From: map[string]string{Registered: Merged, Accepted: Merged, Transferred: Merged, Investigating: Merged}, Required: []string{"into"}},
-		ActNote:     {Roles: []auth.Role{auth.Clerk, auth.Handler, d, auth.Leader, auth.Inspector, auth.OrgDept, auth.Liaison}, From: same(States...), Required: []string{"body"}},
+	const (
+		reg, acc, ref, tra = docket.Registered, docket.Accepted, docket.Refused, docket.Transferred
+		inv, con, clo, rev = docket.Investigating, docket.Concluded, docket.Closed, docket.Review
+		mer                = docket.Merged
+	)
+	return map[docket.Action]Rule{
+		docket.Accept:   {Roles: []auth.Role{d}, From: map[docket.State]docket.State{reg: acc}, do: (*Service).accept},
+		docket.Refuse:   {Roles: []auth.Role{d}, From: map[docket.State]docket.State{reg: ref}, Required: []string{"reason"}, do: (*Service).refuse},
+		docket.Transfer: {Roles: []auth.Role{d}, From: map[docket.State]docket.State{reg: tra}, Required: []string{"unit", "reason"}, do: (*Service).transfer},
+		docket.Return:   {Roles: []auth.Role{auth.Liaison}, From: map[docket.State]docket.State{tra: reg}, Required: []string{"reason"}, do: (*Service).giveBack},
+		docket.Assign:   {Roles: []auth.Role{d}, From: map[docket.State]docket.State{acc: inv, inv: inv, rev: rev}, Required: []string{"user"}, do: (*Service).assign},
+		docket.Extend:   {Roles: []auth.Role{d}, From: same(acc, inv, tra), Required: []string{"days", "reason"}, do: (*Service).extend},
+		docket.Conclude: {Roles: []auth.Role{auth.Handler, d}, From: map[docket.State]docket.State{inv: con, con: con, rev: rev}, Required: []string{"finding"}, do: (*Service).conclude},
+		docket.Reply:    {Roles: []auth.Role{d, auth.Handler, auth.Liaison}, From: same(con, tra, rev), Required: []string{"body"}, do: (*Service).reply},
+		docket.Close:    {Roles: []auth.Role{d}, From: map[docket.State]docket.State{con: clo, tra: clo, rev: clo}, do: (*Service).close},
+		docket.Merge:    {Roles: []auth.Role{d, auth.Clerk}, From: map[docket.State]docket.State{reg: mer, acc: mer, tra: mer, inv: mer}, Required: []string{"into"}, do: (*Service).merge},
+		docket.Note:     {Roles: []auth.Role{auth.Clerk, auth.Handler, d, auth.Leader, auth.Inspector, auth.OrgDept, auth.Liaison}, From: same(docket.States...), Required: []string{"body"}, do: (*Service).note},
 	}
 }
 
 // Actions lists the action names in alphabetical order.
-func Actions() []string {
-	m := Machine()
-	out := make([]string, 0, len(m))
-	for a := range m {
-		out = append(out, a)
-	}
-	sort.Strings(out)
-	return out
-}
+func Actions() []docket.Action { return docket.StaffActions }
 
 // Allowed returns the state action leads to from state, and whether the
 // action is allowed there at all (role and field rules aside).
-func Allowed(action, state string) (string, bool) {
+func Allowed(action docket.Action, state docket.State) (docket.State, bool) {
 	r, ok := Machine()[action]
 	if !ok {
 		return "", false

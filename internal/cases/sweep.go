@@ -9,6 +9,7 @@ import (
 
 	"mashang/internal/audit"
 	"mashang/internal/auth"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -69,26 +70,22 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 	today := s.today()
 	// A deadline d is due soon when WorkdaysLeft(today, d) ≤ 3, that is when
 	// today ≤ d < the 4th working day after today.
-	soon, _ := cal.DueWorkdays(today, DueSoonWorkdays+1)
+	soon, _ := cal.DueWorkdays(today, docket.DueSoonWorkdays+1)
 	res.Today = today.String()
 	run := holder + ":" + store.FormatInstant(now)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res.Notices = map[string]int{}
 		// One scan: only the rows whose status changes are written, and
 		// they are tagged with this run for the notices below.
-		r, err := tx.ExecContext(ctx, `UPDATE cases SET due_status = `+sweepStatus+`, due_run = $3 WHERE `+sweepOpen+` AND due_status <> `+sweepStatus, today, soon, run)
-		if err != nil {
-			return fmt.Errorf("cases: sweep: mark: %w", err)
-		}
-		if res.Marked, err = r.RowsAffected(); err != nil {
-			return err
+		if res.Marked, err = s.record.MarkDue(ctx, tx, today, soon, run); err != nil {
+			return fmt.Errorf("cases: sweep: %w", err)
 		}
 		at := store.FormatInstant(now)
 		for _, k := range noticeKinds {
 			// The unique (case_id, kind, deadline) keeps it to once per deadline.
 			r, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
-				SELECT id, $1, $2, `+sweepCurrent+`, $3 FROM cases WHERE due_run = $4 AND due_status = $1 AND (`+sweepCurrent+`) IS NOT NULL
-				ON CONFLICT (case_id, kind, deadline) DO NOTHING`, k.kind, k.role, at, run)
+				SELECT id, $1, $2, `+docket.CurrentDeadlineSQL+`, $3 FROM cases WHERE due_run = $4 AND due_status = $1 AND (`+docket.CurrentDeadlineSQL+`) IS NOT NULL
+				ON CONFLICT (case_id, kind, deadline) DO NOTHING`, string(k.kind), string(k.role), at, run)
 			if err != nil {
 				return fmt.Errorf("cases: sweep: raise %s notices: %w", k.kind, err)
 			}
@@ -96,7 +93,7 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 			if err != nil {
 				return err
 			}
-			res.Notices[k.kind] = int(n)
+			res.Notices[string(k.kind)] = int(n)
 		}
 		if res.Marked == 0 {
 			return nil
@@ -108,17 +105,11 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 	return res, err
 }
 
-// The sweep's SQL: the deadline watched in each state, the status from the
-// two threshold dates ($1 today, $2 the 4th working day after today), and
-// the open states.
-const (
-	sweepCurrent = `CASE state WHEN 'registered' THEN accept_by WHEN 'review' THEN review_by ELSE finish_by END`
-	sweepStatus  = `CASE WHEN (` + sweepCurrent + `) IS NULL THEN 'on_time' WHEN (` + sweepCurrent + `) < $1 THEN 'overdue' WHEN (` + sweepCurrent + `) < $2 THEN 'due_soon' ELSE 'on_time' END`
-	sweepOpen    = `state IN ('registered', 'accepted', 'transferred', 'investigating', 'concluded', 'review')`
-)
-
 // noticeKinds: due soon goes to the director, overdue to the leader.
-var noticeKinds = []struct{ kind, role string }{{DueSoon, string(auth.Director)}, {Overdue, string(auth.Leader)}}
+var noticeKinds = []struct {
+	kind docket.Due
+	role auth.Role
+}{{docket.DueSoon, auth.Director}, {docket.Overdue, auth.Leader}}
 
 // markDue sets case id's due_status from its current deadline as of today,
 // raising the notice (once per deadline) when it is due soon or overdue. The
@@ -126,14 +117,14 @@ var noticeKinds = []struct{ kind, role string }{{DueSoon, string(auth.Director)}
 // a new deadline gets its own notice.
 func (s *Service) markDue(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
 	today := s.today()
-	soon, _ := s.calendar().DueWorkdays(today, DueSoonWorkdays+1)
-	if _, err := tx.ExecContext(ctx, `UPDATE cases SET due_status = CASE WHEN `+sweepOpen+` THEN `+sweepStatus+` ELSE 'on_time' END WHERE id = $3`, today, soon, id); err != nil {
-		return fmt.Errorf("cases: mark due status: %w", err)
+	soon, _ := s.calendar().DueWorkdays(today, docket.DueSoonWorkdays+1)
+	if err := s.record.MarkDueOne(ctx, tx, id, today, soon); err != nil {
+		return err
 	}
 	for _, k := range noticeKinds {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
-			SELECT id, $1, $2, `+sweepCurrent+`, $3 FROM cases WHERE id = $4 AND due_status = $1 AND `+sweepOpen+` AND (`+sweepCurrent+`) IS NOT NULL
-			ON CONFLICT (case_id, kind, deadline) DO NOTHING`, k.kind, k.role, store.FormatInstant(now), id); err != nil {
+			SELECT id, $1, $2, `+docket.CurrentDeadlineSQL+`, $3 FROM cases WHERE id = $4 AND due_status = $1 AND `+docket.OpenSQL+` AND (`+docket.CurrentDeadlineSQL+`) IS NOT NULL
+			ON CONFLICT (case_id, kind, deadline) DO NOTHING`, string(k.kind), string(k.role), store.FormatInstant(now), id); err != nil {
 			return fmt.Errorf("cases: raise notice: %w", err)
 		}
 	}
@@ -156,7 +147,7 @@ func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, log *sl
 		case err != nil:
 			log.Error("sweep failed", "err", err)
 		case res.Ran:
-			log.Info("sweep", "today", res.Today, "marked", res.Marked, "due_soon_notices", res.Notices[DueSoon], "overdue_notices", res.Notices[Overdue], "took", res.Duration)
+			log.Info("sweep", "today", res.Today, "marked", res.Marked, "due_soon_notices", res.Notices[string(docket.DueSoon)], "overdue_notices", res.Notices[string(docket.Overdue)], "took", res.Duration)
 		}
 		select {
 		case <-ctx.Done():

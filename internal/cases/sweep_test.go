@@ -8,6 +8,7 @@ import (
 	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/store"
 	"mashang/internal/store/storetest"
 )
@@ -24,7 +25,7 @@ func testService(t *testing.T, db *store.DB, now time.Time) (*Service, *clock.Fi
 		t.Fatal(err)
 	}
 	c := clock.NewFixed(now)
-	return NewService(db, c, time.UTC, calendar.DefaultLimits(), fixedCal{calendar.New(years...)}), c
+	return NewService(db, docket.New(context.Background(), db), c, time.UTC, calendar.DefaultLimits(), fixedCal{calendar.New(years...)}), c
 }
 
 // On a shared database only one holder runs the sweep at a time: a live
@@ -75,26 +76,27 @@ func TestDueStatusAndCompute(t *testing.T) {
 	cal := calendar.New(years...)
 	d := civil.MustParse
 	for _, tc := range []struct {
-		today, due, want string
+		today, due string
+		want       docket.Due
 	}{
-		{"2026-09-24", "2026-10-08", OnTime},
-		{"2026-09-28", "2026-10-08", DueSoon},
-		{"2026-10-08", "2026-10-08", DueSoon},
-		{"2026-10-09", "2026-10-08", Overdue},
-		{"2026-03-02", "2026-03-05", DueSoon}, // Tue, Wed, Thu: 3
-		{"2026-03-02", "2026-03-06", OnTime},  // 4
+		{"2026-09-24", "2026-10-08", docket.OnTime},
+		{"2026-09-28", "2026-10-08", docket.DueSoon},
+		{"2026-10-08", "2026-10-08", docket.DueSoon},
+		{"2026-10-09", "2026-10-08", docket.Overdue},
+		{"2026-03-02", "2026-03-05", docket.DueSoon}, // Tue, Wed, Thu: 3
+		{"2026-03-02", "2026-03-06", docket.OnTime},  // 4
 	} {
 		if got := DueStatus(cal, d(tc.today), d(tc.due)); got != tc.want {
 			t.Errorf("DueStatus(%s, %s) = %s, want %s", tc.today, tc.due, got, tc.want)
 		}
 		// The sweep's SQL threshold agrees: due_soon iff today ≤ due < DueWorkdays(today, 4).
-		soon, _ := cal.DueWorkdays(d(tc.today), DueSoonWorkdays+1)
-		sql := OnTime
+		soon, _ := cal.DueWorkdays(d(tc.today), docket.DueSoonWorkdays+1)
+		sql := docket.OnTime
 		switch {
 		case d(tc.due).Before(d(tc.today)):
-			sql = Overdue
+			sql = docket.Overdue
 		case d(tc.due).Before(soon):
-			sql = DueSoon
+			sql = docket.DueSoon
 		}
 		if sql != tc.want {
 			t.Errorf("threshold for %s, %s: %s, want %s", tc.today, tc.due, sql, tc.want)

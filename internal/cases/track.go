@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"mashang/internal/audit"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/receipt"
-	"mashang/internal/store"
 )
 
 // ErrUnknownReceipt answers an unknown receipt and a wrong key alike (the
@@ -79,12 +80,12 @@ func (s *Service) survivor(ctx context.Context, q interface {
 
 // ReviewResult answers a review request.
 type ReviewResult struct {
-	CaseID   int64      `json:"-"`
-	Round    int        `json:"round"`     // 1: 复查, 2: 复核
-	Kind     string     `json:"kind"`      // review (复查) | re_examination (复核)
-	KindZH   string     `json:"kind_zh"`   // 复查 | 复核
-	State    string     `json:"state"`     // review
-	AnswerBy civil.Date `json:"answer_by"` // the office answers by then
+	CaseID   int64        `json:"-"`
+	Round    int          `json:"round"`     // 1: 复查, 2: 复核
+	Kind     string       `json:"kind"`      // review (复查) | re_examination (复核)
+	KindZH   string       `json:"kind_zh"`   // 复查 | 复核
+	State    docket.State `json:"state"`     // review
+	AnswerBy civil.Date   `json:"answer_by"` // the office answers by then
 }
 
 // RequestReview records the reporter's request for review of the reply
@@ -107,7 +108,7 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 	now, today := s.now(), s.today()
 	var res ReviewResult
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var state string
+		var state docket.State
 		var version int64
 		var count int
 		var requestBy civil.Date
@@ -118,25 +119,20 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 		switch {
 		case count >= 2:
 			return problem.Conflict("review_exhausted", "本事项已经复核，不再受理复查或复核申请", "this matter has already been re-examined (复核); it is not reviewed again")
-		case state != Closed || requestBy.IsZero():
+		case state != docket.Closed || requestBy.IsZero():
 			return problem.Conflict("review_not_open", "只有已书面答复并结案的事项才能申请复查或复核", "a review can be asked for only after the written reply, once the case is closed")
 		case today.After(requestBy):
 			return problem.Conflict("review_window_passed", fmt.Sprintf("申请期限已于 %s 届满（答复后 %s）", requestBy, s.limits.ReviewRequest),
 				fmt.Sprintf("the time to ask for a review ended on %s (%s after the reply)", requestBy, s.limits.ReviewRequest))
 		}
-		res = ReviewResult{CaseID: id, Round: count + 1, State: Review}
+		res = ReviewResult{CaseID: id, Round: count + 1, State: docket.Review}
 		res.Kind, res.KindZH = "review", "复查"
 		if res.Round == 2 {
 			res.Kind, res.KindZH = "re_examination", "复核"
 		}
-		r, err := tx.ExecContext(ctx, `UPDATE cases SET state = 'review', review_count = $3, review_requested_on = $4, replied = FALSE,
-			closed_at = NULL, updated_at = $5, version = version + 1 WHERE id = $1 AND version = $2`,
-			id, version, res.Round, today, store.FormatInstant(now))
-		if err != nil {
-			return fmt.Errorf("cases: open review: %w", err)
-		}
-		if n, _ := r.RowsAffected(); n != 1 {
-			return errVersion
+		ch := new(docket.Change).State(docket.Review).ReviewRound(res.Round, today).Replied(false, civil.Date{}).ClosedAt(time.Time{})
+		if err := s.record.Update(ctx, tx, id, version, ch, now); err != nil {
+			return err
 		}
 		d, err := s.recompute(ctx, tx, s.calendar(), id)
 		if err != nil {
@@ -147,15 +143,20 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (case_id, at, direction, author, body) VALUES ($1, $2, 'from_reporter', '', $3)`,
-			id, store.FormatInstant(now), reason); err != nil {
+			id, formatInstant(now), reason); err != nil {
 			return fmt.Errorf("cases: store review reason: %w", err)
 		}
-		if err := addEvent(ctx, tx, id, now, "reporter", "review_request", map[string]any{"round": res.Round, "kind": res.Kind, "reason": reason, "answer_by": d.ReviewBy}, false); err != nil {
+		if err := s.record.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: "reporter", Action: docket.ReviewRequest,
+			Data: map[string]any{"round": res.Round, "kind": res.Kind, "reason": reason, "answer_by": d.ReviewBy}}); err != nil {
 			return err
 		}
-		pub := words("已收到您的%s申请，本办将于 %s 前答复。", "Your request for %s was received; the office will answer by %s.",
-			[]any{res.KindZH, d.ReviewBy}, []any{map[int]string{1: "a review (复查)", 2: "a re-examination (复核)"}[res.Round], d.ReviewBy})
-		if err := addEvent(ctx, tx, id, now, "office", "review_request", pub, true); err != nil {
+		kindEN := "a review (复查)"
+		if res.Round == 2 {
+			kindEN = "a re-examination (复核)"
+		}
+		pub := docket.Words{ZH: fmt.Sprintf("已收到您的%s申请，本办将于 %s 前答复。", res.KindZH, d.ReviewBy),
+			EN: fmt.Sprintf("Your request for %s was received; the office will answer by %s.", kindEN, d.ReviewBy)}
+		if err := s.record.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: "office", Action: docket.ReviewRequest, Data: pub, Public: true}); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: "reporter", Action: "case.review_request", Subject: fmt.Sprintf("case:%d", id),
@@ -167,12 +168,11 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 // Rate stores the reporter's rating of the reply (satisfied,
 // basically_satisfied or dissatisfied); a later rating replaces an earlier
 // one. 409 before there is a reply.
-func (s *Service) Rate(ctx context.Context, addr, code, key, rating string) error {
-	switch rating {
-	case Satisfied, BasicallySatisfied, Dissatisfied:
-	case "":
+func (s *Service) Rate(ctx context.Context, addr, code, key string, rating docket.Rating) error {
+	switch {
+	case rating == "":
 		return problem.Required("rating")
-	default:
+	case !rating.Valid():
 		return problem.Invalid("rating", "invalid_rating", "评价应为 satisfied、basically_satisfied 或 dissatisfied", "rating must be satisfied, basically_satisfied or dissatisfied")
 	}
 	id, err := s.reporterCase(ctx, addr, code, key)
@@ -188,10 +188,10 @@ func (s *Service) Rate(ctx context.Context, addr, code, key, rating string) erro
 		if repliedOn.IsZero() {
 			return problem.Conflict("no_reply_yet", "本办尚未作出书面答复，暂不能评价", "there is no written reply to rate yet")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE cases SET rating = $2, rated_at = $3 WHERE id = $1`, id, rating, store.FormatInstant(now)); err != nil {
-			return fmt.Errorf("cases: store rating: %w", err)
+		if err := s.record.Update(ctx, tx, id, 0, new(docket.Change).Rating(rating, now), now); err != nil {
+			return err
 		}
-		if err := addEvent(ctx, tx, id, now, "reporter", "rating", map[string]any{"rating": rating}, false); err != nil {
+		if err := s.record.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: "reporter", Action: docket.Rate, Data: map[string]any{"rating": rating}}); err != nil {
 			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: "reporter", Action: "case.rating", Subject: fmt.Sprintf("case:%d", id), Data: map[string]any{"rating": rating}})

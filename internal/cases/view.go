@@ -12,6 +12,7 @@ import (
 	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/store"
 )
 
@@ -35,7 +36,7 @@ type DeadlinesView struct {
 type Event struct {
 	At     time.Time       `json:"at"`
 	Actor  string          `json:"actor"`
-	Action string          `json:"action"`
+	Action docket.Action   `json:"action"`
 	Public bool            `json:"public"`
 	Data   json.RawMessage `json:"data"`
 }
@@ -57,8 +58,8 @@ type Attachment = attach.Info
 type Case struct {
 	ID              int64           `json:"id"`
 	Receipt         string          `json:"receipt"`
-	State           string          `json:"state"`
-	Channel         string          `json:"channel"`
+	State           docket.State    `json:"state"`
+	Channel         docket.Channel  `json:"channel"`
 	ReceivedAt      time.Time       `json:"received_at"`
 	ReceivedOn      civil.Date      `json:"received_on"`
 	Situation       string          `json:"situation"`
@@ -70,20 +71,19 @@ type Case struct {
 	Anonymous       bool            `json:"anonymous"`
 	Reporter        json.RawMessage `json:"reporter,omitempty"` // the masked identity (never the clear one)
 	Deadlines       DeadlinesView   `json:"deadlines"`
-	DueStatus       string          `json:"due_status"` // computed now; cases.due_status is the sweep's copy
+	DueStatus       docket.Due      `json:"due_status"` // computed now; cases.due_status is the sweep's copy
 	WorkingDaysLeft *int            `json:"working_days_left"`
 	Assignee        *string         `json:"assignee"`
 	TransferUnit    *Ref            `json:"transfer_unit"`
-	Finding         string          `json:"finding"`
+	Finding         docket.Finding  `json:"finding"`
 	PersonIDs       []int64         `json:"person_ids"`
 	MergedInto      *int64          `json:"merged_into"`
 	MergedCases     []int64         `json:"merged_cases"` // duplicates merged into this case
 	ReviewCount     int             `json:"review_count"` // 1: 复查 asked; 2: 复核 asked
-	Rating          string          `json:"rating,omitempty"`
+	Rating          docket.Rating   `json:"rating,omitempty"`
 	Version         int64           `json:"version"`
-	AllowedActions  []string        `json:"allowed_actions"` // actions the caller may take now
+	AllowedActions  []docket.Action `json:"allowed_actions"` // actions the caller may take now
 	History         []Event         `json:"history"`
-	Decisions       []any           `json:"decisions"`
 	Messages        []Message       `json:"messages"` // this case's and its merged duplicates', replies included
 	Attachments     []Attachment    `json:"attachments"`
 }
@@ -146,7 +146,7 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	}
 	c.Deadlines.Deadlines = d
 	c.Deadlines.Current = d.Current(c.State)
-	c.DueStatus = OnTime
+	c.DueStatus = docket.OnTime
 	if !c.Deadlines.Current.IsZero() {
 		cal := s.calendar()
 		left := cal.WorkdaysLeft(s.today(), c.Deadlines.Current)
@@ -160,20 +160,10 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 		}
 	}
 	if c.AllowedActions == nil {
-		c.AllowedActions = []string{}
+		c.AllowedActions = []docket.Action{}
 	}
 	if err := s.fill(ctx, c); err != nil {
 		return nil, err
-	}
-	c.Decisions = []any{}
-	if s.Decisions != nil {
-		ds, err := s.Decisions(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if ds != nil {
-			c.Decisions = ds
-		}
 	}
 	return c, nil
 }

@@ -15,6 +15,7 @@ import (
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/config"
+	"mashang/internal/docket"
 	"mashang/internal/retention"
 )
 
@@ -107,7 +108,7 @@ func runJobsRun(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 		return exitError{code: 3, msg: "another instance is running the sweep now; nothing done"}
 	}
 	fmt.Fprintf(e.Stdout, "sweep %s: %d cases re-marked; notices: %d due soon, %d overdue (%s)\n",
-		res.Today, res.Marked, res.Notices[cases.DueSoon], res.Notices[cases.Overdue], res.Duration.Round(time.Millisecond))
+		res.Today, res.Marked, res.Notices[string(docket.DueSoon)], res.Notices[string(docket.Overdue)], res.Duration.Round(time.Millisecond))
 	return nil
 }
 

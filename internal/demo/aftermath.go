@@ -13,6 +13,7 @@ import (
 	"mashang/internal/accountability/rules"
 	"mashang/internal/auth"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/inspection"
 	"mashang/internal/problem"
 	"mashang/internal/publication"
@@ -98,8 +99,8 @@ func (g *gen) twoComplaints(ctx context.Context) (int, error) {
 	rows, err := g.db.Read.QueryContext(ctx, `SELECT cp.person_id, c.id, c.unit_id, c.received_on, c.concluded_on
 		FROM cases c JOIN case_people cp ON cp.case_id = c.id
 		WHERE c.id >= $1 AND c.id <= $2 AND c.category = $3 AND c.channel <> $4
-		  AND c.finding IN ('verified', 'partly_verified') AND c.state IN ('concluded', 'closed', 'review')
-		ORDER BY cp.person_id, c.received_on, c.id`, g.firstCase, g.lastCase, rules.TwoComplaintsCategory, accountability.ChannelRule)
+		  AND c.finding IN `+docket.SQLList(docket.Verified, docket.PartlyVerified)+` AND c.state IN `+docket.SQLList(docket.ConclusionStates...)+`
+		ORDER BY cp.person_id, c.received_on, c.id`, g.firstCase, g.lastCase, rules.TwoComplaintsCategory, docket.Rule)
 	if err != nil {
 		return 0, fmt.Errorf("demo: counting cases: %w", err)
 	}
@@ -207,11 +208,7 @@ func (g *gen) makePair(ctx context.Context, all []counting) ([]counting, error) 
 					continue
 				}
 				err := g.db.Tx(ctx, func(tx *sql.Tx) error {
-					if _, err := tx.ExecContext(ctx, `UPDATE case_people SET person_id = $1 WHERE case_id = $2 AND person_id = $3`, a.person, b.id, b.person); err != nil {
-						return err
-					}
-					_, err := tx.ExecContext(ctx, `UPDATE cases SET person_id = $1 WHERE id = $2`, a.person, b.id)
-					return err
+					return g.a.Record.ReplacePerson(ctx, tx, b.id, b.person, a.person, g.a.Clock.Now())
 				})
 				if err != nil {
 					return nil, fmt.Errorf("demo: pair cases %d and %d: %w", a.id, b.id, err)
@@ -310,7 +307,7 @@ func (g *gen) decisions(ctx context.Context) ([]made, error) {
 	rows, err := g.db.Read.QueryContext(ctx, `SELECT c.id, cp.person_id, c.situation, c.category, c.concluded_on, COALESCE(c.unit_id, 0)
 		FROM cases c JOIN case_people cp ON cp.case_id = c.id
 		WHERE c.id >= $1 AND c.id <= $2 AND c.situation <> '' AND c.concluded_on IS NOT NULL
-		  AND c.finding IN ('verified', 'partly_verified') AND c.state IN ('concluded', 'closed', 'review')
+		  AND c.finding IN `+docket.SQLList(docket.Verified, docket.PartlyVerified)+` AND c.state IN `+docket.SQLList(docket.ConclusionStates...)+`
 		ORDER BY c.id, cp.person_id`, g.firstCase, g.lastCase)
 	if err != nil {
 		return nil, fmt.Errorf("demo: decidable cases: %w", err)

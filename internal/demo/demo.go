@@ -25,7 +25,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +34,7 @@ import (
 	"mashang/internal/calendar"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/problem"
@@ -304,11 +304,12 @@ func (g *gen) users(ctx context.Context) (int, error) {
 
 // Channel weights (per mille).
 var channels = []struct {
-	name string
+	name docket.Channel
 	w    int
-}{{"web", 300}, {"hotline", 250}, {"letter", 100}, {"walkin", 100}, {"email", 110}, {"inspection", 50}, {"media", 40}, {"superior", 48}, {"rule", 2}}
+}{{docket.Web, 300}, {docket.Hotline, 250}, {docket.Letter, 100}, {docket.Walkin, 100}, {docket.Email, 110}, {docket.Inspection, 50},
+	{docket.Media, 40}, {docket.Superior, 48}, {docket.Rule, 2}}
 
-func (g *gen) channel() string {
+func (g *gen) channel() docket.Channel {
 	n := g.r.IntN(1000)
 	for _, c := range channels {
 		if n < c.w {
@@ -316,71 +317,17 @@ func (g *gen) channel() string {
 		}
 		n -= c.w
 	}
-	return "web"
+	return docket.Web
 }
-
-var caseCols = []string{"id", "receipt", "key_hash", "channel", "state", "received_at", "received_on", "content", "situation", "category",
-	"catalog_version", "unit_id", "person_id", "anonymous", "identity", "identity_mask", "accept_by", "finish_by", "provisional",
-	"accepted_on", "assignee_id", "transfer_unit_id", "finding", "merged_into", "created_by", "version", "updated_at",
-	"base_finish_by", "extension_days", "transferred_on", "return_by", "concluded_on", "replied", "replied_on", "review_request_by",
-	"review_count", "review_requested_on", "review_by", "closed_at", "rating", "rated_at"}
 
 var msgCols = []string{"id", "case_id", "at", "direction", "author", "body"}
-var eventCols = []string{"id", "case_id", "at", "actor", "action", "data", "public"}
-var peopleCols = []string{"case_id", "person_id"}
 
-// table buffers rows for one multi-row INSERT statement at a time.
-type table struct {
-	// qmark: SQLite binds ? placeholders; its lookup of $N names is linear
-	// per parameter, which makes a statement of thousands of them slow.
-	qmark bool
-	name  string
-	cols  []string
-	per   int
-	rows  [][]any
-	n     int
-}
-
-func (t *table) add(ctx context.Context, tx *sql.Tx, row ...any) error {
-	t.rows = append(t.rows, row)
-	t.n++
-	if len(t.rows) >= t.per {
-		return t.flush(ctx, tx)
-	}
-	return nil
-}
-
-func (t *table) flush(ctx context.Context, tx *sql.Tx) error {
-	if len(t.rows) == 0 {
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString("INSERT INTO " + t.name + " (" + strings.Join(t.cols, ", ") + ") VALUES ")
-	args := make([]any, 0, len(t.rows)*len(t.cols))
-	for i, r := range t.rows {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for j := range r {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			if t.qmark {
-				b.WriteByte('?')
-			} else {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(len(args) + j + 1))
-			}
-		}
-		b.WriteByte(')')
-		args = append(args, r...)
-	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
-		return fmt.Errorf("demo: insert into %s: %w", t.name, err)
-	}
-	t.rows = t.rows[:0]
-	return nil
+// message is one message of the demo's conversations.
+type message struct {
+	id, caseID        int64
+	at                time.Time
+	direction, author string
+	body              string
 }
 
 func maxID(ctx context.Context, db *sql.DB, table string) (int64, error) {
@@ -393,18 +340,25 @@ func maxID(ctx context.Context, db *sql.DB, table string) (int64, error) {
 
 // one case's life, decided before it is written.
 type life struct {
-	state                                           string
-	acceptBy, finishBy, baseFinish, acceptedOn      any
-	transferredOn, returnBy, concludedOn, repliedOn any
-	reviewRequestBy, reviewRequestedOn, reviewBy    any
-	closedAt, ratedAt                               any
-	assignee, transferUnit, mergedInto              any
-	finding, rating                                 string
-	replied, provisional                            bool
-	extension, reviewCount                          int
-	events                                          [][3]string // at, action, zh
-	reply                                           string
-	replyOn                                         civil.Date
+	state                                  docket.State
+	deadlines                              docket.Deadlines
+	acceptedOn, transferredOn, concludedOn civil.Date
+	repliedOn, reviewRequestedOn           civil.Date
+	closedAt, ratedAt                      time.Time
+	assignee, transferUnit, mergedInto     int64
+	finding                                docket.Finding
+	rating                                 docket.Rating
+	replied                                bool
+	extension, reviewCount                 int
+	events                                 []lifeEvent
+	reply                                  string
+}
+
+// lifeEvent is a public line of a case's history the demo writes.
+type lifeEvent struct {
+	at     time.Time
+	action docket.Action
+	zh     string
 }
 
 func (g *gen) due(from civil.Date, l calendar.Limit) civil.Date {
@@ -458,24 +412,21 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 		}
 	}
 	seenReceipt := map[string]bool{}
-	nowS := store.FormatInstant(g.a.Clock.Now())
+	nowT := g.a.Clock.Now()
 	version := g.a.Catalog.Version
 	messages := 0
 	const perTx = 20000
 	for lo := 0; lo < n; lo += perTx {
 		hi := min(lo+perTx, n)
-		q := g.db.Engine == store.SQLite
-		ct := &table{qmark: q, name: "cases", cols: caseCols, per: 500}
-		mt := &table{qmark: q, name: "messages", cols: msgCols, per: 1000}
-		et := &table{qmark: q, name: "case_events", cols: eventCols, per: 1000}
-		pt := &table{qmark: q, name: "case_people", cols: peopleCols, per: 2000}
+		ld := docket.NewLoader(g.db.Engine)
+		mt := store.NewBulk(g.db.Engine, "messages", msgCols, 1000)
 		// Draw everything for this transaction first, so a retried
 		// transaction writes the same rows.
 		type drawn struct {
-			row  []any
-			msgs [][]any
-			evs  [][]any
-			ppl  [][]any
+			c    docket.Loaded
+			msgs []message
+			evs  []docket.LoadedEvent
+			ppl  []int64
 		}
 		var batch []drawn
 		for i := lo; i < hi; i++ {
@@ -486,10 +437,9 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 			sit := g.sits[g.r.IntN(len(g.sits))]
 			u := targets[g.r.IntN(len(targets))]
 			w := &words{r: g.r, town: u.town, unit: u.name}
-			var person any
+			var person int64
 			if sit.Subject == catalog.SubjectPerson && len(u.people) > 0 && g.r.IntN(10) < 7 {
-				pid := u.people[g.r.IntN(len(u.people))]
-				person = pid
+				person = u.people[g.r.IntN(len(u.people))]
 			}
 			w.person = surnames[g.r.IntN(len(surnames))] + "某"
 			content := w.content(sit.Category, sit.Example.Zh)
@@ -515,34 +465,33 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 				return 0, 0, err
 			}
 			anonymous := g.r.IntN(10) < 6
-			var sealed any
+			var sealed []byte
 			mask := ""
 			if !anonymous {
 				id := identity.Identity{Name: name(g.r), Phone: phone(g.r)}
 				m, _ := json.Marshal(id.Masked())
 				mask = string(m)
 				if g.a.Vault != nil {
-					s, err := g.a.Vault.SealIdentity(id, intake.IdentityAAD(code))
-					if err != nil {
+					if sealed, err = g.a.Vault.SealIdentity(id, intake.IdentityAAD(code)); err != nil {
 						return 0, 0, err
 					}
-					sealed = s
 				}
 			}
 			l := g.live(rcvOn, caseID, firstCase, u)
-			at := store.FormatInstant(rcv)
-			d.row = []any{caseID, code, receipt.HashKey(key), ch, l.state, at, rcvOn.String(), content, situation, category,
-				version, u.id, person, anonymous, sealed, mask, l.acceptBy, l.finishBy, l.provisional,
-				l.acceptedOn, l.assignee, l.transferUnit, l.finding, l.mergedInto, "cli:demo", 1, nowS,
-				l.baseFinish, l.extension, l.transferredOn, l.returnBy, l.concludedOn, l.replied, l.repliedOn, l.reviewRequestBy,
-				l.reviewCount, l.reviewRequestedOn, l.reviewBy, l.closedAt, l.rating, l.ratedAt}
+			d.c = docket.Loaded{ID: caseID, Receipt: code, KeyHash: receipt.HashKey(key), Channel: ch, State: l.state, ReceivedAt: rcv,
+				ReceivedOn: rcvOn, Content: content, Situation: situation, Category: category, CatalogVersion: version, UnitID: u.id,
+				PersonID: person, Anonymous: anonymous, Identity: sealed, IdentityMask: mask, Deadlines: l.deadlines, AcceptedOn: l.acceptedOn,
+				AssigneeID: l.assignee, TransferUnitID: l.transferUnit, TransferredOn: l.transferredOn, Finding: l.finding,
+				ConcludedOn: l.concludedOn, MergedInto: l.mergedInto, ExtensionDays: l.extension, Replied: l.replied, RepliedOn: l.repliedOn,
+				ReviewCount: l.reviewCount, ReviewRequestedOn: l.reviewRequestedOn, ClosedAt: l.closedAt, Rating: l.rating, RatedAt: l.ratedAt,
+				CreatedBy: "cli:demo", UpdatedAt: nowT}
 			evID++
-			reg, _ := json.Marshal(map[string]any{"zh": "已登记", "en": "Registered", "channel": ch})
-			d.evs = append(d.evs, []any{evID, caseID, at, "cli:demo", "registered", string(reg), true})
+			reg := map[string]any{"zh": "已登记", "en": "Registered", "channel": ch}
+			d.evs = append(d.evs, docket.LoadedEvent{ID: evID, Event: docket.Event{Case: caseID, At: rcv, Actor: "cli:demo", Action: docket.Register, Data: reg, Public: true}})
 			for _, e := range l.events {
 				evID++
-				data, _ := json.Marshal(map[string]any{"zh": e[2]})
-				d.evs = append(d.evs, []any{evID, caseID, e[0], "cli:demo", e[1], string(data), true})
+				d.evs = append(d.evs, docket.LoadedEvent{ID: evID, Event: docket.Event{Case: caseID, At: e.at, Actor: "cli:demo", Action: e.action,
+					Data: docket.Words{ZH: e.zh}, Public: true}})
 			}
 			// Messages: questions and answers on a third of the cases, and the formal reply.
 			if g.r.IntN(3) == 0 {
@@ -554,61 +503,60 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 						break
 					}
 					msgID++
-					dir, body, author := "to_reporter", w.message(toReporter), "director"
+					m := message{id: msgID, caseID: caseID, at: t, direction: "to_reporter", author: "director", body: w.message(toReporter)}
 					if j%2 == 1 {
-						dir, body, author = "from_reporter", w.message(fromReporter), ""
+						m.direction, m.author, m.body = "from_reporter", "", w.message(fromReporter)
 					}
-					d.msgs = append(d.msgs, []any{msgID, caseID, store.FormatInstant(t), dir, author, body})
+					d.msgs = append(d.msgs, m)
 				}
 			}
 			if l.reply != "" {
 				msgID++
-				d.msgs = append(d.msgs, []any{msgID, caseID, store.FormatInstant(l.replyOn.Time(g.a.Loc).Add(10 * time.Hour)), "reply", "director", w.fill(l.reply)})
+				d.msgs = append(d.msgs, message{id: msgID, caseID: caseID, at: l.repliedOn.Time(g.a.Loc).Add(10 * time.Hour), direction: "reply",
+					author: "director", body: w.fill(l.reply)})
 			}
-			if person != nil && (l.finding == "verified" || l.finding == "partly_verified") {
-				d.ppl = append(d.ppl, []any{caseID, person})
+			if person != 0 && l.finding.Substantiated() {
+				d.ppl = append(d.ppl, person)
 			}
 			batch = append(batch, d)
 		}
 		err := g.db.Tx(ctx, func(tx *sql.Tx) error {
-			ct.rows, mt.rows, et.rows, pt.rows = nil, nil, nil, nil
-			ct.n, mt.n = 0, 0
+			ld.Reset()
+			mt.Reset()
 			for _, d := range batch {
-				if err := ct.add(ctx, tx, d.row...); err != nil {
+				if err := ld.Case(ctx, tx, d.c); err != nil {
 					return err
 				}
 			}
-			if err := ct.flush(ctx, tx); err != nil {
+			if err := ld.CaseFlush(ctx, tx); err != nil {
 				return err
 			}
 			for _, d := range batch {
 				for _, m := range d.msgs {
-					if err := mt.add(ctx, tx, m...); err != nil {
+					if err := mt.Add(ctx, tx, m.id, m.caseID, store.FormatInstant(m.at), m.direction, m.author, m.body); err != nil {
 						return err
 					}
 				}
 				for _, e := range d.evs {
-					if err := et.add(ctx, tx, e...); err != nil {
+					if err := ld.Event(ctx, tx, e); err != nil {
 						return err
 					}
 				}
 				for _, p := range d.ppl {
-					if err := pt.add(ctx, tx, p...); err != nil {
+					if err := ld.Person(ctx, tx, d.c.ID, p); err != nil {
 						return err
 					}
 				}
 			}
-			for _, t := range []*table{mt, et, pt} {
-				if err := t.flush(ctx, tx); err != nil {
-					return err
-				}
+			if err := ld.Flush(ctx, tx); err != nil {
+				return err
 			}
-			return nil
+			return mt.Flush(ctx, tx)
 		})
 		if err != nil {
 			return 0, 0, err
 		}
-		messages += mt.n
+		messages += mt.N
 		g.say("%d of %d cases written", hi, n)
 	}
 	if g.db.Engine == store.Postgres {
@@ -621,13 +569,10 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 	return n, messages, nil
 }
 
-func dstr(d civil.Date) any { return d.String() }
-
 // live decides what has happened to a case received on rcv by today.
 func (g *gen) live(rcv civil.Date, id, firstID int64, u *unitInfo) life {
-	l := life{state: "registered", finding: ""}
-	acceptBy, prov := g.cal.Due(rcv, g.lim.Accept)
-	l.acceptBy, l.provisional = dstr(acceptBy), prov
+	l := life{state: docket.Registered}
+	l.deadlines.AcceptBy, l.deadlines.Provisional = g.cal.Due(rcv, g.lim.Accept)
 	age := rcv.DaysUntil(g.today)
 	delay := 1 + g.r.IntN(12)
 	if g.r.IntN(8) == 0 {
@@ -638,18 +583,18 @@ func (g *gen) live(rcv civil.Date, id, firstID int64, u *unitInfo) life {
 		return l
 	}
 	d1 := rcv.AddDays(delay)
-	ev := func(d civil.Date, action, zh string) {
-		l.events = append(l.events, [3]string{store.FormatInstant(d.Time(g.a.Loc).Add(9 * time.Hour)), action, zh})
+	ev := func(d civil.Date, action docket.Action, zh string) {
+		l.events = append(l.events, lifeEvent{at: d.Time(g.a.Loc).Add(9 * time.Hour), action: action, zh: zh})
 	}
 	switch {
 	case fate < 7:
-		l.state = "refused"
-		ev(d1, "refused", "不予受理")
+		l.state = docket.Refused
+		ev(d1, docket.Refuse, "不予受理")
 		return l
 	case fate < 16:
-		l.state = "transferred"
-		l.transferredOn = dstr(d1)
-		l.returnBy = dstr(g.due(d1, g.lim.TransferObjection))
+		l.state = docket.Transferred
+		l.transferredOn = d1
+		l.deadlines.ReturnBy = g.due(d1, g.lim.TransferObjection)
 		tu := g.units[g.r.IntN(len(g.units))]
 		if g.r.IntN(3) == 0 {
 			for _, x := range g.units {
@@ -659,87 +604,87 @@ func (g *gen) live(rcv civil.Date, id, firstID int64, u *unitInfo) life {
 			}
 		}
 		l.transferUnit = tu.id
-		ev(d1, "transferred", "已转交有关单位办理")
+		ev(d1, docket.Transfer, "已转交有关单位办理")
 		return l
 	case fate < 18 && id > firstID:
-		l.state = "merged"
+		l.state = docket.Merged
 		l.mergedInto = firstID + g.r.Int64N(id-firstID)
-		ev(d1, "merged", "已与相同事项合并办理")
+		ev(d1, docket.Merge, "已与相同事项合并办理")
 		return l
 	}
-	l.state = "accepted"
-	l.acceptedOn = dstr(d1)
+	l.state = docket.Accepted
+	l.acceptedOn = d1
 	finish, fp := g.cal.Due(d1, g.lim.Finish)
-	l.provisional = l.provisional || fp
-	l.baseFinish, l.finishBy = dstr(finish), dstr(finish)
-	ev(d1, "accepted", "已受理")
+	l.deadlines.Provisional = l.deadlines.Provisional || fp
+	l.deadlines.BaseFinishBy, l.deadlines.FinishBy = finish, finish
+	ev(d1, docket.Accept, "已受理")
 	if g.r.IntN(20) == 0 {
 		l.extension = 30
 		ext, _ := g.cal.DueCalendarDays(finish, 30)
 		finish = ext
-		l.finishBy = dstr(finish)
+		l.deadlines.FinishBy = finish
 	}
 	d2 := d1.AddDays(g.r.IntN(4))
 	if d2.After(g.today) {
 		return l
 	}
-	l.state = "investigating"
+	l.state = docket.Investigating
 	l.assignee = g.handlers[g.r.IntN(len(g.handlers))]
 	concl := d1.AddDays(10 + g.r.IntN(75))
 	if concl.After(g.today) {
 		return l
 	}
-	l.state = "concluded"
-	l.concludedOn = dstr(concl)
+	l.state = docket.Concluded
+	l.concludedOn = concl
 	switch f := g.r.IntN(100); {
 	case f < 35:
-		l.finding = "verified"
+		l.finding = docket.Verified
 	case f < 55:
-		l.finding = "partly_verified"
+		l.finding = docket.PartlyVerified
 	default:
-		l.finding = "unfounded"
+		l.finding = docket.Unfounded
 	}
-	ev(concl, "concluded", "调查已办结")
+	ev(concl, docket.Conclude, "调查已结束")
 	reply := concl.AddDays(g.r.IntN(6))
 	if reply.After(g.today) {
 		return l
 	}
-	l.replied, l.repliedOn, l.replyOn = true, dstr(reply), reply
-	if l.finding == "unfounded" {
+	l.replied, l.repliedOn = true, reply
+	if l.finding == docket.Unfounded {
 		l.reply = replyUnfounded[g.r.IntN(len(replyUnfounded))]
 	} else {
 		l.reply = replyVerified[g.r.IntN(len(replyVerified))]
 	}
-	l.reviewRequestBy = dstr(g.due(reply, g.lim.ReviewRequest))
-	ev(reply, "reply", "本办已作出书面答复")
+	l.deadlines.ReviewRequestBy = g.due(reply, g.lim.ReviewRequest)
+	ev(reply, docket.Reply, "本办已作出书面答复")
 	closed := reply.AddDays(g.r.IntN(3))
 	if closed.After(g.today) {
 		return l
 	}
-	l.state = "closed"
-	l.closedAt = store.FormatInstant(closed.Time(g.a.Loc).Add(17 * time.Hour))
-	ev(closed, "closed", "已办结")
+	l.state = docket.Closed
+	l.closedAt = closed.Time(g.a.Loc).Add(17 * time.Hour)
+	ev(closed, docket.Close, "已办结")
 	if g.r.IntN(10) < 6 {
 		switch r := g.r.IntN(100); {
 		case r < 55:
-			l.rating = "satisfied"
+			l.rating = docket.Satisfied
 		case r < 80:
-			l.rating = "basically_satisfied"
+			l.rating = docket.BasicallySatisfied
 		default:
-			l.rating = "dissatisfied"
+			l.rating = docket.Dissatisfied
 		}
 		l.ratedAt = l.closedAt
 	}
 	if g.r.IntN(25) == 0 {
 		req := reply.AddDays(1 + g.r.IntN(20))
 		if !req.After(g.today) {
-			l.state = "review"
+			l.state = docket.Review
 			l.reviewCount = 1
-			l.reviewRequestedOn = dstr(req)
-			l.reviewBy = dstr(g.due(req, g.lim.ReviewAnswer))
+			l.reviewRequestedOn = req
+			l.deadlines.ReviewBy = g.due(req, g.lim.ReviewAnswer)
 			l.replied = false
-			l.closedAt = nil
-			ev(req, "review_request", "已申请复查")
+			l.closedAt = time.Time{}
+			ev(req, docket.ReviewRequest, "已申请复查")
 		}
 	}
 	return l

@@ -3,6 +3,7 @@ package inspection
 import (
 	"context"
 
+	"mashang/internal/docket"
 	"mashang/internal/intake"
 )
 
@@ -11,7 +12,7 @@ import (
 func IntakeOpener(svc *intake.Service) CaseOpener {
 	return func(ctx context.Context, c NewCase) (CaseRef, error) {
 		sub := intake.Submission{
-			Channel:    intake.ChannelInspection,
+			Channel:    docket.Inspection,
 			ReceivedAt: c.ReceivedAt,
 			Content:    c.Content,
 			Situation:  c.Situation,

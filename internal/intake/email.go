@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/mailin"
 )
@@ -101,7 +102,7 @@ func (s *Service) SubmitEmail(ctx context.Context, m mailin.Message, raw []byte)
 		id.Name, id.Email = truncRunes(id.Email, 100), ""
 	}
 	r, err := s.Submit(ctx, Submission{
-		Channel:   ChannelEmail,
+		Channel:   docket.Email,
 		Content:   content,
 		Reporter:  id,
 		Anonymous: id.Name == "",

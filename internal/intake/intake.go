@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/problem"
 	"mashang/internal/ratelimit"
@@ -43,23 +45,6 @@ const MaxMessageRunes = 20000
 // ClockSkew is how far in the future a received_at may be and still be
 // taken as "now" (clients' clocks drift).
 const ClockSkew = 5 * time.Second
-
-// Channels a report may arrive by, as clients may name them. ChannelRule is
-// the system's own (the two-complaints rule) and is refused from clients.
-const (
-	ChannelWeb        = "web"
-	ChannelHotline    = "hotline"
-	ChannelLetter     = "letter"
-	ChannelWalkin     = "walkin"
-	ChannelEmail      = "email"
-	ChannelInspection = "inspection"
-	ChannelMedia      = "media"
-	ChannelSuperior   = "superior"
-	ChannelRule       = "rule"
-)
-
-// ClientChannels are the channels a client (the web, a clerk) may give.
-var ClientChannels = []string{ChannelWeb, ChannelHotline, ChannelLetter, ChannelWalkin, ChannelEmail, ChannelInspection, ChannelMedia, ChannelSuperior}
 
 // Attachment sources.
 const (
@@ -80,6 +65,8 @@ type Deps struct {
 	Limits    calendar.Limits
 	Vault     *identity.Vault
 	Files     *attach.Store
+	// Record writes the case row and its history.
+	Record *docket.Store
 	// PerReportTx makes Submit use one transaction per report (db.Tx)
 	// instead of group commit (db.Batch): for the benchmark's comparison.
 	PerReportTx bool
@@ -99,33 +86,9 @@ type Service struct {
 	d           Deps
 	perReportTx atomic.Bool
 	lim         limiter
-
-	prepErr error
-	stmts   [3]*sql.Stmt // case, event, attachment inserts (SQLite only)
-}
-
-// stmt returns tx's form of the i-th insert: on SQLite a statement prepared
-// once (in NewService) on the single writer connection (parsing the long INSERT for every
-// report costs more than running it); on PostgreSQL nil, since pgx already
-// caches prepared statements per connection.
-func (s *Service) stmt(ctx context.Context, tx *sql.Tx, i int) *sql.Stmt {
-	if s.d.DB.Engine != store.SQLite {
-		return nil
-	}
-	if s.prepErr != nil || s.stmts[i] == nil {
-		return nil
-	}
-	return tx.StmtContext(ctx, s.stmts[i])
-}
-
-// exec runs the i-th insert (q) in tx, prepared where that pays.
-func (s *Service) exec(ctx context.Context, tx *sql.Tx, i int, q string, args ...any) error {
-	if st := s.stmt(ctx, tx, i); st != nil {
-		_, err := st.ExecContext(ctx, args...)
-		return err
-	}
-	_, err := tx.ExecContext(ctx, q, args...)
-	return err
+	// insertAttachment is prepared once on SQLite's writer connection (the
+	// case's own inserts are the record's, see docket.New).
+	insertAttachment *sql.Stmt
 }
 
 // NewService returns the intake service.
@@ -143,10 +106,8 @@ func NewService(d Deps) *Service {
 	if d.DB != nil && d.DB.Engine == store.SQLite {
 		// Prepared now, while the single writer connection is free (inside
 		// a transaction it is taken). A failure only means unprepared SQL.
-		for j, q := range []string{insertCase, insertEvent, insertAttachment} {
-			if s.stmts[j], s.prepErr = d.DB.Write.PrepareContext(context.Background(), q); s.prepErr != nil {
-				break
-			}
+		if st, err := d.DB.Write.PrepareContext(context.Background(), insertAttachmentSQL); err == nil {
+			s.insertAttachment = st
 		}
 	}
 	return s
@@ -166,8 +127,8 @@ type File struct {
 
 // Submission is one report, from any channel.
 type Submission struct {
-	Channel    string    // one of ClientChannels (ChannelRule only with System)
-	ReceivedAt time.Time // zero: now; never in the future, never before civil.Earliest
+	Channel    docket.Channel // one of docket.ClientChannels
+	ReceivedAt time.Time      // zero: now; never in the future, never before civil.Earliest
 	Content    string
 	Situation  string // catalogue code, "" unknown
 	Unit       string // unit code, "" unknown
@@ -178,8 +139,6 @@ type Submission struct {
 	Files      []File
 	MessageID  string // e-mail Message-ID: a second submission with it returns the first case
 	Actor      string // who registers it: "reporter", "user:NAME", "system:email"
-	// System allows the system-only channel "rule".
-	System bool
 }
 
 // Receipt is what a registered report gives back. Key is shown once and
@@ -218,12 +177,12 @@ type prepared struct {
 	provis     bool
 	category   string
 	catVersion string
-	unitID     sql.NullInt64
-	personID   sql.NullInt64
+	unitID     int64
+	personID   int64
 	mask       string
-	phoneHash  sql.NullString
-	emailHash  sql.NullString
-	messageID  sql.NullString
+	phoneHash  string
+	emailHash  string
+	messageID  string
 	anonymous  bool
 }
 
@@ -246,10 +205,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		return nil, errContentLong
 	}
 	p.sub.Content = content
-	switch {
-	case sub.Channel == ChannelRule && sub.System:
-	case validChannel(sub.Channel):
-	default:
+	if !slices.Contains(docket.ClientChannels, sub.Channel) {
 		return nil, errChannel
 	}
 	p.receivedAt = sub.ReceivedAt
@@ -283,7 +239,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		if err != nil {
 			return nil, fmt.Errorf("intake: look up unit: %w", err)
 		}
-		p.unitID = sql.NullInt64{Int64: id, Valid: true}
+		p.unitID = id
 	}
 	if sub.PersonID != 0 {
 		var one int
@@ -294,7 +250,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		if err != nil {
 			return nil, fmt.Errorf("intake: look up person: %w", err)
 		}
-		p.personID = sql.NullInt64{Int64: sub.PersonID, Valid: true}
+		p.personID = sub.PersonID
 	}
 	if utf8.RuneCountInString(sub.PersonText) > 200 {
 		return nil, errFieldLong("person")
@@ -331,18 +287,12 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		}
 		p.mask = string(m)
 	}
-	if h := s.d.Vault.PhoneHash(id.Phone); h != "" {
-		p.phoneHash = sql.NullString{String: h, Valid: true}
+	p.phoneHash = s.d.Vault.PhoneHash(id.Phone)
+	p.emailHash = s.d.Vault.EmailHash(id.Email)
+	if len(sub.MessageID) > 1000 {
+		return nil, errFieldLong("message_id")
 	}
-	if h := s.d.Vault.EmailHash(id.Email); h != "" {
-		p.emailHash = sql.NullString{String: h, Valid: true}
-	}
-	if sub.MessageID != "" {
-		if len(sub.MessageID) > 1000 {
-			return nil, errFieldLong("message_id")
-		}
-		p.messageID = sql.NullString{String: sub.MessageID, Valid: true}
-	}
+	p.messageID = sub.MessageID
 	p.receivedOn = civil.In(p.receivedAt, s.d.Loc)
 	p.acceptBy, p.provis = s.d.Calendar().Due(p.receivedOn, s.d.Limits.Accept)
 	if p.sub.Actor == "" {
@@ -354,15 +304,6 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		}
 	}
 	return p, nil
-}
-
-func validChannel(c string) bool {
-	for _, v := range ClientChannels {
-		if c == v {
-			return true
-		}
-	}
-	return false
 }
 
 func plausibleEmail(e string) bool {
@@ -379,8 +320,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 	if err != nil {
 		return Receipt{}, err
 	}
-	if p.messageID.Valid {
-		if r, ok, err := s.byMessageID(ctx, p.messageID.String); err != nil || ok {
+	if p.messageID != "" {
+		if r, ok, err := s.byMessageID(ctx, p.messageID); err != nil || ok {
 			return r, err
 		}
 	}
@@ -394,8 +335,8 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		}
 		// Either the Message-ID arrived meanwhile (return that case) or the
 		// receipt code clashed (draw another).
-		if p.messageID.Valid {
-			if r, ok, err := s.byMessageID(ctx, p.messageID.String); err != nil || ok {
+		if p.messageID != "" {
+			if r, ok, err := s.byMessageID(ctx, p.messageID); err != nil || ok {
 				return r, err
 			}
 		}
@@ -417,14 +358,7 @@ func (s *Service) byMessageID(ctx context.Context, mid string) (Receipt, bool, e
 	return r, true, nil
 }
 
-const insertCase = `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
- catalog_version, unit_id, person_id, person_text, anonymous, identity, identity_mask, phone_hash, email_hash, message_id,
- accept_by, provisional, created_by, updated_at)
- VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`
-
-const insertEvent = `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`
-
-const insertAttachment = `INSERT INTO attachments (case_id, sha256, filename, content_type, size, source, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`
+const insertAttachmentSQL = `INSERT INTO attachments (case_id, sha256, filename, content_type, size, source, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`
 
 // insert draws a receipt and key, seals the identity and writes the case in
 // one transaction (shared by group commit unless per-report mode is on).
@@ -443,28 +377,26 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 			return Receipt{}, err
 		}
 	}
-	keyHash := receipt.HashKey(key)
 	nowS := store.FormatInstant(p.now)
-	regData := map[string]any{"zh": "已登记", "en": "Registered", "channel": p.sub.Channel, "accept_by": p.acceptBy.String()}
-	evData, _ := json.Marshal(regData)
 	auditData := map[string]any{"receipt": code, "channel": p.sub.Channel, "situation": p.sub.Situation, "attachments": len(p.sub.Files), "anonymous": p.anonymous}
+	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
+		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
+		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
+		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, Now: p.now}
 	var caseID int64
 	fn := func(tx *sql.Tx) error {
-		row := tx.QueryRowContext
-		if st := s.stmt(ctx, tx, 0); st != nil {
-			row = func(ctx context.Context, _ string, args ...any) *sql.Row { return st.QueryRowContext(ctx, args...) }
-		}
-		err := row(ctx, insertCase, code, keyHash, p.sub.Channel, store.FormatInstant(p.receivedAt), p.receivedOn.String(),
-			p.sub.Content, p.sub.Situation, p.category, p.catVersion, p.unitID, p.personID, p.sub.PersonText, p.anonymous, sealed, p.mask,
-			p.phoneHash, p.emailHash, p.messageID, p.acceptBy.String(), p.provis, p.sub.Actor, nowS).Scan(&caseID)
-		if err != nil {
-			return fmt.Errorf("intake: insert case: %w", err)
-		}
-		if err := s.exec(ctx, tx, 1, insertEvent, caseID, nowS, p.sub.Actor, "registered", string(evData), true); err != nil {
-			return fmt.Errorf("intake: insert event: %w", err)
+		var err error
+		if caseID, err = s.d.Record.Insert(ctx, tx, nc); err != nil {
+			return fmt.Errorf("intake: %w", err)
 		}
 		for _, f := range p.sub.Files {
-			if err := s.exec(ctx, tx, 2, insertAttachment, caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS); err != nil {
+			args := []any{caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS}
+			if s.insertAttachment != nil {
+				_, err = tx.StmtContext(ctx, s.insertAttachment).ExecContext(ctx, args...)
+			} else {
+				_, err = tx.ExecContext(ctx, insertAttachmentSQL, args...)
+			}
+			if err != nil {
 				return fmt.Errorf("intake: insert attachment: %w", err)
 			}
 		}

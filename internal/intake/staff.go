@@ -13,6 +13,7 @@ import (
 
 	"mashang/internal/attach"
 	"mashang/internal/audit"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/problem"
 	"mashang/internal/store"
@@ -262,9 +263,8 @@ func (s *Service) Reveal(ctx context.Context, caseID int64, reason, actor string
 		return identity.Identity{}, fmt.Errorf("intake: open identity of case %d: %w", caseID, err)
 	}
 	now := s.d.Clock.Now()
-	data, _ := json.Marshal(map[string]string{"reason": reason})
 	err = s.d.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, insertEvent, caseID, store.FormatInstant(now), actor, "identity_revealed", string(data), false); err != nil {
+		if err := s.d.Record.Append(ctx, tx, docket.Event{Case: caseID, At: now, Actor: actor, Action: docket.IdentityRevealed, Data: map[string]string{"reason": reason}}); err != nil {
 			return fmt.Errorf("intake: record reveal: %w", err)
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "identity.reveal", Subject: fmt.Sprintf("case:%d", caseID), Data: map[string]string{"reason": reason}})

@@ -13,6 +13,7 @@ import (
 
 	"mashang/internal/audit"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/ratelimit"
 	"mashang/internal/receipt"
@@ -21,9 +22,9 @@ import (
 
 // Languages of the reporter's view.
 const (
-	LangZhCN = "zh-CN"
-	LangZhTW = "zh-TW"
-	LangEn   = "en"
+	LangZhCN = docket.LangZhCN
+	LangZhTW = docket.LangZhTW
+	LangEn   = docket.LangEn
 )
 
 // ErrUnknownReceipt is the one answer to an unknown receipt and to a wrong
@@ -129,7 +130,7 @@ type ReporterMessage struct {
 // TrackView is what a reporter sees of their case.
 type TrackView struct {
 	Receipt    string            `json:"receipt"`
-	State      string            `json:"state"`
+	State      docket.State      `json:"state"`
 	StateText  string            `json:"state_text"`
 	ReceivedAt time.Time         `json:"received_at"`
 	Deadlines  Deadlines         `json:"deadlines"`
@@ -139,18 +140,6 @@ type TrackView struct {
 	// Merged is true when the office folded this report into another case
 	// on the same matter; state, deadlines and replies are then that case's.
 	Merged bool `json:"merged"`
-}
-
-var stateWords = map[string][2]string{
-	"registered":    {"已登记，等待审查是否受理", "registered; the office is deciding whether to accept it"},
-	"accepted":      {"已受理", "accepted"},
-	"refused":       {"不予受理", "not accepted"},
-	"transferred":   {"已转交有权处理的机关", "passed to the authority responsible"},
-	"investigating": {"正在调查核实", "under investigation"},
-	"concluded":     {"调查已结束", "investigation concluded"},
-	"closed":        {"已办结", "closed"},
-	"review":        {"复查/复核中", "under review at your request"},
-	"merged":        {"已与同一事项的其他举报合并办理", "merged with another report on the same matter"},
 }
 
 // text picks zh or en for lang, converting to Traditional for zh-TW.
@@ -178,16 +167,16 @@ func zhDate(d civil.Date) string { return fmt.Sprintf("%d年%d月%d日", d.Year,
 func enDate(d civil.Date) string { return fmt.Sprintf("%d %s %d", d.Day, d.Month.String(), d.Year) }
 
 // deadlineText says the deadlines in plain words.
-func (s *Service) deadlineText(lang, state string, d Deadlines) string {
+func (s *Service) deadlineText(lang string, state docket.State, d Deadlines) string {
 	var zh, en []string
 	switch {
-	case d.FinishBy != nil && (state == "accepted" || state == "investigating" || state == "review"):
+	case d.FinishBy != nil && (state == docket.Accepted || state == docket.Investigating || state == docket.Review):
 		zh = append(zh, "办理期限："+zhDate(*d.FinishBy)+"前办结并书面答复。")
 		en = append(en, "The office is to finish and answer you in writing by "+enDate(*d.FinishBy)+".")
-	case d.AcceptBy != nil && state == "registered":
+	case d.AcceptBy != nil && state == docket.Registered:
 		zh = append(zh, "我们将在"+zhDate(*d.AcceptBy)+"前告知是否受理。")
 		en = append(en, "The office will tell you by "+enDate(*d.AcceptBy)+" whether your report is accepted.")
-	case state == "closed" || state == "concluded" || state == "refused" || state == "transferred":
+	case state == docket.Closed || state == docket.Concluded || state == docket.Refused || state == docket.Transferred:
 		zh = append(zh, "本事项已有结果，见答复。")
 		en = append(en, "This matter has an outcome; see the replies.")
 	}
@@ -208,7 +197,7 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 	}
 	v := TrackView{Receipt: ref.receipt, Timeline: []TimelineItem{}, Replies: []ReporterMessage{}, Messages: []ReporterMessage{}}
 	var received store.Instant
-	var state string
+	var state docket.State
 	var mergedInto sql.NullInt64
 	if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT state, received_at, merged_into FROM cases WHERE id = $1`, ref.id).Scan(&state, &received, &mergedInto); err != nil {
 		return TrackView{}, fmt.Errorf("intake: read case: %w", err)
@@ -232,8 +221,7 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 	v.Deadlines.AcceptBy = civil.FromNull(acceptBy)
 	v.Deadlines.FinishBy = civil.FromNull(finishBy)
 	v.State = state
-	w := stateWords[state]
-	v.StateText = s.text(lang, w[0], w[1])
+	v.StateText = state.PublicLabel(lang)
 	v.Deadlines.Text = s.deadlineText(lang, state, v.Deadlines)
 
 	// Public events of this case and of the cases it was merged into.
@@ -249,13 +237,9 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 				rows.Close()
 				return TrackView{}, fmt.Errorf("intake: read events: %w", err)
 			}
-			var t struct{ ZH, EN string }
+			var t docket.Words
 			_ = json.Unmarshal([]byte(data), &t)
 			txt := s.text(lang, t.ZH, t.EN)
-			if txt == "" {
-				sw := stateWords[action]
-				txt = s.text(lang, sw[0], sw[1])
-			}
 			v.Timeline = append(v.Timeline, TimelineItem{At: at.In(s.d.Loc), Action: action, Text: txt})
 		}
 		rows.Close()

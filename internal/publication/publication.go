@@ -18,6 +18,7 @@ import (
 
 	"mashang/internal/audit"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/problem"
 	"mashang/internal/store"
@@ -149,7 +150,8 @@ func (s *Service) Propose(ctx context.Context, in Input, actor string) (Publicat
 // checkCase refuses a case that may not be exposed, and a text that names
 // the case's reporter.
 func (s *Service) checkCase(ctx context.Context, tx *sql.Tx, caseID int64, kind, text string) error {
-	var state, receipt string
+	var state docket.State
+	var receipt string
 	var sealed []byte
 	err := tx.QueryRowContext(ctx, `SELECT state, receipt, identity FROM cases WHERE id = $1`, caseID).Scan(&state, &receipt, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -159,7 +161,7 @@ func (s *Service) checkCase(ctx context.Context, tx *sql.Tx, caseID int64, kind,
 		return fmt.Errorf("publication: read case %d: %w", caseID, err)
 	}
 	if kind == KindExposure {
-		if state != "concluded" && state != "closed" && state != "review" {
+		if !state.HasConclusion() {
 			return errNotEligible
 		}
 		var n int

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/docket"
 	"mashang/internal/search"
 )
 
@@ -30,31 +31,16 @@ func ExportRow(r search.Row, loc *time.Location) []string {
 	if r.Deadlines.Provisional {
 		prov = "是"
 	}
+	due := ""
+	if r.Due != nil {
+		due = r.Due.Label(docket.LangZhCN)
+	}
 	return []string{
-		strconv.FormatInt(r.ID, 10), stateLabel(r.State), ChannelLabel(r.Channel), r.ReceivedAt.In(loc).Format("2006-01-02 15:04"),
+		strconv.FormatInt(r.ID, 10), r.State.Label(docket.LangZhCN), r.Channel.Label(docket.LangZhCN), r.ReceivedAt.In(loc).Format("2006-01-02 15:04"),
 		str(r.Unit), str(r.UnitName), r.Situation, r.Category,
 		date(r.Deadlines.AcceptBy, r.Deadlines.AcceptBy != nil), date(r.Deadlines.FinishBy, r.Deadlines.FinishBy != nil), prov,
-		dueLabel(str(r.Due)), str(r.Assignee), r.Summary,
+		due, str(r.Assignee), r.Summary,
 	}
-}
-
-func stateLabel(s string) string {
-	if l, ok := stateLabels[s]; ok {
-		return l
-	}
-	return s
-}
-
-func dueLabel(s string) string {
-	switch s {
-	case "on_time":
-		return "正常"
-	case "due_soon":
-		return "临期"
-	case "overdue":
-		return "超期"
-	}
-	return s
 }
 
 // safeCell keeps a spreadsheet from reading a cell as a formula.

@@ -7,6 +7,7 @@ import (
 
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 )
 
 // Month is one month's published figures.
@@ -87,7 +88,7 @@ func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months 
 				m.OnTime++
 				ps.ConcludedOnTime++
 			}
-			if r.finding == "verified" || r.finding == "partly_verified" {
+			if docket.Finding(r.finding).Substantiated() {
 				ps.Verified++
 			}
 		}
@@ -96,15 +97,13 @@ func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months 
 		ps.VerifiedShare = float64(ps.Verified) / float64(ps.Concluded)
 		ps.OnTimeShare = float64(ps.ConcludedOnTime) / float64(ps.Concluded)
 	}
-	cl, co := categoryLabels(cat)
-	ps.ByChannel = counts(byCh, channelLabels, ChannelOrder)
-	ps.ByCategory = counts(byCat, cl, co)
+	ps.ByChannel = counts(byCh, vocab(docket.Channels, docket.Channel.Label))
+	ps.ByCategory = counts(byCat, categoryLabels(cat))
 	byGroup, _, n, err := s.decisions(ctx, cat, first, today)
 	if err != nil {
 		return PublicStats{}, err
 	}
-	gl, gord := groupNames(cat)
-	ps.ByMethod = counts(byGroup, gl, gord)
+	ps.ByMethod = counts(byGroup, groupNames(cat))
 	ps.Decisions = n
 	return ps, nil
 }

@@ -9,39 +9,59 @@ import (
 
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/inspection"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
 
-// categoryLabels names the catalogue's categories ("P1 消极应付"), in order.
-func categoryLabels(cat *catalog.Catalog) (map[string]string, []string) {
-	labels := map[string]string{}
-	var order []string
-	if cat == nil {
-		return labels, order
+// names are the labels of a set of codes, and the order to show them in.
+type names struct {
+	labels map[string]string
+	order  []string
+}
+
+func (n *names) add(code, label string) {
+	if n.labels == nil {
+		n.labels = map[string]string{}
 	}
-	for _, st := range cat.Situations {
-		if _, ok := labels[st.Category]; !ok {
-			labels[st.Category] = st.Category + " " + st.CategoryName.Zh
-			order = append(order, st.Category)
+	if _, ok := n.labels[code]; !ok {
+		n.labels[code] = label
+		n.order = append(n.order, code)
+	}
+}
+
+// categoryLabels names the catalogue's categories ("P1 消极应付"), in order.
+func categoryLabels(cat *catalog.Catalog) names {
+	var n names
+	if cat != nil {
+		for _, st := range cat.Situations {
+			n.add(st.Category, st.Category+" "+st.CategoryName.Zh)
 		}
 	}
-	return labels, order
+	return n
 }
 
 // groupNames names the sanction groups (accountability methods), in order.
-func groupNames(cat *catalog.Catalog) (map[string]string, []string) {
-	labels := map[string]string{}
-	var order []string
-	if cat == nil {
-		return labels, order
+func groupNames(cat *catalog.Catalog) names {
+	var n names
+	if cat != nil {
+		for _, g := range cat.Groups {
+			n.add(g.Code, g.Names.Zh)
+		}
 	}
-	for _, g := range cat.Groups {
-		labels[g.Code] = g.Names.Zh
-		order = append(order, g.Code)
+	return n
+}
+
+// sanctionNames names the sanctions, in the catalogue's order.
+func sanctionNames(cat *catalog.Catalog) names {
+	var n names
+	if cat != nil {
+		for _, sc := range cat.Sanctions {
+			n.add(sc.Code, sc.Names.Zh)
+		}
 	}
-	return labels, order
+	return n
 }
 
 // Count is a labelled number.
@@ -91,25 +111,14 @@ type Summary struct {
 	Satisfied    int     `json:"satisfied"` // satisfied + basically satisfied
 }
 
-// Labels of codes in the reports (Chinese: the reports are for the leading group).
-var (
-	channelLabels = map[string]string{"web": "网上举报", "hotline": "热线电话", "letter": "来信（意见箱）", "walkin": "来访", "email": "电子邮件",
-		"inspection": "明察暗访", "media": "媒体曝光", "superior": "上级转办", "rule": "两次投诉规则"}
-	stateLabels = map[string]string{"registered": "已登记", "accepted": "已受理", "refused": "不予受理", "transferred": "已转办", "investigating": "调查中",
-		"concluded": "已办结", "closed": "已结案", "review": "复查复核中", "merged": "已合并"}
-	findingLabels = map[string]string{"verified": "属实", "partly_verified": "部分属实", "unfounded": "不属实"}
-	ratingLabels  = map[string]string{"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
-)
-
-// ChannelOrder is the order channels are shown in.
-var ChannelOrder = []string{"web", "hotline", "letter", "walkin", "email", "inspection", "media", "superior", "rule"}
-
-// ChannelLabel names a channel in Chinese.
-func ChannelLabel(c string) string {
-	if l, ok := channelLabels[c]; ok {
-		return l
+// vocab names a closed set of the case record's vocabulary in zh-CN (the
+// reports are for the leading group), in the set's order.
+func vocab[T ~string](vs []T, name func(T, string) string) names {
+	var n names
+	for _, v := range vs {
+		n.add(string(v), name(v, docket.LangZhCN))
 	}
-	return c
+	return n
 }
 
 // CheckPeriod refuses a period whose end is before its start, or longer than five years.
@@ -149,7 +158,7 @@ func (s *Service) caseRows(ctx context.Context, from, to civil.Date) ([]caseRow,
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.channel, c.category, c.state, c.finding, c.rating, c.due_status,
 		COALESCE(u.code, ''), COALESCE(u.name, ''), c.received_on, c.accepted_on, c.accept_by, c.concluded_on, c.finish_by, c.rated_at
 		FROM cases c LEFT JOIN units u ON u.id = COALESCE(c.transfer_unit_id, c.unit_id)
-		WHERE c.state <> 'merged' AND ((c.received_on >= $1 AND c.received_on <= $2) OR (c.concluded_on >= $1 AND c.concluded_on <= $2)
+		WHERE c.state <> '`+string(docket.Merged)+`' AND ((c.received_on >= $1 AND c.received_on <= $2) OR (c.concluded_on >= $1 AND c.concluded_on <= $2)
 		   OR (c.rated_at IS NOT NULL AND c.rated_at >= $3 AND c.rated_at < $4))`, from, to, from.AddDays(-1), to.AddDays(2))
 	if err != nil {
 		return nil, fmt.Errorf("reports: read cases: %w", err)
@@ -173,8 +182,9 @@ func (s *Service) caseRows(ctx context.Context, from, to civil.Date) ([]caseRow,
 				r.rated = civil.In(t.Time, s.loc)
 			}
 		}
-		switch r.state {
-		case "registered", "accepted", "investigating", "transferred", "review":
+		// Open: a deadline runs (concluded cases wait for their reply).
+		switch docket.State(r.state) {
+		case docket.Registered, docket.Accepted, docket.Investigating, docket.Transferred, docket.Review:
 			r.open = true
 		}
 		out = append(out, r)
@@ -182,10 +192,11 @@ func (s *Service) caseRows(ctx context.Context, from, to civil.Date) ([]caseRow,
 	return out, rows.Err()
 }
 
-func counts(m map[string]int, labels map[string]string, order []string) []Count {
+func counts(m map[string]int, n names) []Count {
+	labels := n.labels
 	out := []Count{}
 	seen := map[string]bool{}
-	for _, k := range order {
+	for _, k := range n.order {
 		if n, ok := m[k]; ok {
 			out = append(out, Count{Key: k, Label: label(labels, k), N: n})
 			seen[k] = true
@@ -231,7 +242,6 @@ func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to ci
 	byCh, byCat, bySt, byFind, byRating := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	units := map[string]*UnitOverdue{}
 	var accDays, concDays int
-	catLabels, catOrder := categoryLabels(cat)
 	for _, r := range rows {
 		if inPeriod(r.received, from, to) {
 			sum.Received++
@@ -277,7 +287,7 @@ func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to ci
 		if r.rating != "" && inPeriod(r.rated, from, to) {
 			sum.Rated++
 			byRating[r.rating]++
-			if r.rating == "satisfied" || r.rating == "basically_satisfied" {
+			if docket.Rating(r.rating).Content() {
 				sum.Satisfied++
 			}
 		}
@@ -288,11 +298,11 @@ func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to ci
 	if sum.Concluded > 0 {
 		sum.AvgDaysToConclude = float64(concDays) / float64(sum.Concluded)
 	}
-	sum.ByChannel = counts(byCh, channelLabels, ChannelOrder)
-	sum.ByCategory = counts(byCat, catLabels, catOrder)
-	sum.ByState = counts(bySt, stateLabels, []string{"registered", "accepted", "investigating", "transferred", "concluded", "closed", "review", "refused"})
-	sum.Findings = counts(byFind, findingLabels, []string{"verified", "partly_verified", "unfounded"})
-	sum.Satisfaction = counts(byRating, ratingLabels, []string{"satisfied", "basically_satisfied", "dissatisfied"})
+	sum.ByChannel = counts(byCh, vocab(docket.Channels, docket.Channel.Label))
+	sum.ByCategory = counts(byCat, categoryLabels(cat))
+	sum.ByState = counts(bySt, vocab(docket.States, docket.State.Label))
+	sum.Findings = counts(byFind, vocab(docket.Findings, docket.Finding.Label))
+	sum.Satisfaction = counts(byRating, vocab(docket.Ratings, docket.Rating.Label))
 	sum.OverdueByUnit = []UnitOverdue{}
 	for _, u := range units {
 		if u.Overdue > 0 {
@@ -311,17 +321,8 @@ func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to ci
 		return Summary{}, err
 	}
 	sum.Decisions = n
-	gLabels, gOrder := groupNames(cat)
-	sum.DecisionsByType = counts(byGroup, gLabels, gOrder)
-	sanLabels := map[string]string{}
-	var sanOrder []string
-	if cat != nil {
-		for _, sc := range cat.Sanctions {
-			sanLabels[sc.Code] = sc.Names.Zh
-			sanOrder = append(sanOrder, sc.Code)
-		}
-	}
-	sum.Sanctions = counts(bySanction, sanLabels, sanOrder)
+	sum.DecisionsByType = counts(byGroup, groupNames(cat))
+	sum.Sanctions = counts(bySanction, sanctionNames(cat))
 	if s.inspections != nil {
 		if sum.Inspections, err = s.inspections.PeriodStats(ctx, from, to); err != nil {
 			return Summary{}, err

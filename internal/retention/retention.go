@@ -22,7 +22,6 @@ package retention
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,6 +34,7 @@ import (
 	"mashang/internal/audit"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/store"
 )
 
@@ -57,6 +57,7 @@ type Periods struct {
 // Service runs the retention job.
 type Service struct {
 	DB      *store.DB
+	Record  *docket.Store // writes the case record
 	Clock   clock.Clock
 	Loc     *time.Location
 	Files   *attach.Store
@@ -121,9 +122,16 @@ func (s *Service) cutoff(days int) (string, bool) {
 	return store.FormatInstant(s.Clock.Now().Add(-time.Duration(days) * 24 * time.Hour)), true
 }
 
+// The states of a case that is over: closed or refused, and merged into one.
+var (
+	merged        = "'" + string(docket.Merged) + "'"
+	ended         = docket.SQLList(docket.Closed, docket.Refused)
+	endedOrMerged = docket.SQLList(docket.Closed, docket.Refused, docket.Merged)
+)
+
 // candidates selects, by id after after, cases closed before the latest
 // cutoff in force that still hold something a period covers.
-const candidates = `
+var candidates = `
 SELECT c.id, x.closed_at,
        c.identity IS NOT NULL OR c.identity_mask <> '' OR c.phone_hash IS NOT NULL OR c.email_hash IS NOT NULL OR c.message_id IS NOT NULL,
        (SELECT COUNT(*) FROM attachments a WHERE a.case_id = c.id),
@@ -136,11 +144,11 @@ SELECT c.id, x.closed_at,
        END
 FROM cases c
 JOIN (SELECT k.id,
-             CASE WHEN k.state = 'merged' THEN m.closed_at ELSE k.closed_at END AS closed_at,
-             CASE WHEN k.state = 'merged' THEN m.review_request_by ELSE k.review_request_by END AS review_request_by,
+             CASE WHEN k.state = ` + merged + ` THEN m.closed_at ELSE k.closed_at END AS closed_at,
+             CASE WHEN k.state = ` + merged + ` THEN m.review_request_by ELSE k.review_request_by END AS review_request_by,
              COALESCE(m.id, k.id) AS root
-      FROM cases k LEFT JOIN cases m ON m.id = k.merged_into AND m.state IN ('closed', 'refused')
-      WHERE k.state IN ('closed', 'refused', 'merged') AND k.id > $1) x ON x.id = c.id
+      FROM cases k LEFT JOIN cases m ON m.id = k.merged_into AND m.state IN ` + ended + `
+      WHERE k.state IN ` + endedOrMerged + ` AND k.id > $1) x ON x.id = c.id
 WHERE x.closed_at IS NOT NULL AND x.closed_at < $2
 ORDER BY c.id
 LIMIT 500`
@@ -242,26 +250,22 @@ func (s *Service) Run(ctx context.Context, dry bool) (Result, error) {
 func (s *Service) erase(ctx context.Context, c Case, now time.Time) (Case, int, error) {
 	var shas []string
 	var out Case
-	nowS := store.FormatInstant(now)
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		out, shas = c, nil
 		out.Bytes = 0
 		subject := fmt.Sprintf("case:%d", c.ID)
-		record := func(action string, data map[string]any) error {
+		record := func(action docket.Action, data map[string]any) error {
 			data["closed_at"] = c.ClosedAt
-			b, _ := json.Marshal(data)
-			if _, err := tx.ExecContext(ctx, `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1, $2, $3, $4, $5, FALSE)`,
-				c.ID, nowS, "system:retention", action, string(b)); err != nil {
+			if err := s.Record.Append(ctx, tx, docket.Event{Case: c.ID, At: now, Actor: "system:retention", Action: action, Data: data}); err != nil {
 				return fmt.Errorf("retention: history of case %d: %w", c.ID, err)
 			}
-			return audit.Append(ctx, tx, now, audit.Record{Actor: "system:retention", Action: "retention." + action, Subject: subject, Data: data})
+			return audit.Append(ctx, tx, now, audit.Record{Actor: "system:retention", Action: "retention." + string(action), Subject: subject, Data: data})
 		}
 		if c.Identity {
-			if _, err := tx.ExecContext(ctx, `UPDATE cases SET identity = NULL, identity_mask = '', phone_hash = NULL, email_hash = NULL, message_id = NULL,
-				updated_at = $2, version = version + 1 WHERE id = $1`, c.ID, nowS); err != nil {
+			if err := s.Record.Update(ctx, tx, c.ID, 0, new(docket.Change).EraseIdentity(), now); err != nil {
 				return fmt.Errorf("retention: erase identity of case %d: %w", c.ID, err)
 			}
-			if err := record("identity_erased", map[string]any{"period_days": s.Periods.Identities}); err != nil {
+			if err := record(docket.IdentityErased, map[string]any{"period_days": s.Periods.Identities}); err != nil {
 				return err
 			}
 		}
@@ -287,7 +291,7 @@ func (s *Service) erase(ctx context.Context, c Case, now time.Time) (Case, int, 
 				return fmt.Errorf("retention: remove attachments of case %d: %w", c.ID, err)
 			}
 			out.Attachments = n
-			if err := record("attachments_removed", map[string]any{"period_days": s.Periods.Attachments, "count": n, "bytes": out.Bytes, "sha256": shas}); err != nil {
+			if err := record(docket.AttachmentsRemoved, map[string]any{"period_days": s.Periods.Attachments, "count": n, "bytes": out.Bytes, "sha256": shas}); err != nil {
 				return err
 			}
 		}
@@ -299,7 +303,7 @@ func (s *Service) erase(ctx context.Context, c Case, now time.Time) (Case, int, 
 			n, _ := r.RowsAffected()
 			out.Messages = int(n)
 			// The reporter's words also stand in their review requests' history.
-			if err := s.stripReasons(ctx, tx, c.ID); err != nil {
+			if err := s.Record.StripReviewReasons(ctx, tx, c.ID); err != nil {
 				return err
 			}
 			if s.Refresh != nil {
@@ -307,7 +311,7 @@ func (s *Service) erase(ctx context.Context, c Case, now time.Time) (Case, int, 
 					return err
 				}
 			}
-			if err := record("messages_removed", map[string]any{"period_days": s.Periods.Messages, "count": n}); err != nil {
+			if err := record(docket.MessagesRemoved, map[string]any{"period_days": s.Periods.Messages, "count": n}); err != nil {
 				return err
 			}
 		}
@@ -334,42 +338,6 @@ func (s *Service) erase(ctx context.Context, c Case, now time.Time) (Case, int, 
 		}
 	}
 	return out, removed, nil
-}
-
-// stripReasons removes the reporter's text from the staff history of the
-// case's review requests.
-func (s *Service) stripReasons(ctx context.Context, tx *sql.Tx, caseID int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, data FROM case_events WHERE case_id = $1 AND action = 'review_request' AND public = FALSE`, caseID)
-	if err != nil {
-		return err
-	}
-	type ev struct {
-		id   int64
-		data string
-	}
-	var evs []ev
-	for rows.Next() {
-		var e ev
-		if err := rows.Scan(&e.id, &e.data); err != nil {
-			rows.Close()
-			return err
-		}
-		evs = append(evs, e)
-	}
-	rows.Close()
-	for _, e := range evs {
-		var m map[string]any
-		if json.Unmarshal([]byte(e.data), &m) != nil || m["reason"] == nil {
-			continue
-		}
-		delete(m, "reason")
-		m["reason_removed"] = true
-		b, _ := json.Marshal(m)
-		if _, err := tx.ExecContext(ctx, `UPDATE case_events SET data = $2 WHERE id = $1`, e.id, string(b)); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // RunEvery runs the job now and every interval until ctx ends.

@@ -21,6 +21,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 	"mashang/internal/textsearch"
@@ -38,23 +39,14 @@ const (
 	QueryCountCap = 1000
 	// RankCap is how many of the newest matching cases sort=relevance ranks.
 	RankCap = 5000
-	// DueSoonWorkdays: a deadline at most this many working days away is due_soon.
-	DueSoonWorkdays = 3
 	// NoDeadline is the deadline column's value when no deadline runs.
-	NoDeadline = "9999-12-31"
+	NoDeadline = docket.NoDeadline
 	// SnippetRadius is the context shown on each side of a hit, in runes.
 	SnippetRadius = 30
 )
 
-// States a case may be in; "open" in a filter stands for every state in
-// which a deadline may run.
-var (
-	States     = []string{"registered", "accepted", "refused", "transferred", "investigating", "concluded", "closed", "review", "merged"}
-	OpenStates = []string{"registered", "accepted", "transferred", "investigating", "concluded", "review"}
-	Channels   = []string{"web", "hotline", "letter", "walkin", "email", "inspection", "media", "superior", "rule"}
-	Dues       = []string{"on_time", "due_soon", "overdue"}
-	Sorts      = []string{"received", "deadline", "relevance"}
-)
+// Sorts are the orders a list may have.
+var Sorts = []string{"received", "deadline", "relevance"}
 
 // Options configure a Service.
 type Options struct {
@@ -92,13 +84,13 @@ func (s *Service) Folder() *textsearch.Folder { return s.folder }
 
 // ListQuery is a parsed GET /api/v1/cases.
 type ListQuery struct {
-	States       []string
-	Unit         string // code; the unit and its sub-units
-	Channels     []string
+	States       []docket.State // "open" in the query stands for docket.OpenStates
+	Unit         string         // code; the unit and its sub-units
+	Channels     []docket.Channel
 	PersonID     int64
 	Situation    string // a situation code (P1.2) or a category (P1)
 	Assignee     string // username, numeric user id, or "me"
-	Due          string
+	Due          docket.Due
 	ReceivedFrom civil.Date
 	ReceivedTo   civil.Date
 	Q            string
@@ -116,21 +108,21 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 	q := ListQuery{Limit: DefaultLimit, Sort: "received"}
 	for _, st := range splitList(v.Get("state")) {
 		if st == "open" {
-			q.States = append(q.States, OpenStates...)
+			q.States = append(q.States, docket.OpenStates...)
 			continue
 		}
-		if !slices.Contains(States, st) {
+		if !docket.State(st).Valid() {
 			return q, invalid("state", "unknown_state", "未知的案件状态："+st, "unknown state: "+st)
 		}
-		q.States = append(q.States, st)
+		q.States = append(q.States, docket.State(st))
 	}
 	slices.Sort(q.States)
 	q.States = slices.Compact(q.States)
 	for _, ch := range splitList(v.Get("channel")) {
-		if !slices.Contains(Channels, ch) {
+		if !docket.Channel(ch).Valid() {
 			return q, invalid("channel", "unknown_channel", "未知的渠道："+ch, "unknown channel: "+ch)
 		}
-		q.Channels = append(q.Channels, ch)
+		q.Channels = append(q.Channels, docket.Channel(ch))
 	}
 	q.Unit = strings.TrimSpace(v.Get("unit"))
 	if p := v.Get("person_id"); p != "" {
@@ -150,8 +142,8 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 		}
 	}
 	q.Assignee = strings.TrimSpace(v.Get("assignee"))
-	q.Due = v.Get("due")
-	if q.Due != "" && !slices.Contains(Dues, q.Due) {
+	q.Due = docket.Due(v.Get("due"))
+	if q.Due != "" && !slices.Contains(docket.Dues, q.Due) {
 		return q, invalid("due", "unknown_due", "due 应为 on_time、due_soon 或 overdue", "due must be on_time, due_soon or overdue")
 	}
 	var err error
@@ -288,8 +280,8 @@ type Snippet struct {
 // Row is one case in a list. The reporter appears only masked.
 type Row struct {
 	ID         int64           `json:"id"`
-	State      string          `json:"state"`
-	Channel    string          `json:"channel"`
+	State      docket.State    `json:"state"`
+	Channel    docket.Channel  `json:"channel"`
 	ReceivedAt time.Time       `json:"received_at"`
 	Unit       *string         `json:"unit"`
 	UnitName   *string         `json:"unit_name"`
@@ -297,7 +289,7 @@ type Row struct {
 	Category   string          `json:"category"`
 	Deadlines  Deadlines       `json:"deadlines"`
 	Deadline   *civil.Date     `json:"deadline"`
-	Due        *string         `json:"due"`
+	Due        *docket.Due     `json:"due"`
 	DaysLeft   *int            `json:"days_left"`
 	Assignee   *string         `json:"assignee"`
 	Reporter   json.RawMessage `json:"reporter"`
@@ -449,20 +441,20 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, q ListQuery) (*
 		}
 	}
 	if len(q.States) == 1 {
-		b.add("c.state = " + b.arg(q.States[0]))
+		b.add("c.state = " + b.arg(string(q.States[0])))
 	} else if len(q.States) > 1 {
 		ph := make([]string, len(q.States))
 		for i, st := range q.States {
-			ph[i] = b.arg(st)
+			ph[i] = b.arg(string(st))
 		}
 		b.add("c.state IN (" + strings.Join(ph, ",") + ")")
 	}
 	if len(q.Channels) == 1 {
-		b.add("c.channel = " + b.arg(q.Channels[0]))
+		b.add("c.channel = " + b.arg(string(q.Channels[0])))
 	} else if len(q.Channels) > 1 {
 		ph := make([]string, len(q.Channels))
 		for i, ch := range q.Channels {
-			ph[i] = b.arg(ch)
+			ph[i] = b.arg(string(ch))
 		}
 		b.add("c.channel IN (" + strings.Join(ph, ",") + ")")
 	}
@@ -526,11 +518,11 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, q ListQuery) (*
 	if q.Due != "" {
 		today, soon := s.dueBounds()
 		switch q.Due {
-		case "overdue":
+		case docket.Overdue:
 			b.add("c.deadline < " + b.arg(today.String()))
-		case "due_soon":
+		case docket.DueSoon:
 			b.add("c.deadline >= " + b.arg(today.String()) + " AND c.deadline <= " + b.arg(soon.String()))
-		case "on_time":
+		case docket.OnTime:
 			b.add("c.deadline > " + b.arg(soon.String()) + " AND c.deadline < " + b.arg(NoDeadline))
 		}
 	}
@@ -584,21 +576,21 @@ func (s *Service) Today() civil.Date { return civil.In(s.o.Clock.Now(), s.o.Loc)
 // dueBounds returns today and the last date that is still due_soon.
 func (s *Service) dueBounds() (today, soon civil.Date) {
 	today = s.Today()
-	soon, _ = s.o.Calendar().DueWorkdays(today, DueSoonWorkdays)
+	soon, _ = s.o.Calendar().DueWorkdays(today, docket.DueSoonWorkdays)
 	return today, soon
 }
 
 // DueOf classifies a deadline as on_time, due_soon or overdue ("" when none runs).
-func (s *Service) DueOf(deadline civil.Date) (string, int) {
+func (s *Service) DueOf(deadline civil.Date) (docket.Due, int) {
 	today, soon := s.dueBounds()
 	left := s.o.Calendar().WorkdaysLeft(today, deadline)
 	switch {
 	case deadline.Before(today):
-		return "overdue", left
+		return docket.Overdue, left
 	case !deadline.After(soon):
-		return "due_soon", left
+		return docket.DueSoon, left
 	}
-	return "on_time", left
+	return docket.OnTime, left
 }
 
 // decorate fills the computed fields of rows.
@@ -611,12 +603,12 @@ func (s *Service) decorate(rows []Row) {
 		if r.deadlineRaw != "" && r.deadlineRaw != NoDeadline {
 			if d, err := civil.Parse(r.deadlineRaw); err == nil {
 				r.Deadline = &d
-				due := "on_time"
+				due := docket.OnTime
 				switch {
 				case d.Before(today):
-					due = "overdue"
+					due = docket.Overdue
 				case !d.After(soon):
-					due = "due_soon"
+					due = docket.DueSoon
 				}
 				left := cal.WorkdaysLeft(today, d)
 				r.Due, r.DaysLeft = &due, &left

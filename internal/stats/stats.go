@@ -31,15 +31,9 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
-)
-
-// Counted values (the closed sets the scan sums over).
-var (
-	Channels = []string{"web", "hotline", "letter", "walkin", "email", "inspection", "media", "superior", "rule"}
-	States   = []string{"registered", "accepted", "refused", "transferred", "investigating", "concluded", "closed", "review", "merged"}
-	Findings = []string{"verified", "partly_verified", "unfounded"}
 )
 
 // Service computes statistics.
@@ -395,7 +389,8 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day) e
 		col    string
 		values []string
 	}
-	dims := []dim{{"channel", Channels}, {"category", append(slices.Clone(s.categories), "")}, {"state", States}, {"finding", append(slices.Clone(Findings), "")}}
+	dims := []dim{{"channel", words(docket.Channels)}, {"category", append(slices.Clone(s.categories), "")}, {"state", words(docket.States)},
+		{"finding", append(words(docket.Findings), "")}}
 	var cols []string
 	for _, d := range dims {
 		for _, v := range d.values {
@@ -410,9 +405,9 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day) e
 		"SUM(CASE WHEN c.concluded_on IS NOT NULL THEN 1 ELSE 0 END)",
 		"SUM(CASE WHEN c.concluded_on <= c.finish_by THEN 1 ELSE 0 END)",
 		"SUM(CASE WHEN c.finding <> '' THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.finding IN ('verified', 'partly_verified') THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.finding IN ('"+string(docket.Verified)+"', '"+string(docket.PartlyVerified)+"') THEN 1 ELSE 0 END)",
 		"SUM(CASE WHEN c.rating <> '' THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.rating IN ('satisfied', 'basically_satisfied') THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.rating IN ('"+string(docket.Satisfied)+"', '"+string(docket.BasicallySatisfied)+"') THEN 1 ELSE 0 END)",
 	)
 	q := `SELECT c.received_on, c.unit_id, ` + strings.Join(cols, ", ") + `
 		FROM cases c WHERE c.received_on >= $1 AND c.received_on <= $2
@@ -461,6 +456,16 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day) e
 		d.units[u].add(x)
 	}
 	return rows.Err()
+}
+
+// words turns a closed set of the record's vocabulary into the strings the
+// scan compares the columns with.
+func words[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 func (s *Service) unitNames(ctx context.Context) (map[int64][2]string, error) {

@@ -4,13 +4,34 @@ import (
 	"net/http"
 	"strconv"
 
+	"mashang/internal/accountability"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 )
 
-// Case handling (issue 5): the case page, actions, the reporter's review and
-// rating, the calendar and supervision notices.
+// Case handling: the case, actions, the reporter's review and rating, the
+// calendar and supervision notices.
+
+// caseAnswer is a case as the API answers it: the case and the
+// accountability decisions recorded on it.
+type caseAnswer struct {
+	*cases.Case
+	Decisions []accountability.Decision `json:"decisions"`
+}
+
+func (s *Server) writeCase(w http.ResponseWriter, r *http.Request, c *cases.Case) error {
+	ds, err := s.app.Accountability.DecisionsForCase(r.Context(), c.ID)
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []accountability.Decision{}
+	}
+	writeJSON(w, http.StatusOK, caseAnswer{Case: c, Decisions: ds})
+	return nil
+}
 
 func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
@@ -21,8 +42,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	return s.writeCase(w, r, c)
 }
 
 func (s *Server) caseAction(w http.ResponseWriter, r *http.Request) error {
@@ -38,8 +58,7 @@ func (s *Server) caseAction(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
-	return nil
+	return s.writeCase(w, r, c)
 }
 
 func (s *Server) trackReview(w http.ResponseWriter, r *http.Request) error {
@@ -61,9 +80,9 @@ func (s *Server) trackReview(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) trackRating(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Receipt string `json:"receipt"`
-		Key     string `json:"key"`
-		Rating  string `json:"rating"`
+		Receipt string        `json:"receipt"`
+		Key     string        `json:"key"`
+		Rating  docket.Rating `json:"rating"`
 	}
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
@@ -71,7 +90,7 @@ func (s *Server) trackRating(w http.ResponseWriter, r *http.Request) error {
 	if err := s.app.Cases.Rate(r.Context(), clientAddr(r), in.Receipt, in.Key, in.Rating); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"rating": in.Rating})
+	writeJSON(w, http.StatusOK, map[string]docket.Rating{"rating": in.Rating})
 	return nil
 }
 

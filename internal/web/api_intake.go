@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/problem"
@@ -63,7 +64,7 @@ type reporterIn struct {
 // submission turns the fields into an intake submission.
 func (s *Server) submission(f reportFields) (intake.Submission, error) {
 	sub := intake.Submission{
-		Channel: f.Channel, Content: f.Content, Situation: f.Situation, Unit: f.Unit, PersonID: f.PersonID,
+		Channel: docket.Channel(f.Channel), Content: f.Content, Situation: f.Situation, Unit: f.Unit, PersonID: f.PersonID,
 		Anonymous: f.Anonymous,
 		Reporter:  identity.Identity{Name: f.Name, Phone: f.Phone, Email: f.Email, IDNumber: f.IDNumber},
 	}
@@ -226,7 +227,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub.Channel, sub.Actor, sub.Files = intake.ChannelWeb, "reporter", files
+	sub.Channel, sub.Actor, sub.Files = docket.Web, "reporter", files
 	rc, err := s.app.Intake.Submit(r.Context(), sub)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"mashang/internal/auth"
+	"mashang/internal/docket"
 	"mashang/internal/intake"
 	"mashang/internal/reports"
 	"mashang/internal/web/webtest"
@@ -21,7 +22,7 @@ func TestSummaryReportJSONXLSXPDF(t *testing.T) {
 		personID := inspOrg(t, h)
 		ctx := context.Background()
 		// Three more cases on other channels; two concluded, one with a decision.
-		for _, ch := range []string{"web", "letter", "web"} {
+		for _, ch := range []docket.Channel{docket.Web, docket.Letter, docket.Web} {
 			if _, err := h.App.Intake.Submit(ctx, intake.Submission{Channel: ch, Content: "办事窗口推诿", Situation: "P1.2", Unit: "ZX", Anonymous: true, Actor: "reporter"}); err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +143,7 @@ func TestCaseExportCSVAndXLSX(t *testing.T) {
 	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
 		inspOrg(t, h)
 		ctx := context.Background()
-		for _, ch := range []string{"web", "letter", "web"} {
+		for _, ch := range []docket.Channel{docket.Web, docket.Letter, docket.Web} {
 			if _, err := h.App.Intake.Submit(ctx, intake.Submission{Channel: ch, Content: "=HYPERLINK(\"x\") 窗口推诿", Unit: "ZX", Anonymous: true, Actor: "reporter"}); err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"mashang/internal/auth"
+	"mashang/internal/docket"
 	"mashang/internal/intake"
 	"mashang/internal/org"
 	"mashang/internal/web/webtest"
@@ -305,7 +306,7 @@ func TestBrowserClerkKeyboardOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs.Channel != intake.ChannelHotline || cs.Situation != "P1.2" || cs.Unit == nil || cs.Unit.Code != "MQ-XZFW" || !strings.Contains(cs.Content, "推诿") {
+	if cs.Channel != docket.Hotline || cs.Situation != "P1.2" || cs.Unit == nil || cs.Unit.Code != "MQ-XZFW" || !strings.Contains(cs.Content, "推诿") {
 		t.Fatalf("case: channel %s situation %s unit %+v content %q", cs.Channel, cs.Situation, cs.Unit, cs.Content)
 	}
 	// Tab order: from the content, Tab reaches the situation, then the unit.
@@ -323,7 +324,7 @@ func TestBrowserDirectorAcceptsAssignsConcludesDecides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.App.Intake.Submit(ctx, intake.Submission{Channel: intake.ChannelLetter, Content: "来信反映张三推诿扯皮，三次让群众补交材料。",
+	if _, err := h.App.Intake.Submit(ctx, intake.Submission{Channel: docket.Letter, Content: "来信反映张三推诿扯皮，三次让群众补交材料。",
 		Situation: "P1.2", Unit: "MQ-XZFW", PersonID: person.ID, Anonymous: true, Actor: "user:clerk"}); err != nil {
 		t.Fatal(err)
 	}

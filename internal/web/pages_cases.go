@@ -13,6 +13,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/cases"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/org"
@@ -21,22 +22,22 @@ import (
 
 // actionForm describes one action the user may take, for the case page.
 type actionForm struct {
-	Name   string
+	Name   docket.Action
 	Fields []string // reason, unit, user, days, finding, person_ids, body, into
 }
 
-var actionFields = map[string][]string{
-	cases.ActAccept: nil, cases.ActRefuse: {"reason"}, cases.ActTransfer: {"unit", "reason"}, cases.ActReturn: {"reason"},
-	cases.ActAssign: {"user"}, cases.ActExtend: {"days", "reason"}, cases.ActConclude: {"finding", "person_ids"},
-	cases.ActReply: {"body"}, cases.ActClose: nil, cases.ActMerge: {"into"}, cases.ActNote: {"body"},
+var actionFields = map[docket.Action][]string{
+	docket.Accept: nil, docket.Refuse: {"reason"}, docket.Transfer: {"unit", "reason"}, docket.Return: {"reason"},
+	docket.Assign: {"user"}, docket.Extend: {"days", "reason"}, docket.Conclude: {"finding", "person_ids"},
+	docket.Reply: {"body"}, docket.Close: nil, docket.Merge: {"into"}, docket.Note: {"body"},
 }
 
 // The order actions are offered in: the usual next step first.
-var actionOrder = []string{cases.ActAccept, cases.ActAssign, cases.ActConclude, cases.ActReply, cases.ActClose,
-	cases.ActRefuse, cases.ActTransfer, cases.ActReturn, cases.ActExtend, cases.ActMerge, cases.ActNote}
+var actionOrder = []docket.Action{docket.Accept, docket.Assign, docket.Conclude, docket.Reply, docket.Close,
+	docket.Refuse, docket.Transfer, docket.Return, docket.Extend, docket.Merge, docket.Note}
 
 // nextAction is the usual next step in the case's state, offered first (open).
-func nextAction(c *cases.Case) string {
+func nextAction(c *cases.Case) docket.Action {
 	replied := false
 	for _, m := range c.Messages {
 		if m.Direction == "reply" {
@@ -44,31 +45,32 @@ func nextAction(c *cases.Case) string {
 		}
 	}
 	switch c.State {
-	case "registered":
-		return cases.ActAccept
-	case "accepted":
-		return cases.ActAssign
-	case "investigating":
-		return cases.ActConclude
-	case "concluded", "review", "transferred":
-		if replied && c.State != "review" {
-			return cases.ActClose
+	case docket.Registered:
+		return docket.Accept
+	case docket.Accepted:
+		return docket.Assign
+	case docket.Investigating:
+		return docket.Conclude
+	case docket.Concluded, docket.Review, docket.Transferred:
+		if replied && c.State != docket.Review {
+			return docket.Close
 		}
-		return cases.ActReply
+		return docket.Reply
 	}
-	return cases.ActNote
+	return docket.Note
 }
 
 type eventLine struct {
 	At     any
 	Actor  string
-	Action string
+	Action docket.Action
 	Public bool
 	Detail string
 }
 
 type casePage struct {
 	C            *cases.Case
+	Decisions    []accountability.Decision
 	Actions      []actionForm
 	Events       []eventLine
 	Reporter     *intake.ReporterView
@@ -78,15 +80,14 @@ type casePage struct {
 	CanMessage   bool
 	CanDecide    bool
 	CanPublish   bool // a director may propose exposing the case: a decision is in force
-	Decisions    []accountability.Decision
 	Users        []auth.User
 	Units        []org.Unit
-	Findings     []string
+	Findings     []docket.Finding
 	Sanctions    []sanctionOption
 	Today        string
 	MaxExtension int
 	PersonIDs    string
-	Done         string // the action just taken (a marker for tests and scripts)
+	Done         docket.Action // the action just taken (a marker for tests and scripts)
 }
 
 type sanctionOption struct{ Code, Name, Group string }
@@ -98,20 +99,27 @@ func (p *pageServer) casePage(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
-	if done := doneKey(r); done != "" {
-		v.Flash = p.T(v.Lang, "case.done") + " " + p.T(v.Lang, "action."+done)
+	switch done := doneKey(r); done {
+	case "":
+	case actMessage:
+		v.Flash = p.T(v.Lang, "case.done") + " " + p.T(v.Lang, "action.message")
+	default:
+		v.Flash = p.T(v.Lang, "case.done") + " " + done.Label(v.Lang)
 	}
 	return p.showCase(w, r, v, id, http.StatusOK, nil)
 }
 
 // doneKey is the request's ?done= when it names something we did.
-func doneKey(r *http.Request) string {
-	d := r.URL.Query().Get("done")
-	if _, ok := actionFields[d]; ok || d == "message" || d == "decision" {
+func doneKey(r *http.Request) docket.Action {
+	d := docket.Action(r.URL.Query().Get("done"))
+	if _, ok := actionFields[d]; ok || d == actMessage || d == docket.Decide {
 		return d
 	}
 	return ""
 }
+
+// actMessage marks a message sent to the reporter from the case page.
+const actMessage docket.Action = "message"
 
 func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, id int64, status int, revealed *identity.Identity) error {
 	ctx, pr := r.Context(), me(r)
@@ -119,9 +127,9 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	if err != nil {
 		return err
 	}
-	d := casePage{C: c, Revealed: revealed, Findings: []string{cases.Verified, cases.PartlyVerified, cases.Unfounded},
+	d := casePage{C: c, Revealed: revealed, Findings: docket.Findings,
 		Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), MaxExtension: p.s.app.Limits.Extension.Days, Done: doneKey(r)}
-	allowedSet := map[string]bool{}
+	allowedSet := map[docket.Action]bool{}
 	for _, a := range c.AllowedActions {
 		allowedSet[a] = true
 	}
@@ -159,8 +167,8 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 			}
 		}
 	}
-	d.CanDecide = pr.May(auth.Director) && (c.Finding == cases.Verified || c.Finding == cases.PartlyVerified) && len(c.PersonIDs) > 0
-	if allowedSet[cases.ActAssign] {
+	d.CanDecide = pr.May(auth.Director) && c.Finding.Substantiated() && len(c.PersonIDs) > 0
+	if allowedSet[docket.Assign] {
 		us, err := p.s.app.Auth.ListUsers(ctx)
 		if err != nil {
 			return err
@@ -171,7 +179,7 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 			}
 		}
 	}
-	if allowedSet[cases.ActTransfer] {
+	if allowedSet[docket.Transfer] {
 		if d.Units, err = p.s.app.Org.Units(ctx); err != nil {
 			return err
 		}
@@ -243,7 +251,7 @@ func (p *pageServer) caseAct(w http.ResponseWriter, r *http.Request, v *view) er
 		return err
 	}
 	f := formMap(r, "action", "reason", "unit", "user", "days", "finding", "person_ids", "into", "version")
-	in := cases.ActionInput{Action: f["action"], Reason: f["reason"], Unit: unitCode(f["unit"]), User: f["user"], Finding: f["finding"],
+	in := cases.ActionInput{Action: docket.Action(f["action"]), Reason: f["reason"], Unit: unitCode(f["unit"]), User: f["user"], Finding: docket.Finding(f["finding"]),
 		Body: strings.TrimSpace(r.PostFormValue("body"))}
 	bad := func(field string) error {
 		return p.failCase(w, r, v, id, problem.Invalid(field, "invalid_"+field, "字段 "+field+" 的值无效", "the value of "+field+" is not valid"))
@@ -269,7 +277,7 @@ func (p *pageServer) caseAct(w http.ResponseWriter, r *http.Request, v *view) er
 		}
 		in.Version = n
 	}
-	if f["action"] == cases.ActConclude {
+	if in.Action == docket.Conclude {
 		ids, err := parseIDs(f["person_ids"])
 		if err != nil {
 			return bad("person_ids")
@@ -279,7 +287,7 @@ func (p *pageServer) caseAct(w http.ResponseWriter, r *http.Request, v *view) er
 	if _, err := p.s.app.Cases.Act(r.Context(), me(r), id, in); err != nil {
 		return p.failCase(w, r, v, id, err)
 	}
-	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=%s", id, url.QueryEscape(in.Action)), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=%s", id, url.QueryEscape(string(in.Action))), http.StatusSeeOther)
 	return nil
 }
 

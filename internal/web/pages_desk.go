@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/org"
@@ -15,11 +16,11 @@ import (
 )
 
 // deskChannels are the channels a clerk registers, in shortcut order (Alt+1…8).
-var deskChannels = []string{intake.ChannelHotline, intake.ChannelLetter, intake.ChannelWalkin, intake.ChannelEmail,
-	intake.ChannelInspection, intake.ChannelMedia, intake.ChannelSuperior, intake.ChannelWeb}
+var deskChannels = []docket.Channel{docket.Hotline, docket.Letter, docket.Walkin, docket.Email,
+	docket.Inspection, docket.Media, docket.Superior, docket.Web}
 
 type deskPage struct {
-	Channels   []string
+	Channels   []docket.Channel
 	Situations []sitGroup
 	Units      []org.Unit
 	Form       map[string]string
@@ -33,7 +34,7 @@ func (p *pageServer) deskData(r *http.Request, lang string, form map[string]stri
 		return deskPage{}, err
 	}
 	if form == nil {
-		form = map[string]string{"channel": intake.ChannelHotline, "anonymous": "yes"}
+		form = map[string]string{"channel": string(docket.Hotline), "anonymous": "yes"}
 	}
 	if form["received_at"] == "" {
 		form["received_at"] = p.s.app.Clock.Now().In(p.s.app.Loc).Format(deskTimeLayout)
@@ -97,7 +98,7 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 		}
 		return p.render(w, st, v, "desk", d)
 	}
-	sub := intake.Submission{Channel: f["channel"], Content: f["content"], Unit: unitCode(f["unit"]), Actor: me(r).Actor(),
+	sub := intake.Submission{Channel: docket.Channel(f["channel"]), Content: f["content"], Unit: unitCode(f["unit"]), Actor: me(r).Actor(),
 		Anonymous: f["anonymous"] == "yes"}
 	var err error
 	if sub.Situation, err = p.resolveSituation(f["situation"], v.Lang); err != nil {

@@ -12,6 +12,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/web/pages"
 )
@@ -122,6 +124,15 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 			return t(key)
 		},
 		"tx": func(x catalog.Text) string { return x.In(lang) },
+		// The case record's vocabulary, named by package docket (staff's
+		// wording; pstate is the public's name of a state).
+		"state":   func(v any) string { return docket.State(fmt.Sprint(v)).Label(lang) },
+		"pstate":  func(v any) string { return docket.State(fmt.Sprint(v)).PublicLabel(lang) },
+		"channel": func(v any) string { return docket.Channel(fmt.Sprint(v)).Label(lang) },
+		"finding": func(v any) string { return docket.Finding(fmt.Sprint(v)).Label(lang) },
+		"action":  func(v any) string { return docket.Action(fmt.Sprint(v)).Label(lang) },
+		"rating":  func(v any) string { return docket.Rating(fmt.Sprint(v)).Label(lang) },
+		"due":     func(v any) string { return docket.Due(fmt.Sprint(v)).Label(lang) },
 		"sit": func(code string) string {
 			if code == "" {
 				return t("common.none")
@@ -153,11 +164,13 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 			}
 			return 0
 		},
-		"sval": func(v *string) string {
-			if v == nil {
+		// sval shows an optional string (a *string, or a pointer to a value of the case record's vocabulary).
+		"sval": func(v any) string {
+			rv := reflect.ValueOf(v)
+			if !rv.IsValid() || rv.Kind() == reflect.Pointer && rv.IsNil() {
 				return ""
 			}
-			return *v
+			return fmt.Sprint(reflect.Indirect(rv).Interface())
 		},
 		"query": func(v url.Values, k, val string) string { return withQuery(v, k, val) },
 		"lang":  func() string { return lang },

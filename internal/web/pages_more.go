@@ -12,6 +12,7 @@ import (
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/org"
 	"mashang/internal/problem"
 	"mashang/internal/search"
@@ -136,7 +137,7 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 		ul, uv = append(ul, name), append(uv, g.Total)
 	}
 	d.Charts = append(d.Charts, makeChart("by-unit", t("overview.by_unit"), ul, uv, false))
-	d.Charts = append(d.Charts, mapChart("by-channel", t("overview.by_channel"), rep.ByChannel, func(k string) string { return p.tkey(v.Lang, "channel.", k) }, 12))
+	d.Charts = append(d.Charts, mapChart("by-channel", t("overview.by_channel"), rep.ByChannel, func(k string) string { return docket.Channel(k).Label(v.Lang) }, 12))
 	d.Charts = append(d.Charts, mapChart("by-category", t("overview.by_category"), rep.ByCategory, func(k string) string {
 		for _, s := range p.s.app.Catalog.Situations {
 			if s.Category == k {
@@ -154,10 +155,10 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 		ml, mv = append(ml, g.Month), append(mv, g.Total)
 	}
 	d.Charts = append(d.Charts, makeChart("by-month", t("overview.by_month"), ml, mv, false))
-	d.Charts = append(d.Charts, mapChart("by-state", t("overview.by_state"), rep.ByState, func(k string) string { return p.tkey(v.Lang, "state.", k) }, 12))
+	d.Charts = append(d.Charts, mapChart("by-state", t("overview.by_state"), rep.ByState, func(k string) string { return docket.State(k).Label(v.Lang) }, 12))
 	// Overdue open cases by unit, from the list (there are few of them).
 	overdue := map[string]int{}
-	q := search.ListQuery{States: search.OpenStates, Due: "overdue", Sort: "received", Limit: search.MaxLimit}
+	q := search.ListQuery{States: docket.OpenStates, Due: docket.Overdue, Sort: "received", Limit: search.MaxLimit}
 	for pages := 0; pages < 20; pages++ {
 		page, err := p.s.app.Search.List(r.Context(), me(r), q)
 		if err != nil {
@@ -180,14 +181,6 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	oc.Bad = true
 	d.Charts = append(d.Charts, oc)
 	return p.render(w, http.StatusOK, v, "overview", d)
-}
-
-// tkey translates a value of a known set, or shows it as it is.
-func (p *pageServer) tkey(lang, prefix, v string) string {
-	if _, ok := p.loc[lang][prefix+v]; ok {
-		return p.T(lang, prefix+v)
-	}
-	return v
 }
 
 type eligibilityPage struct {

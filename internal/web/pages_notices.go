@@ -8,6 +8,7 @@ import (
 
 	"mashang/internal/auth"
 	"mashang/internal/cases"
+	"mashang/internal/docket"
 )
 
 // Supervision (督办) notices page: the sweep raises a notice when a case is
@@ -24,7 +25,7 @@ type noticesPage struct {
 
 // noticeRank orders the kinds: overdue first.
 func noticeRank(kind string) int {
-	if kind == cases.Overdue {
+	if kind == string(docket.Overdue) {
 		return 0
 	}
 	return 1

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"mashang/internal/docket"
 	"net/http"
 	"strings"
 
@@ -116,12 +117,12 @@ func (p *pageServer) portalStats(w http.ResponseWriter, r *http.Request, v *view
 		months = append(months, m.Month[2:])
 	}
 	var series []reports.Series
-	for _, ch := range reports.ChannelOrder {
-		s := reports.Series{Label: p.T(lang, "channel."+ch)}
+	for _, ch := range docket.Channels {
+		s := reports.Series{Label: ch.Label(lang)}
 		any := false
 		for _, m := range st.Months {
-			s.Values = append(s.Values, m.ByChannel[ch])
-			any = any || m.ByChannel[ch] > 0
+			s.Values = append(s.Values, m.ByChannel[string(ch)])
+			any = any || m.ByChannel[string(ch)] > 0
 		}
 		if any {
 			series = append(series, s)

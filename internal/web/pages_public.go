@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"mashang/internal/docket"
 	"net/http"
 	"strings"
 
@@ -166,7 +167,7 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 		return fail(err)
 	}
 	sub := intake.Submission{
-		Channel: intake.ChannelWeb, Actor: "reporter", Content: f["content"], Situation: f["situation"], Unit: unitCode(f["unit"]),
+		Channel: docket.Web, Actor: "reporter", Content: f["content"], Situation: f["situation"], Unit: unitCode(f["unit"]),
 		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files,
 	}
 	if !sub.Anonymous {
@@ -191,7 +192,7 @@ func unitCode(s string) string {
 type trackPage struct {
 	Receipt, Key string
 	View         *intake.TrackView
-	Ratings      []string
+	Ratings      []docket.Rating
 }
 
 func (p *pageServer) trackForm(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -202,7 +203,7 @@ func (p *pageServer) trackForm(w http.ResponseWriter, r *http.Request, v *view) 
 // reporter's message, review request and rating (op) on the way.
 func (p *pageServer) track(w http.ResponseWriter, r *http.Request, v *view) error {
 	d := trackPage{Receipt: strings.TrimSpace(r.PostFormValue("receipt")), Key: strings.TrimSpace(r.PostFormValue("key")),
-		Ratings: []string{cases.Satisfied, cases.BasicallySatisfied, cases.Dissatisfied}}
+		Ratings: docket.Ratings}
 	ctx, addr := r.Context(), clientAddr(r)
 	var err error
 	switch r.PostFormValue("op") {
@@ -216,7 +217,7 @@ func (p *pageServer) track(w http.ResponseWriter, r *http.Request, v *view) erro
 			v.Flash = fmt.Sprintf(p.T(v.Lang, "track.review_done"), res.AnswerBy.String())
 		}
 	case "rate":
-		if err = p.s.app.Cases.Rate(ctx, addr, d.Receipt, d.Key, r.PostFormValue("rating")); err == nil {
+		if err = p.s.app.Cases.Rate(ctx, addr, d.Receipt, d.Key, docket.Rating(r.PostFormValue("rating"))); err == nil {
 			v.Flash = p.T(v.Lang, "track.rated")
 		}
 	}

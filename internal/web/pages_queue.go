@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"mashang/internal/docket"
 	"mashang/internal/org"
 	"mashang/internal/search"
 )
@@ -22,9 +23,9 @@ type queuePage struct {
 	Counts   []stateCount
 	Q        url.Values
 	Next     string
-	States   []string
-	Channels []string
-	Dues     []string
+	States   []docket.State
+	Channels []docket.Channel
+	Dues     []docket.Due
 	Sorts    []string
 	Units    []org.Unit
 	Total    int
@@ -54,7 +55,7 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 	for _, k := range []string{"lang"} {
 		qv.Del(k)
 	}
-	d := queuePage{Q: qv, States: search.States, Channels: search.Channels, Dues: search.Dues, Sorts: search.Sorts}
+	d := queuePage{Q: qv, States: docket.States, Channels: docket.Channels, Dues: docket.Dues, Sorts: search.Sorts}
 	lq, err := search.ParseListQuery(qv)
 	if err != nil {
 		if _, ferr := p.formError(r, v, err); ferr != nil {
@@ -78,7 +79,11 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 		}
 	}
 	// Counts by state, with the other filters as they are.
-	for _, st := range append([]string{"open"}, search.States...) {
+	states := []string{"open"}
+	for _, st := range docket.States {
+		states = append(states, string(st))
+	}
+	for _, st := range states {
 		cq := cloneValues(qv)
 		cq.Set("state", st)
 		cq.Del("next")

@@ -66,7 +66,10 @@ func testFuncs() template.FuncMap {
 	return template.FuncMap{
 		"t": id, "tf": func(k string, a ...any) string { return k }, "tk": func(p string, v any) string { return p },
 		"tx": func(catalog.Text) string { return "" }, "sit": id, "sanction": id, "dt": func(any) string { return "" },
-		"date": func(any) string { return "" }, "add": func(a, b int) int { return a + b }, "neg": func(a int) int { return -a }, "pct": func(any) string { return "" }, "ival": func(any) int { return 0 }, "sval": func(*string) string { return "" },
+		"date": func(any) string { return "" }, "add": func(a, b int) int { return a + b }, "neg": func(a int) int { return -a }, "pct": func(any) string { return "" }, "ival": func(any) int { return 0 }, "sval": func(any) string { return "" },
+		"state": func(any) string { return "" }, "pstate": func(any) string { return "" }, "channel": func(any) string { return "" },
+		"finding": func(any) string { return "" }, "action": func(any) string { return "" }, "rating": func(any) string { return "" },
+		"due":   func(any) string { return "" },
 		"query": func(any, string, string) string { return "" }, "lang": func() string { return "" },
 		"dict2": func(any, string) any { return nil },
 	}

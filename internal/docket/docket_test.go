@@ -1,0 +1,100 @@
+package docket_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"mashang/internal/civil"
+	"mashang/internal/docket"
+	"mashang/internal/problem"
+	"mashang/internal/store"
+	"mashang/internal/store/storetest"
+)
+
+// Insert registers a case with its public "registered" line; Update applies
+// typed changes with the optimistic version check; Append adds history.
+func TestInsertUpdateAppend(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rec := docket.New(ctx, db)
+		now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+		var id int64
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			id, err = rec.Insert(ctx, tx, docket.NewCase{Receipt: "R1", KeyHash: []byte{1}, Channel: docket.Hotline, ReceivedAt: now,
+				ReceivedOn: civil.MustParse("2026-03-02"), Content: "窗口推诿", Anonymous: true, AcceptBy: civil.MustParse("2026-03-17"),
+				CreatedBy: "user:clerk", Now: now})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var state, channel, acceptBy string
+		var version int64
+		var unit sql.NullInt64
+		if err := db.Read.QueryRow(`SELECT state, channel, accept_by, version, unit_id FROM cases WHERE id = $1`, id).Scan(&state, &channel, &acceptBy, &version, &unit); err != nil {
+			t.Fatal(err)
+		}
+		if state != "registered" || channel != "hotline" || acceptBy != "2026-03-17" || version != 1 || unit.Valid {
+			t.Fatalf("inserted: %s %s %s v%d unit %v", state, channel, acceptBy, version, unit)
+		}
+		var action, data, actor string
+		var public bool
+		if err := db.Read.QueryRow(`SELECT action, data, actor, public FROM case_events WHERE case_id = $1`, id).Scan(&action, &data, &actor, &public); err != nil {
+			t.Fatal(err)
+		}
+		if action != "registered" || !public || actor != "user:clerk" || data != `{"zh":"已登记","en":"Registered","channel":"hotline","accept_by":"2026-03-17"}` {
+			t.Fatalf("registered line: %s %v %s %s", action, public, actor, data)
+		}
+
+		// A change at the right version applies and bumps it; at a stale one it is refused.
+		later := now.Add(time.Hour)
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			ch := new(docket.Change).State(docket.Accepted).AcceptedOn(civil.MustParse("2026-03-02"))
+			if err := rec.Update(ctx, tx, id, 1, ch, later); err != nil {
+				return err
+			}
+			return rec.Append(ctx, tx, docket.Event{Case: id, At: later, Actor: "user:director", Action: docket.Accept, Data: map[string]any{"from": docket.Registered}})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			return rec.Update(ctx, tx, id, 1, new(docket.Change).State(docket.Refused), later)
+		})
+		if pe, ok := problem.As(err); !ok || pe.Code != "case_changed" {
+			t.Fatalf("stale version: %v", err)
+		}
+		// Version 0 skips the check; ClosedAt with a zero time stores NULL.
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			return rec.Update(ctx, tx, id, 0, new(docket.Change).Rating(docket.Satisfied, later).ClosedAt(time.Time{}), later)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var closedAt sql.NullString
+		var rating, updated, acceptedOn string
+		if err := db.Read.QueryRow(`SELECT state, version, rating, closed_at, updated_at, accepted_on FROM cases WHERE id = $1`, id).
+			Scan(&state, &version, &rating, &closedAt, &updated, &acceptedOn); err != nil {
+			t.Fatal(err)
+		}
+		if state != "accepted" || version != 3 || rating != "satisfied" || closedAt.Valid || updated != store.FormatInstant(later) || acceptedOn != "2026-03-02" {
+			t.Fatalf("after updates: %s v%d %s %v %s %s", state, version, rating, closedAt, updated, acceptedOn)
+		}
+		// An unknown case: a plain error at version 0, a conflict otherwise.
+		err = db.Tx(ctx, func(tx *sql.Tx) error { return rec.Update(ctx, tx, id+99, 0, new(docket.Change), later) })
+		if err == nil {
+			t.Fatal("update of an unknown case succeeded")
+		}
+		var n int
+		if err := db.Read.QueryRow(`SELECT COUNT(*) FROM case_events WHERE case_id = $1`, id).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("%d history lines (%v)", n, err)
+		}
+		if errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+	})
+}
