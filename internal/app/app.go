@@ -14,6 +14,7 @@ import (
 	"mashang/internal/accountability"
 	"mashang/internal/attach"
 	"mashang/internal/auth"
+	"mashang/internal/backup"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/catalog"
@@ -73,6 +74,9 @@ type App struct {
 	// Retention erases identities, attachments and message bodies after the
 	// configured periods.
 	Retention *retention.Service
+	// Backups writes serve's scheduled backups (started by serve) and keeps
+	// their status for /healthz and /metrics.
+	Backups *backup.Scheduler
 }
 
 // Options adjust New for tests.
@@ -81,6 +85,8 @@ type Options struct {
 	Logger *slog.Logger
 	// NoMigrate skips applying migrations (the CLI's migrate command does it itself).
 	NoMigrate bool
+	// Version is the binary's version, recorded in backups.
+	Version string
 }
 
 // New opens the database, migrates it and builds the services.
@@ -162,6 +168,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Stats = stats.New(db, a.Catalog, a.Clock, a.Loc)
 	a.Retention = &retention.Service{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
 		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
+	a.Backups = backup.NewScheduler(backup.Source{DB: db, Files: a.Files, Keys: backup.KeysOf(cfg), Version: o.Version, Now: a.Clock.Now},
+		cfg.BackupDir, cfg.BackupInterval, cfg.BackupKeep, a.Loc, a.Log)
 	ok = true
 	return a, nil
 }

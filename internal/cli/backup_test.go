@@ -109,22 +109,7 @@ func TestBackupWhile16ClientsPostRestores(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "intact") {
 			t.Fatalf("audit verify on the copy: %d %s %s", code, out, stderr)
 		}
-		db, err := store.Open(context.Background(), store.Options{URL: renv["MASHANG_DATABASE_URL"], DataDir: newDir, Logger: storetest.Quiet()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		have := map[string]bool{}
-		rows, err := db.Read.Query(`SELECT receipt FROM cases`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var r string
-			rows.Scan(&r)
-			have[r] = true
-		}
-		rows.Close()
+		have := receipts(t, renv["MASHANG_DATABASE_URL"], newDir)
 		for _, r := range before {
 			if !have[r] {
 				t.Fatalf("report %s was acknowledged before the backup began but is not in the restored copy", r)
@@ -135,4 +120,28 @@ func TestBackupWhile16ClientsPostRestores(t *testing.T) {
 			t.Fatalf("second restore: %d %s", code, stderr)
 		}
 	})
+}
+
+// receipts reads the receipt codes of every case in a database.
+func receipts(t *testing.T, url, dir string) map[string]bool {
+	t.Helper()
+	db, err := store.Open(context.Background(), store.Options{URL: url, DataDir: dir, Logger: storetest.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	have := map[string]bool{}
+	rows, err := db.Read.Query(`SELECT receipt FROM cases`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		have[r] = true
+	}
+	return have
 }

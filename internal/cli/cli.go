@@ -234,7 +234,7 @@ func logger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 // open builds the App for a command that works on the data.
 func (e *Env) open(cfg *config.Config) (*app.App, error) {
-	return app.New(e.Ctx, cfg, app.Options{Logger: logger(cfg, e.Stderr)})
+	return app.New(e.Ctx, cfg, app.Options{Logger: logger(cfg, e.Stderr), Version: Version})
 }
 
 func migrateCommand() *command {

@@ -56,6 +56,11 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	waitSweeps := startSweeps(sweepCtx, a.Cases, cfg.SweepInterval, log)
 	defer waitSweeps()
 	defer stopSweeps()
+	// Scheduled backups (--backup-interval, --backup-keep, --backup-dir).
+	backupCtx, stopBackups := context.WithCancel(e.Ctx)
+	backupDone := make(chan struct{})
+	go func() { defer close(backupDone); a.Backups.Run(backupCtx) }()
+	defer func() { stopBackups(); <-backupDone }()
 	// Retention erases what its periods say, on an interval, under a lease.
 	retCtx, stopRetention := context.WithCancel(e.Ctx)
 	retDone := make(chan struct{})

@@ -29,6 +29,10 @@ type batcher struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
+	// mu and closed keep a request from being queued after stop: every
+	// request queued before it is committed and answered.
+	mu     sync.RWMutex
+	closed bool
 }
 
 func newBatcher(d *DB) *batcher {
@@ -52,11 +56,16 @@ func (d *DB) Batch(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 func (b *batcher) submit(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	r := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
-	select {
-	case <-b.quit:
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
 		return ErrClosed
+	}
+	select {
 	case b.reqs <- r:
+		b.mu.RUnlock()
 	case <-ctx.Done():
+		b.mu.RUnlock()
 		return ctx.Err()
 	}
 	// Once queued the request is answered even if the caller's context ends,
@@ -64,8 +73,16 @@ func (b *batcher) submit(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return <-r.done
 }
 
+// stop lets no more requests in, commits those already queued (a server
+// draining its requests on SIGTERM answers each of them truthfully), and
+// waits for the committer to finish.
 func (b *batcher) stop() {
-	b.once.Do(func() { close(b.quit) })
+	b.once.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		b.mu.Unlock()
+		close(b.quit)
+	})
 	b.wg.Wait()
 }
 
@@ -76,32 +93,35 @@ func (b *batcher) loop() {
 		select {
 		case first = <-b.reqs:
 		case <-b.quit:
-			b.drainClosed()
+			b.finish()
 			return
 		}
-		group := []batchReq{first}
-	fill:
-		for len(group) < maxBatch {
-			select {
-			case r := <-b.reqs:
-				group = append(group, r)
-			default:
-				break fill
-			}
+		b.run(b.fill([]batchReq{first}))
+	}
+}
+
+// finish commits what is still queued when the batcher stops.
+func (b *batcher) finish() {
+	for {
+		group := b.fill(nil)
+		if len(group) == 0 {
+			return
 		}
 		b.run(group)
 	}
 }
 
-func (b *batcher) drainClosed() {
-	for {
+// fill adds the requests waiting now to group, up to maxBatch.
+func (b *batcher) fill(group []batchReq) []batchReq {
+	for len(group) < maxBatch {
 		select {
 		case r := <-b.reqs:
-			r.done <- ErrClosed
+			group = append(group, r)
 		default:
-			return
+			return group
 		}
 	}
+	return group
 }
 
 func (b *batcher) run(group []batchReq) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -107,4 +108,64 @@ func TestInstantRoundTrip(t *testing.T) {
 	if v.(string) != "2026-02-14T01:30:00.123456Z" {
 		t.Fatalf("stored form %q", v)
 	}
+}
+
+// Closing the database (as serve does after draining its requests on
+// SIGTERM) commits every Batch request already queued and answers it with
+// its real outcome; one that comes after the close gets ErrClosed.
+func TestCloseCommitsQueuedBatches(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := store.FormatInstant(time.Now())
+		hold, started := make(chan struct{}), make(chan struct{})
+		var startOnce sync.Once
+		defer func() {
+			select {
+			case <-hold:
+			default:
+				close(hold)
+			}
+		}()
+		const n = 20
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		insert := func(i int) func(tx *sql.Tx) error {
+			return func(tx *sql.Tx) error {
+				if i == 0 {
+					startOnce.Do(func() { close(started) })
+					<-hold // the committer is busy with this one while the others queue
+				}
+				_, err := tx.Exec(`INSERT INTO units (code, name, kind, path, created_at, updated_at) VALUES ($1, 'x', 'department', '', $2, $2)`, fmt.Sprintf("Q%02d", i), now)
+				return err
+			}
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[0] = db.Batch(ctx, insert(0)) }()
+		<-started
+		for i := 1; i < n; i++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = db.Batch(ctx, insert(i)) }()
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for db.Queued() != n-1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d queued", db.Queued())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- db.Close() }()
+		time.Sleep(20 * time.Millisecond) // Close is now waiting for the committer
+		close(hold)
+		wg.Wait()
+		<-closed
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("request %d queued before the close: %v", i, err)
+			}
+		}
+		if err := db.Batch(ctx, insert(99)); !errors.Is(err, store.ErrClosed) {
+			t.Fatalf("after close: %v", err)
+		}
+	})
 }

@@ -14,7 +14,24 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.app.DB.Read.PingContext(r.Context()); err != nil {
 		return &problem.Error{Kind: problem.KindUnavailable, Code: "database_unavailable", ZH: "数据库不可用", EN: "the database is unavailable", Err: err}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	out := map[string]any{"status": "ok"}
+	if b := s.app.Backups; b != nil {
+		st := b.Status()
+		bk := map[string]any{"enabled": st.Enabled, "last_ok": st.LastOK, "failures": st.Failures, "keep": st.Keep}
+		if !st.LastSuccess.IsZero() {
+			bk["last_success"] = st.LastSuccess.UTC().Format(time.RFC3339)
+			bk["age_seconds"] = int64(s.app.Clock.Now().Sub(st.LastSuccess).Seconds())
+			bk["file"], bk["size"] = st.File, st.Size
+		}
+		if !st.LastAt.IsZero() {
+			bk["last_at"] = st.LastAt.UTC().Format(time.RFC3339)
+		}
+		if st.Enabled {
+			bk["interval_seconds"] = int64(st.Interval.Seconds())
+		}
+		out["backup"] = bk
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

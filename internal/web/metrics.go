@@ -8,12 +8,39 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mashang/internal/backup"
 )
 
 type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	handler  http.Handler
+}
+
+// backupMetrics reports the scheduled backups' status at each scrape.
+func backupMetrics(reg *prometheus.Registry, status func() backup.Status) {
+	g := func(name, help string, f func(backup.Status) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return f(status()) })
+	}
+	reg.MustRegister(
+		g("mashang_backup_last_success_timestamp_seconds", "When the newest good scheduled backup was written (0: none yet).", func(s backup.Status) float64 {
+			if s.LastSuccess.IsZero() {
+				return 0
+			}
+			return float64(s.LastSuccess.Unix())
+		}),
+		g("mashang_backup_last_ok", "1 when the last scheduled backup attempt succeeded.", func(s backup.Status) float64 {
+			if s.LastOK {
+				return 1
+			}
+			return 0
+		}),
+		g("mashang_backup_last_size_bytes", "Size of the newest good scheduled backup.", func(s backup.Status) float64 { return float64(s.Size) }),
+		g("mashang_backup_last_duration_seconds", "How long the last scheduled backup took.", func(s backup.Status) float64 { return s.Duration.Seconds() }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mashang_backup_failures_total", Help: "Scheduled backups that failed since the server started."},
+			func() float64 { return float64(status().Failures) }),
+	)
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {

@@ -43,6 +43,9 @@ type Route struct {
 func New(a *app.App) *Server {
 	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), Registry: prometheus.NewRegistry(), tw: &traditional{}}
 	s.metrics = newMetrics(s.Registry)
+	if a.Backups != nil {
+		backupMetrics(s.Registry, a.Backups.Status)
+	}
 	s.registerRoutes()
 	s.mux.HandleFunc(apiFallback, s.unknownAPI)
 	return s
