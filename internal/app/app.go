@@ -5,14 +5,19 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"mashang/internal/accountability"
 	"mashang/internal/attach"
+	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/backup"
 	"mashang/internal/calendar"
@@ -50,6 +55,8 @@ type App struct {
 	Org       *org.Service
 	// Vault seals reporters' identities (key file created 0600 on first start).
 	Vault *identity.Vault
+	// LogKey signs the audit log's checkpoints (key file created 0600 on first start).
+	LogKey *audit.Key
 	// Files is the content-addressed attachment store under DATA/attachments.
 	Files *attach.Store
 	// Record writes the case record (cases, their history); every service
@@ -138,6 +145,16 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if a.Vault, err = identity.OpenVault(cfg.IdentityKeyFile); err != nil {
 		return nil, fmt.Errorf("app: identity key: %w", err)
 	}
+	if a.LogKey, _, err = audit.OpenKey(cfg.LogKeyFile, LogOrigin(cfg)); err != nil {
+		return nil, fmt.Errorf("app: log key: %w", err)
+	}
+	if !o.NoMigrate {
+		if n, err := audit.EnsureTree(ctx, db); err != nil {
+			return nil, err
+		} else if n > 0 {
+			a.Log.Info("audit log: Merkle tree built over the existing entries", "entries", n)
+		}
+	}
 	// TOTP secrets are sealed with the same key as reporters' identities.
 	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit, Secrets: a.Vault})
 	a.Org = org.NewService(db, a.Clock)
@@ -172,6 +189,26 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		cfg.BackupDir, cfg.BackupInterval, cfg.BackupKeep, a.Loc, a.Log)
 	ok = true
 	return a, nil
+}
+
+// LogOrigin is the name a new log key gets (see the log-origin option).
+func LogOrigin(cfg *config.Config) string {
+	if cfg.LogOrigin != "" {
+		return cfg.LogOrigin
+	}
+	if u, err := url.Parse(cfg.PublicBaseURL); err == nil && u.Host != "" {
+		return u.Host + strings.TrimRight(u.Path, "/") + "/log"
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	return "mashang.local/" + hex.EncodeToString(b)
+}
+
+// LatestCheckpoint is the newest signed checkpoint of the audit log
+// (audit.ErrNoCheckpoint before the first): what a backup's manifest records
+// so that a restore can be checked against it.
+func (a *App) LatestCheckpoint(ctx context.Context) (audit.Checkpoint, error) {
+	return audit.Latest(ctx, a.DB.Read)
 }
 
 // Close releases the database.

@@ -7,6 +7,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"mashang/internal/store"
+
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Entry is one line of the log.
@@ -69,32 +72,52 @@ func compactJSON(v any) ([]byte, error) {
 	return json.Marshal(g)
 }
 
-// Append adds r to the log inside tx. The chain head row is updated in the
-// same statement sequence; on PostgreSQL its row lock serialises concurrent
-// appenders, on SQLite the single writer does.
+// Append adds r to the log inside tx, and its leaf to the Merkle tree. The
+// chain head row is updated in the same statement sequence; on PostgreSQL its
+// row lock serialises concurrent appenders, on SQLite the single writer does.
+// It returns the entry's sequence number (its leaf is seq−1).
 func Append(ctx context.Context, tx *sql.Tx, at time.Time, r Record) error {
+	_, err := AppendSeq(ctx, tx, at, r)
+	return err
+}
+
+// AppendSeq is Append returning the new entry's sequence number.
+func AppendSeq(ctx context.Context, tx *sql.Tx, at time.Time, r Record) (int64, error) {
 	data, err := compactJSON(r.Data)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var seq int64
-	var prev string
+	var prev, tree string
 	// One statement takes the head's row lock (serialising appenders on
 	// PostgreSQL; SQLite has one writer), numbers this entry and reads the
-	// previous entry's hash, which the last statement below replaces.
-	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash`).Scan(&seq, &prev); err != nil {
-		return fmt.Errorf("audit: take the chain head: %w", err)
+	// previous entry's hash and the tree's frontier, which the last
+	// statement below replaces.
+	if err := tx.QueryRowContext(ctx, `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash, tree`).Scan(&seq, &prev, &tree); err != nil {
+		return 0, fmt.Errorf("audit: take the chain head: %w", err)
+	}
+	f, err := parseFrontier(seq-1, tree)
+	if err != nil {
+		return 0, fmt.Errorf("%w (run mashang audit verify)", err)
 	}
 	atS := store.FormatInstant(at)
 	h := hashOf(canonical(seq, atS, r.Actor, r.Action, r.Subject, data, prev))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-		seq, atS, r.Actor, r.Action, r.Subject, string(data), prev, h); err != nil {
-		return fmt.Errorf("audit: append: %w", err)
+	leaf, err := leafOf(h)
+	if err != nil {
+		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1 WHERE id = 1`, h); err != nil {
-		return fmt.Errorf("audit: move head: %w", err)
+	f, stored, err := f.push(leaf)
+	if err != nil {
+		return 0, err
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash, tree) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+		seq, atS, r.Actor, r.Action, r.Subject, string(data), prev, h, joinHashes(stored)); err != nil {
+		return 0, fmt.Errorf("audit: append: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1, tree = $2 WHERE id = 1`, h, f.String()); err != nil {
+		return 0, fmt.Errorf("audit: move head: %w", err)
+	}
+	return seq, nil
 }
 
 // Break describes the first place the chain fails.
@@ -107,21 +130,48 @@ func (b *Break) Error() string {
 	return fmt.Sprintf("audit chain broken at entry %d: %s", b.Seq, b.Reason)
 }
 
-// Verify walks the whole log in order. It returns the number of entries
-// checked, and a *Break naming the first entry that was altered, removed or
-// inserted.
+// Verify walks the whole log in order, checking the chain and the Merkle
+// tree's stored hashes. It returns the number of entries checked, and a
+// *Break naming the first entry that was altered, removed or inserted. Check
+// does this and everything else (checkpoints, cross-checks).
 func Verify(ctx context.Context, db *sql.DB) (int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT seq, at, actor, action, subject, data, prev_hash, hash FROM audit_log ORDER BY seq`)
+	return walk(ctx, db, nil)
+}
+
+// walk is Verify; at calls at(n, root) each time the tree reaches one of the
+// sizes in sizes (ascending), so that checkpoints are checked on the way.
+func walk(ctx context.Context, db *sql.DB, at func(n int64, root tlog.Hash) error, sizes ...int64) (int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT seq, at, actor, action, subject, data, prev_hash, hash, tree FROM audit_log ORDER BY seq`)
 	if err != nil {
 		return 0, fmt.Errorf("audit: read log: %w", err)
 	}
 	defer rows.Close()
 	var n, want int64 = 0, 1
 	prev := ""
+	f := frontier{}
+	reach := func() error {
+		for len(sizes) > 0 && sizes[0] <= f.n {
+			if sizes[0] == f.n {
+				r, err := f.root()
+				if err != nil {
+					return err
+				}
+				if err := at(f.n, r); err != nil {
+					return err
+				}
+			}
+			sizes = sizes[1:]
+		}
+		return nil
+	}
+	if err := reach(); err != nil {
+		return 0, err
+	}
 	for rows.Next() {
 		var seq int64
 		var at, actor, action, subject, data, ph, h string
-		if err := rows.Scan(&seq, &at, &actor, &action, &subject, &data, &ph, &h); err != nil {
+		var tree []byte
+		if err := rows.Scan(&seq, &at, &actor, &action, &subject, &data, &ph, &h, &tree); err != nil {
 			return n, fmt.Errorf("audit: scan: %w", err)
 		}
 		switch {
@@ -135,20 +185,40 @@ func Verify(ctx context.Context, db *sql.DB) (int64, error) {
 		case hashOf(canonical(seq, at, actor, action, subject, []byte(data), ph)) != h:
 			return n, &Break{Seq: seq, Reason: "content does not match its hash (the entry was altered)"}
 		}
+		leaf, err := leafOf(h)
+		if err != nil {
+			return n, &Break{Seq: seq, Reason: err.Error()}
+		}
+		var stored []tlog.Hash
+		if f, stored, err = f.push(leaf); err != nil {
+			return n, err
+		}
+		if !bytes.Equal(joinHashes(stored), tree) {
+			return n, &Break{Seq: seq, Reason: "its Merkle tree hashes do not match the entries (the tree was altered)"}
+		}
 		prev = h
 		want++
 		n++
+		if err := reach(); err != nil {
+			return n, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return n, err
 	}
 	var headSeq int64
-	var headHash string
-	if err := db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
+	var headHash, headTree string
+	if err := db.QueryRowContext(ctx, `SELECT seq, hash, tree FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash, &headTree); err != nil {
 		return n, fmt.Errorf("audit: read head: %w", err)
 	}
 	if headSeq != n || headHash != prev {
 		return n, &Break{Seq: n + 1, Reason: fmt.Sprintf("the log ends at entry %d but the head records %d (entries removed from the end)", n, headSeq)}
+	}
+	if headTree != f.String() {
+		return n, &Break{Seq: n, Reason: "the head's tree hashes do not match the entries"}
+	}
+	if len(sizes) > 0 {
+		return n, &Break{Seq: n + 1, Reason: fmt.Sprintf("a checkpoint covers %d entries but the log holds only %d (entries removed from the end)", sizes[0], n)}
 	}
 	return n, nil
 }

@@ -146,6 +146,9 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 		return nil, err
 	}
 	say("schema: migrated from %d to %d", m.Schema, rep.Schema)
+	if _, err := audit.EnsureTree(ctx, db); err != nil { // a backup from before the log's Merkle tree
+		return nil, err
+	}
 	if rep.AuditEntries, err = audit.Verify(ctx, db.Read); err != nil {
 		return nil, fmt.Errorf("%w: audit verify: %w", ErrMismatch, err)
 	}

@@ -92,6 +92,7 @@ func runBenchIntake(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) err
 			defer os.RemoveAll(dir)
 			c.DataDir = dir
 			c.IdentityKeyFile = dir + "/identity.key"
+			c.LogKeyFile = dir + "/log.key"
 		}
 		log := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 		var err error

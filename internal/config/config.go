@@ -28,6 +28,8 @@ type Config struct {
 	IMAPPasswordFile string
 	IMAPInterval     time.Duration
 	IdentityKeyFile  string
+	LogKeyFile       string
+	LogOrigin        string
 	TimeZone         string
 	MaxBodyBytes     int64
 	AttachFileMax    int64
@@ -191,7 +193,11 @@ func Options() []Option {
 	ds, dg := dur(func(c *Config) *time.Duration { return &c.IMAPInterval })
 	add("imap-interval", "MASHANG_IMAP_INTERVAL", "1m", "how often the IMAP mailbox is polled", false, ds, dg)
 	s, g = str(func(c *Config) *string { return &c.IdentityKeyFile })
-	add("identity-key-file", "MASHANG_IDENTITY_KEY_FILE", "", "key that encrypts reporters' identities (default DATA/identity.key, created 0600)", false, s, g)
+	add("identity-key-file", "MASHANG_IDENTITY_KEY_FILE", "", "key that encrypts reporters' identities, created 0600 on first start; keep it outside the data directory (default DATA/identity.key, with a warning)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.LogKeyFile })
+	add("log-key-file", "MASHANG_LOG_KEY_FILE", "", "key that signs the audit log's checkpoints, created 0600 on first start; keep it outside the data directory (default DATA/log.key, with a warning)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.LogOrigin })
+	add("log-origin", "MASHANG_LOG_ORIGIN", "", "the audit log's name in its checkpoints, fixed when the log key is made (default: the public URL's host + /log, or mashang.local/ and a random tag)", false, s, g)
 	s, g = str(func(c *Config) *string { return &c.TimeZone })
 	add("timezone", "MASHANG_TIMEZONE", "Asia/Shanghai", "zone of dates and deadlines", false, s, g)
 	zs, zg := size(func(c *Config) *int64 { return &c.MaxBodyBytes })
@@ -321,6 +327,9 @@ func (f *Flags) Load(getenv func(string) string) (*Config, error) {
 	if c.BackupDir == "" {
 		c.BackupDir = filepath.Join(c.DataDir, "backups")
 	}
+	if c.LogKeyFile == "" {
+		c.LogKeyFile = filepath.Join(c.DataDir, "log.key")
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
@@ -357,6 +366,39 @@ func (c *Config) validate() error {
 // attachment it may carry plus its text. Web forms and the API read at most
 // this (multipart), and SMTP and IMAP take messages up to this size.
 func (c *Config) MaxReportBytes() int64 { return c.AttachReportMax + c.MaxBodyBytes }
+
+// KeysInDataDir names the key files that sit inside the data directory,
+// where a copy of the directory would carry them along with what they
+// protect (the server warns about each at start).
+func (c *Config) KeysInDataDir() []string {
+	var out []string
+	for _, k := range []struct{ name, path string }{{"identity-key-file", c.IdentityKeyFile}, {"log-key-file", c.LogKeyFile}} {
+		if inside(c.DataDir, k.path) {
+			out = append(out, k.name+" "+k.path)
+		}
+	}
+	return out
+}
+
+// inside reports whether path lies in dir (after making both absolute and
+// resolving symbolic links where they exist).
+func inside(dir, path string) bool {
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return filepath.Clean(p)
+		}
+		if r, err := filepath.EvalSymlinks(a); err == nil {
+			return r
+		}
+		if r, err := filepath.EvalSymlinks(filepath.Dir(a)); err == nil {
+			return filepath.Join(r, filepath.Base(a))
+		}
+		return a
+	}
+	rel, err := filepath.Rel(abs(dir), abs(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
 
 // Location returns the configured zone.
 func (c *Config) Location() *time.Location {

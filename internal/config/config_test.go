@@ -90,3 +90,39 @@ func TestSizes(t *testing.T) {
 		t.Fatal(FormatSize(50 << 20))
 	}
 }
+
+func TestKeyFilesAndDataDir(t *testing.T) {
+	dir := t.TempDir()
+	data := dir + "/data"
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // key options reported inside the data directory
+	}{
+		{"defaults sit in the data directory", []string{"--data", data}, nil, []string{"identity-key-file", "log-key-file"}},
+		{"both outside, by environment", []string{"--data", data}, map[string]string{"MASHANG_IDENTITY_KEY_FILE": dir + "/keys/identity.key", "MASHANG_LOG_KEY_FILE": dir + "/keys/log.key"}, nil},
+		{"log key by flag outside, identity inside", []string{"--data", data, "--log-key-file", dir + "/log.key"}, nil, []string{"identity-key-file"}},
+		{"a path that climbs out with ..", []string{"--data", data, "--identity-key-file", data + "/../id.key", "--log-key-file", data + "/sub/log.key"}, nil, []string{"log-key-file"}},
+		{"a sibling whose name starts like the data directory", []string{"--data", data, "--identity-key-file", data + "-keys/id.key", "--log-key-file", data + "2/log.key"}, nil, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tc.args, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, k := range c.KeysInDataDir() {
+				got = append(got, strings.Fields(k)[0])
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("inside the data directory: %v, want %v (identity %s, log %s)", got, tc.want, c.IdentityKeyFile, c.LogKeyFile)
+			}
+		})
+	}
+	c, _ := load(t, nil, nil)
+	if c.LogKeyFile != "data/log.key" {
+		t.Fatalf("log key default %q", c.LogKeyFile)
+	}
+}

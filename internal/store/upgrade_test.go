@@ -230,6 +230,10 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 					t.Errorf("table %s changed in the upgrade:\n got %v\nwant %v", tb.Name, got, before[tb.Name])
 				}
 			}
+			// As every start does after migrating: the log gets its Merkle tree.
+			if n, err := audit.EnsureTree(ctx, db); err != nil || n != 4 {
+				t.Fatalf("audit tree after the upgrade: %d %v", n, err)
+			}
 			if n, err := audit.Verify(ctx, db.Read); err != nil || n != 4 {
 				t.Fatalf("audit verify after the upgrade: %d %v", n, err)
 			}

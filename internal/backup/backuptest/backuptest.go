@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mashang/internal/app"
+	"mashang/internal/audit"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
 	"mashang/internal/identity"
@@ -79,6 +80,11 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 		t.Fatal(err)
 	}
 	if _, err := a.Search.Index.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A signed checkpoint of the audit log (and the key it records).
+	signer := &audit.Signer{DB: a.DB, KeyFile: a.Config.LogKeyFile, Clock: a.Clock}
+	if _, _, err := signer.SignIfDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	tables, err := a.DB.Tables(ctx, a.DB.Read)

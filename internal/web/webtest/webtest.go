@@ -54,6 +54,7 @@ func Config(t testing.TB, dbURL string, mutate ...func(*config.Config)) *config.
 	}
 	cfg.DataDir = t.TempDir()
 	cfg.IdentityKeyFile = cfg.DataDir + "/identity.key"
+	cfg.LogKeyFile = cfg.DataDir + "/log.key"
 	cfg.DatabaseURL = dbURL
 	for _, m := range mutate {
 		m(cfg)
