@@ -450,6 +450,10 @@ func (s *Signer) SignIfDue(ctx context.Context) (Checkpoint, bool, error) {
 	if err != nil {
 		return Checkpoint{}, false, err
 	}
+	// The log names the key that signs it, from its first checkpoint on.
+	if _, err := RecordKey(ctx, s.DB, k, now, "system:log"); err != nil {
+		return Checkpoint{}, false, err
+	}
 	cp, err := Sign(ctx, s.DB, k, now, nil)
 	if err != nil {
 		return Checkpoint{}, false, err
@@ -484,4 +488,48 @@ func (s *Signer) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// RotateKey starts signing with a new key: the new key is written beside
+// the key file, the rotation is recorded in the log (old and new verifier
+// keys), a handover checkpoint signed by both keys is stored (a witness
+// that knows only the old key follows it to the new one), and then the new
+// key replaces the old in the key file. The old private key is not kept: the
+// log's own entries name every public key that ever signed it.
+func RotateKey(ctx context.Context, db *store.DB, path string, now time.Time, actor string) (*Key, Checkpoint, error) {
+	old, err := ReadKeyFile(path)
+	if err != nil {
+		return nil, Checkpoint{}, err
+	}
+	if _, err := RecordKey(ctx, db, old, now, actor); err != nil {
+		return nil, Checkpoint{}, err
+	}
+	skey, next, err := NewKey(old.Origin())
+	if err != nil {
+		return nil, Checkpoint{}, err
+	}
+	pending := path + ".new"
+	if err := WriteKeyFile(pending, skey, true); err != nil {
+		return nil, Checkpoint{}, err
+	}
+	err = db.Tx(ctx, func(tx *sql.Tx) error {
+		seq, err := AppendSeq(ctx, tx, now, Record{Actor: actor, Action: ActionKeyRotate, Subject: "log:key",
+			Data: map[string]string{"old": old.Verifier, "new": next.Verifier}})
+		if err != nil {
+			return err
+		}
+		return addKey(ctx, tx, next.Verifier, seq, now)
+	})
+	if err != nil {
+		os.Remove(pending)
+		return nil, Checkpoint{}, err
+	}
+	cp, err := Sign(ctx, db, old, now, next)
+	if err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("%w (the new key is in %s: move it over %s by hand)", err, pending, path)
+	}
+	if err := os.Rename(pending, path); err != nil {
+		return nil, Checkpoint{}, fmt.Errorf("audit: installing the new key (it is in %s: move it over %s by hand): %w", pending, path, err)
+	}
+	return next, cp, nil
 }

@@ -86,7 +86,8 @@ func Witness(ctx context.Context, hc *http.Client, base string, st WitnessState)
 	}
 	cur, _, err := ParseCheckpoint(body, v)
 	var unknown *note.UnknownVerifierError
-	if errors.As(err, &unknown) && old != nil {
+	var unverified *note.UnverifiedNoteError
+	if (errors.As(err, &unknown) || errors.As(err, &unverified)) && old != nil {
 		// Signed by another key: follow a handover signed by the kept key.
 		nk, hand, herr := findHandover(ctx, hc, base, v, old)
 		if herr != nil {

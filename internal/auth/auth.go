@@ -466,3 +466,44 @@ func (s *Service) openSecret(username, stored string) (string, error) {
 	}
 	return secret, nil
 }
+
+// ResealSecrets re-encrypts every sealed TOTP secret from old to next (key
+// rotation) inside tx, and returns how many it changed.
+func ResealSecrets(ctx context.Context, tx *sql.Tx, old, next Sealer) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, username, totp_secret FROM users WHERE totp_secret LIKE 'sealed:%' ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("auth: read secrets: %w", err)
+	}
+	type row struct {
+		id           int64
+		user, stored string
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.user, &r.stored); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("auth: read secrets: %w", err)
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("auth: read secrets: %w", err)
+	}
+	from, to := &Service{secrets: old}, &Service{secrets: next}
+	for _, r := range all {
+		secret, err := from.openSecret(r.user, r.stored)
+		if err != nil {
+			return 0, fmt.Errorf("auth: user %d: %w", r.id, err)
+		}
+		sealed, err := to.sealSecret(r.user, secret)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2`, sealed, r.id); err != nil {
+			return 0, fmt.Errorf("auth: reseal user %d: %w", r.id, err)
+		}
+	}
+	return int64(len(all)), nil
+}

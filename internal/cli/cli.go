@@ -56,7 +56,10 @@ func commands() []*command {
 		benchListsCommand(),
 		backupCommand(),
 		restoreCommand(),
-		{name: "audit verify", short: "check the audit chain; exit 0 when intact, else name the first bad entry", run: runAuditVerify},
+		auditVerifyCommand(),
+		{name: "audit key", short: "print the audit log's verifier key (NAME+HASH+BASE64), creating the log key on first use", run: runAuditKey},
+		auditWitnessCommand(),
+		keysRotateCommand(),
 		{name: "config", short: "print every option with the value in force (secrets masked)", run: runConfig},
 		{name: "version", short: "print the binary's and the schema's versions", run: runVersion},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"mashang/internal/audit"
@@ -30,6 +31,12 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 		return err
 	}
 	defer a.Close()
+	for _, k := range cfg.KeysInDataDir() {
+		log.Warn("a key file sits inside the data directory: a copy of the directory carries the key with what it protects; move it elsewhere and point the option at it", "key", k)
+	}
+	if _, err := os.Stat(cfg.IdentityKeyFile + ".new"); err == nil {
+		log.Warn("an identity key rotation did not finish: the data may need the key in the .new file", "file", cfg.IdentityKeyFile+".new")
+	}
 	if cfg.NoRateLimit {
 		log.Warn("per-address rate limits are off (--no-rate-limit): for load tests on loopback only")
 	}
@@ -71,6 +78,12 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	indexDone := make(chan struct{})
 	go func() { defer close(indexDone); a.Search.Index.Run(indexCtx, 500*time.Millisecond) }()
 	defer func() { stopIndex(); <-indexDone }()
+	// Checkpoints of the audit log: within seconds of a change, at least hourly.
+	signer := &audit.Signer{DB: a.DB, KeyFile: cfg.LogKeyFile, Clock: a.Clock, Log: log}
+	signCtx, stopSign := context.WithCancel(e.Ctx)
+	signDone := make(chan struct{})
+	go func() { defer close(signDone); signer.Run(signCtx) }()
+	defer func() { stopSign(); <-signDone }()
 	stopMail, err := startMail(e.Ctx, a, cfg, e.Getenv, log)
 	if err != nil {
 		return err
@@ -93,22 +106,4 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 		ms.Shutdown(ctx)
 	}
 	return hs.Shutdown(ctx)
-}
-
-func runAuditVerify(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
-	a, err := e.open(cfg)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	n, err := audit.Verify(e.Ctx, a.DB.Read)
-	var b *audit.Break
-	if errors.As(err, &b) {
-		return exitError{code: 1, msg: fmt.Sprintf("audit chain BROKEN at entry %d: %s (%d entries before it are intact)", b.Seq, b.Reason, n)}
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "audit chain intact: %d entries\n", n)
-	return nil
 }

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"net/smtp"
@@ -53,6 +54,26 @@ func TestServeWithSMTPAndGracefulStop(t *testing.T) {
 	if err := smtp.SendMail(smtpAddr, nil, "a@example.cn", []string{"jubao@example.cn"}, []byte(msg)); err != nil {
 		t.Fatalf("smtp: %v", err)
 	}
+	// serve signs a checkpoint covering the mail's registration within 10 s
+	// (the key's own entry comes first).
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		res, err := http.Get("http://" + httpAddr + "/public/log/checkpoint")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if lines := strings.Split(string(b), "\n"); res.StatusCode == 200 && len(lines) > 2 {
+			if n, _ := strconv.Atoi(lines[1]); n >= 2 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint covering the mail within 10 s: %d %s", res.StatusCode, b)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -73,6 +94,11 @@ func TestServeWithSMTPAndGracefulStop(t *testing.T) {
 	var content string
 	if err := db.Read.QueryRow(`SELECT content FROM cases WHERE channel = 'email'`).Scan(&content); err != nil || !strings.Contains(content, "推诿扯皮") {
 		t.Fatalf("mail not stored as a case: %q %v", content, err)
+	}
+	for _, k := range []string{"key=\"identity-key-file " + dir, "key=\"log-key-file " + dir} {
+		if !strings.Contains(errb.String(), "a key file sits inside the data directory") || !strings.Contains(errb.String(), k) {
+			t.Fatalf("no warning about %s: %s", k, errb.String())
+		}
 	}
 	if !strings.Contains(errb.String(), "receiving report e-mail by SMTP") {
 		t.Fatalf("smtp not started: %s", errb.String())

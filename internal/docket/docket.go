@@ -255,6 +255,12 @@ func (c *Change) EraseIdentity() *Change {
 		set("email_hash", sql.NullString{}).set("message_id", sql.NullString{})
 }
 
+// Resealed replaces the sealed identity and its lookup hashes (the identity
+// key's rotation).
+func (c *Change) Resealed(sealed []byte, phoneHash, emailHash string) *Change {
+	return c.set("identity", sealed).set("phone_hash", nullText(phoneHash)).set("email_hash", nullText(emailHash))
+}
+
 // Person records the person the case is about (0: none).
 func (c *Change) Person(id int64) *Change { return c.set("person_id", nullID(id)) }
 

@@ -156,17 +156,36 @@ func readKeyFile(path string) ([]byte, error) {
 	return nil, fmt.Errorf("identity: key file %s holds neither 64 hex characters nor 32 raw bytes", path)
 }
 
-// createKeyFile writes a fresh key to a temporary file and links it into
-// place, so that two processes starting at once agree on one key and no
-// reader ever sees a half-written file.
+// NewKey returns a fresh random master key.
+func NewKey() ([]byte, error) {
+	key := make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("identity: generating key: %w", err)
+	}
+	return key, nil
+}
+
+// createKeyFile writes a fresh key, never replacing one already there.
 func createKeyFile(path string) error {
+	key, err := NewKey()
+	if err != nil {
+		return err
+	}
+	return WriteKeyFile(path, key, false)
+}
+
+// WriteKeyFile writes key to path (mode 0600, missing parent directories
+// 0700) through a temporary file, so that no reader ever sees a
+// half-written file. With replace false an existing file is kept (two
+// processes starting at once agree on one key); with replace true it is
+// replaced atomically (key rotation).
+func WriteKeyFile(path string, key []byte, replace bool) error {
+	if len(key) != KeySize {
+		return fmt.Errorf("identity: key is %d bytes, want %d", len(key), KeySize)
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("identity: creating key directory: %w", err)
-	}
-	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return fmt.Errorf("identity: generating key: %w", err)
 	}
 	tmp, err := os.CreateTemp(dir, ".identity-key-*")
 	if err != nil {
@@ -188,7 +207,12 @@ func createKeyFile(path string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("identity: writing key file: %w", err)
 	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
+	if replace {
+		err = os.Rename(tmp.Name(), path)
+	} else if err = os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		err = nil
+	}
+	if err != nil {
 		return fmt.Errorf("identity: installing key file: %w", err)
 	}
 	if d, err := os.Open(dir); err == nil {

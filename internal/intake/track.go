@@ -140,6 +140,10 @@ type TrackView struct {
 	// Merged is true when the office folded this report into another case
 	// on the same matter; state, deadlines and replies are then that case's.
 	Merged bool `json:"merged"`
+	// LogEntry is the public audit log's entry that recorded the report's
+	// registration (its leaf is LogEntry−1): with an inclusion proof from
+	// /public/log/inclusion the reporter can later prove the office had it.
+	LogEntry int64 `json:"log_entry"`
 }
 
 // text picks zh or en for lang, converting to Traditional for zh-TW.
@@ -203,6 +207,9 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 		return TrackView{}, fmt.Errorf("intake: read case: %w", err)
 	}
 	v.ReceivedAt = received.In(s.d.Loc)
+	if v.LogEntry, err = audit.SeqOf(ctx, s.d.DB.Read, fmt.Sprintf("case:%d", ref.id), "case.register"); err != nil {
+		return TrackView{}, err
+	}
 	// Follow merged_into (bounded, in case of a cycle) to the surviving case.
 	ids := []int64{ref.id}
 	cur := ref.id

@@ -255,7 +255,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	registered := map[string]bool{}
 	for _, rt := range h.Server.Routes() {
-		if rt.API || rt.Path == "/healthz" || rt.Path == "/metrics" || strings.HasPrefix(rt.Path, "/public/") && strings.Contains(rt.Path, "feed") {
+		if rt.API || rt.Path == "/healthz" || rt.Path == "/metrics" || strings.HasPrefix(rt.Path, "/public/") && strings.Contains(rt.Path, "feed") || strings.HasPrefix(rt.Path, "/public/log/") {
 			registered[rt.Method+" "+strings.TrimSuffix(rt.Path, "{$}")] = true
 		}
 	}

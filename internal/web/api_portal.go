@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/audit"
 	"mashang/internal/publication"
 	"mashang/internal/reports"
 )
@@ -205,6 +206,24 @@ func (s *Server) publicFeed(w http.ResponseWriter, r *http.Request) error {
 			Category: atomCat{Term: it.Kind, Label: label},
 			Link:     atomLink{Rel: "alternate", Href: base + path + strconv.FormatInt(it.ID, 10), Type: "text/html"},
 			Content:  atomText{Type: "text", Body: it.Body},
+		})
+	}
+	// The public log's signed checkpoints, so that subscribers keep copies.
+	cps, err := audit.Checkpoints(r.Context(), s.app.DB.Read, 0, 20)
+	if err != nil {
+		return err
+	}
+	for _, c := range cps {
+		if c.At.After(updated) {
+			updated = c.At
+		}
+		at := c.At.UTC().Format(time.RFC3339)
+		f.Entries = append(f.Entries, atomEntry{
+			ID:    fmt.Sprintf("tag:%s,%s:log/checkpoint/%d", host, c.At.UTC().Format("2006-01-02"), c.ID),
+			Title: fmt.Sprintf("公开日志检查点：%d 条记录", c.Size), Updated: at, Published: at,
+			Category: atomCat{Term: "log-checkpoint", Label: "公开日志"},
+			Link:     atomLink{Rel: "alternate", Href: base + "/public/log", Type: "text/html"},
+			Content:  atomText{Type: "text", Body: c.Note},
 		})
 	}
 	f.Updated = updated.UTC().Format(time.RFC3339)

@@ -158,6 +158,15 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/public/exemplars/{id}", anyone, s.publicItemJSON("exemplar"))
 	s.handle("GET /api/v1/public/stats", anyone, s.publicStatsJSON)
 
+	// The public audit log: what it proves (page), its signed checkpoints,
+	// key and proofs. Hashes only; anyone, a witness included, may fetch them.
+	s.handle("GET /public/log", anyone, p.public(p.portalLog))
+	s.handle("GET /public/log/checkpoint", anyone, s.logCheckpoint)
+	s.handle("GET /public/log/key", anyone, s.logKey)
+	s.handle("GET /public/log/checkpoints", anyone, s.logCheckpoints)
+	s.handle("GET /public/log/proof", anyone, s.logProof)
+	s.handle("GET /public/log/inclusion", anyone, s.logInclusion)
+
 	// Pages: inspections and publication (issue 9). Same access as the API;
 	// covert plans are filtered by the inspection service.
 	s.handle("GET /staff/inspections", anyone, p.staff(anyStaff, p.inspections))
