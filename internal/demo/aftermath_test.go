@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"mashang/internal/accountability"
+	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
@@ -26,6 +27,11 @@ func TestAftermath(t *testing.T) {
 		res, err := demo.Run(ctx, h.App, demo.Options{Cases: 800, Seed: 7, Until: civil.MustParse("2026-03-01"), NoIndex: true})
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The demo's bulk rows are named by its one audit entry; everything
+		// after went through the services: the whole database checks out.
+		if rep, err := audit.Check(ctx, db, audit.CheckOptions{}); err != nil || rep.CrossChecked < 800 {
+			t.Fatalf("audit check of the demo county: %+v %v", rep, err)
 		}
 		count := func(q string, args ...any) int {
 			t.Helper()

@@ -101,6 +101,9 @@ type gen struct {
 	progress io.Writer
 	// firstCase and lastCase bound the ids of the cases this run wrote.
 	firstCase, lastCase int64
+	// bulk names the rows written in bulk, without an audit entry each; the
+	// run's one entry records their ranges for audit verify's cross-checks.
+	bulk audit.Bulk
 }
 
 // Run generates the demo county into a's database.
@@ -142,8 +145,8 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 		return res, err
 	}
 	if err := g.db.Tx(ctx, func(tx *sql.Tx) error {
-		return audit.Append(ctx, tx, a.Clock.Now(), audit.Record{Actor: "cli:demo", Action: "demo.generate", Subject: "demo",
-			Data: map[string]any{"cases": res.Cases, "messages": res.Messages, "decisions": res.Decisions, "seed": o.Seed, "until": o.Until.String()}})
+		return audit.Append(ctx, tx, a.Clock.Now(), audit.Record{Actor: "cli:demo", Action: audit.BulkAction, Subject: "demo",
+			Data: map[string]any{"cases": res.Cases, "messages": res.Messages, "decisions": res.Decisions, "seed": o.Seed, "until": o.Until.String(), "bulk": g.bulk}})
 	}); err != nil {
 		return res, err
 	}
@@ -403,7 +406,7 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	firstCase := caseID + 1
+	firstCase, firstEv := caseID+1, evID+1
 	g.firstCase, g.lastCase = firstCase, caseID+int64(n)
 	var targets []*unitInfo
 	for _, u := range g.units {
@@ -565,6 +568,14 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 				return 0, 0, fmt.Errorf("demo: move %s sequence: %w", t, err)
 			}
 		}
+	}
+	lastEv, err := maxID(ctx, g.db.Read, "case_events")
+	if err != nil {
+		return 0, 0, err
+	}
+	g.bulk = audit.Bulk{"cases": {firstCase, g.lastCase}}
+	if lastEv >= firstEv {
+		g.bulk["case_events"] = [2]int64{firstEv, lastEv}
 	}
 	return n, messages, nil
 }
