@@ -533,3 +533,35 @@ func RotateKey(ctx context.Context, db *store.DB, path string, now time.Time, ac
 	}
 	return next, cp, nil
 }
+
+// Mailer sends signed checkpoints by mail (to a discipline commission, a
+// neighbouring office): the latest one at most once per Every, so a busy
+// office does not flood the recipients; each extends the ones before, so a
+// recipient who keeps them can check consistency later. Use Signed as the
+// Signer's Signed.
+type Mailer struct {
+	Send  func(ctx context.Context, subject, body string) error
+	Every time.Duration
+	Log   *slog.Logger
+	last  time.Time
+}
+
+// Signed mails cp when the last mail is at least Every old. A failure is
+// logged and retried with the next checkpoint.
+func (m *Mailer) Signed(ctx context.Context, cp Checkpoint) {
+	if !m.last.IsZero() && cp.At.Sub(m.last) < m.Every {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	subject := fmt.Sprintf("公开日志检查点 %s：%d 条 / audit log checkpoint: %d entries", cp.Origin, cp.Size, cp.Size)
+	body := "整肃办公开日志的签名检查点。请原样保存；以后可用 mashang audit verify --checkpoint 或 audit witness 核对日志未被改写。\n" +
+		"A signed checkpoint of the office's public audit log. Keep it as it is: it lets you check later that the log was not rewritten.\n\n" + cp.Note
+	if err := m.Send(ctx, subject, body); err != nil {
+		if m.Log != nil {
+			m.Log.Warn("audit: mailing a checkpoint failed; the next one will be tried", "err", err)
+		}
+		return
+	}
+	m.last = cp.At
+}

@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"mashang/internal/audit"
 	"mashang/internal/config"
+	"mashang/internal/mailout"
 	"mashang/internal/web"
 )
 
@@ -80,6 +82,19 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	defer func() { stopIndex(); <-indexDone }()
 	// Checkpoints of the audit log: within seconds of a change, at least hourly.
 	signer := &audit.Signer{DB: a.DB, KeyFile: cfg.LogKeyFile, Clock: a.Clock, Log: log}
+	if cfg.LogMailTo != "" {
+		sender, err := mailout.New(cfg.SMTPRelay, cfg.MailFrom)
+		if err != nil {
+			return err
+		}
+		to := strings.Split(cfg.LogMailTo, ",")
+		for i := range to {
+			to[i] = strings.TrimSpace(to[i])
+		}
+		m := &audit.Mailer{Every: cfg.LogMailEvery, Log: log,
+			Send: func(ctx context.Context, subject, body string) error { return sender.Send(ctx, to, subject, body) }}
+		signer.Signed = m.Signed
+	}
 	signCtx, stopSign := context.WithCancel(e.Ctx)
 	signDone := make(chan struct{})
 	go func() { defer close(signDone); signer.Run(signCtx) }()

@@ -30,6 +30,10 @@ type Config struct {
 	IdentityKeyFile  string
 	LogKeyFile       string
 	LogOrigin        string
+	SMTPRelay        string
+	MailFrom         string
+	LogMailTo        string
+	LogMailEvery     time.Duration
 	TimeZone         string
 	MaxBodyBytes     int64
 	AttachFileMax    int64
@@ -198,6 +202,14 @@ func Options() []Option {
 	add("log-key-file", "MASHANG_LOG_KEY_FILE", "", "key that signs the audit log's checkpoints, created 0600 on first start; keep it outside the data directory (default DATA/log.key, with a warning)", false, s, g)
 	s, g = str(func(c *Config) *string { return &c.LogOrigin })
 	add("log-origin", "MASHANG_LOG_ORIGIN", "", "the audit log's name in its checkpoints, fixed when the log key is made (default: the public URL's host + /log, or mashang.local/ and a random tag)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.SMTPRelay })
+	add("smtp-relay", "MASHANG_SMTP_RELAY", "", "relay for mail mashang sends, smtp://[user[:password]@]host[:port] (empty: none)", true, s, g)
+	s, g = str(func(c *Config) *string { return &c.MailFrom })
+	add("mail-from", "MASHANG_MAIL_FROM", "mashang@localhost", "sender address of mail mashang sends", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.LogMailTo })
+	add("log-mail-to", "MASHANG_LOG_MAIL_TO", "", "addresses (comma-separated) that get the audit log's signed checkpoints by mail, e.g. the discipline commission's (needs smtp-relay)", false, s, g)
+	ds, dg = dur(func(c *Config) *time.Duration { return &c.LogMailEvery })
+	add("log-mail-every", "MASHANG_LOG_MAIL_EVERY", "1h", "at most one checkpoint mail per this interval (the latest checkpoint; each extends the ones before)", false, ds, dg)
 	s, g = str(func(c *Config) *string { return &c.TimeZone })
 	add("timezone", "MASHANG_TIMEZONE", "Asia/Shanghai", "zone of dates and deadlines", false, s, g)
 	zs, zg := size(func(c *Config) *int64 { return &c.MaxBodyBytes })
@@ -352,6 +364,9 @@ func (c *Config) validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("config: log-format must be text or json, not %q", c.LogFormat)
+	}
+	if c.LogMailTo != "" && c.SMTPRelay == "" {
+		return fmt.Errorf("config: log-mail-to needs smtp-relay to send through")
 	}
 	if c.BackupKeep < 1 {
 		return fmt.Errorf("config: backup-keep must be at least 1")

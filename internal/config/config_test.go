@@ -126,3 +126,13 @@ func TestKeyFilesAndDataDir(t *testing.T) {
 		t.Fatalf("log key default %q", c.LogKeyFile)
 	}
 }
+
+func TestLogMailNeedsRelay(t *testing.T) {
+	if _, err := load(t, []string{"--log-mail-to", "jiwei@example.cn"}, nil); err == nil || !strings.Contains(err.Error(), "smtp-relay") {
+		t.Fatalf("log-mail-to without a relay: %v", err)
+	}
+	c, err := load(t, []string{"--log-mail-to", "jiwei@example.cn"}, map[string]string{"MASHANG_SMTP_RELAY": "smtp://mail.example.cn:587"})
+	if err != nil || c.LogMailEvery != time.Hour || c.MailFrom != "mashang@localhost" {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
