@@ -88,7 +88,8 @@ func AppendSeq(ctx context.Context, tx *sql.Tx, at time.Time, r Record) (int64, 
 		return 0, err
 	}
 	var seq int64
-	var prev, tree string
+	var prev string
+	var tree []byte
 	// One statement takes the head's row lock (serialising appenders on
 	// PostgreSQL; SQLite has one writer), numbers this entry and reads the
 	// previous entry's hash and the tree's frontier, which the last
@@ -114,7 +115,7 @@ func AppendSeq(ctx context.Context, tx *sql.Tx, at time.Time, r Record) (int64, 
 		seq, atS, r.Actor, r.Action, r.Subject, string(data), prev, h, joinHashes(stored)); err != nil {
 		return 0, fmt.Errorf("audit: append: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1, tree = $2 WHERE id = 1`, h, f.String()); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1, tree = $2 WHERE id = 1`, h, f.bytes()); err != nil {
 		return 0, fmt.Errorf("audit: move head: %w", err)
 	}
 	return seq, nil
@@ -207,14 +208,15 @@ func walk(ctx context.Context, db *sql.DB, at func(n int64, root tlog.Hash) erro
 		return n, err
 	}
 	var headSeq int64
-	var headHash, headTree string
+	var headHash string
+	var headTree []byte
 	if err := db.QueryRowContext(ctx, `SELECT seq, hash, tree FROM audit_head WHERE id = 1`).Scan(&headSeq, &headHash, &headTree); err != nil {
 		return n, fmt.Errorf("audit: read head: %w", err)
 	}
 	if headSeq != n || headHash != prev {
 		return n, &Break{Seq: n + 1, Reason: fmt.Sprintf("the log ends at entry %d but the head records %d (entries removed from the end)", n, headSeq)}
 	}
-	if headTree != f.String() {
+	if !bytes.Equal(headTree, f.bytes()) {
 		return n, &Break{Seq: n, Reason: "the head's tree hashes do not match the entries"}
 	}
 	if len(sizes) > 0 {

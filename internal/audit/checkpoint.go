@@ -297,7 +297,7 @@ func HandoverKey(n *note.Note) string {
 // when given, makes it a handover checkpoint signed by k and newKey.
 func Sign(ctx context.Context, db *store.DB, k *Key, now time.Time, newKey *Key) (Checkpoint, error) {
 	var n int64
-	var tree string
+	var tree []byte
 	if err := db.Write.QueryRowContext(ctx, `SELECT seq, tree FROM audit_head WHERE id = 1`).Scan(&n, &tree); err != nil {
 		return Checkpoint{}, fmt.Errorf("audit: read head: %w", err)
 	}

@@ -134,7 +134,7 @@ func TestTreeAndProofs(t *testing.T) {
 		if _, err := db.Write.Exec(`UPDATE audit_log SET tree = NULL`); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Write.Exec(`UPDATE audit_head SET tree = ''`); err != nil {
+		if _, err := db.Write.Exec(`UPDATE audit_head SET tree = NULL`); err != nil {
 			t.Fatal(err)
 		}
 		if need, err := audit.NeedsRebuild(ctx, db.Read); err != nil || !need {

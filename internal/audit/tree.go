@@ -41,28 +41,22 @@ type frontier struct {
 	hashes []tlog.Hash
 }
 
-// parseFrontier reads audit_head.tree for a tree of size n.
-func parseFrontier(n int64, s string) (frontier, error) {
+// parseFrontier reads audit_head.tree (the hashes, 32 bytes each, largest
+// subtree first) for a tree of size n.
+func parseFrontier(n int64, b []byte) (frontier, error) {
 	want := bits.OnesCount64(uint64(n))
-	if len(s) != want*2*tlog.HashSize {
-		return frontier{}, fmt.Errorf("audit: the head holds %d tree hashes, a tree of %d entries needs %d", len(s)/(2*tlog.HashSize), n, want)
+	if len(b) != want*tlog.HashSize {
+		return frontier{}, fmt.Errorf("audit: the head holds %d bytes of tree hashes, a tree of %d entries needs %d hashes", len(b), n, want)
 	}
 	f := frontier{n: n, hashes: make([]tlog.Hash, want)}
 	for i := range f.hashes {
-		if _, err := hex.Decode(f.hashes[i][:], []byte(s[i*2*tlog.HashSize:(i+1)*2*tlog.HashSize])); err != nil {
-			return frontier{}, fmt.Errorf("audit: the head's tree hashes: %w", err)
-		}
+		copy(f.hashes[i][:], b[i*tlog.HashSize:])
 	}
 	return f, nil
 }
 
-func (f frontier) String() string {
-	var b strings.Builder
-	for _, h := range f.hashes {
-		b.WriteString(hex.EncodeToString(h[:]))
-	}
-	return b.String()
-}
+// bytes renders the frontier as audit_head.tree holds it.
+func (f frontier) bytes() []byte { return joinHashes(f.hashes) }
 
 // indexes returns the stored hash index of each frontier hash.
 func (f frontier) indexes() []int64 {
@@ -320,7 +314,7 @@ func Rebuild(ctx context.Context, tx *sql.Tx) (int64, error) {
 			return 0, fmt.Errorf("audit: rebuild tree: %w", err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET tree = $1 WHERE id = 1`, f.String()); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET tree = $1 WHERE id = 1`, f.bytes()); err != nil {
 		return 0, fmt.Errorf("audit: rebuild tree: %w", err)
 	}
 	return n, nil
@@ -330,11 +324,11 @@ func Rebuild(ctx context.Context, tx *sql.Tx) (int64, error) {
 // (a log written before the tree existed).
 func NeedsRebuild(ctx context.Context, db *sql.DB) (bool, error) {
 	var n int64
-	var tree string
+	var tree []byte
 	if err := db.QueryRowContext(ctx, `SELECT seq, tree FROM audit_head WHERE id = 1`).Scan(&n, &tree); err != nil {
 		return false, fmt.Errorf("audit: read head: %w", err)
 	}
-	return n > 0 && tree == "", nil
+	return n > 0 && len(tree) == 0, nil
 }
 
 // EnsureTree builds the Merkle tree of a log written before it existed (a
@@ -349,11 +343,11 @@ func EnsureTree(ctx context.Context, db *store.DB) (int64, error) {
 	var n int64
 	err = db.Tx(ctx, func(tx *sql.Tx) error {
 		// Another instance may have built it meanwhile.
-		var tree string
+		var tree []byte
 		if err := tx.QueryRowContext(ctx, `SELECT tree FROM audit_head WHERE id = 1`).Scan(&tree); err != nil {
 			return fmt.Errorf("audit: read head: %w", err)
 		}
-		if tree != "" {
+		if len(tree) > 0 {
 			n = 0
 			return nil
 		}

@@ -252,6 +252,23 @@ func TestServedCheckpointVerifiesElsewhere(t *testing.T) {
 			t.Fatalf("audit key: %s", stderr)
 		}
 		checkServedCheckpoint(t, o, strings.TrimSpace(vkey))
+		// A witness without --key trusts the served key on first use, and
+		// says so; later runs refuse another key.
+		state := filepath.Join(t.TempDir(), "w.json")
+		code, _, stderr = run(t, nil, "", "audit", "witness", "--url", o.h.URL, "--state", state)
+		if code != 0 || !strings.Contains(stderr, "trusting the key the server serves on first use") {
+			t.Fatalf("first use: %d %s", code, stderr)
+		}
+		other := strings.Replace(strings.TrimSpace(vkey), "+", "x+", 1)
+		if code, _, stderr = run(t, nil, "", "audit", "witness", "--url", o.h.URL, "--state", state, "--key", other); code != 1 || !strings.Contains(stderr, "differs from the key kept") {
+			t.Fatalf("another key: %d %s", code, stderr)
+		}
+		if code, _, stderr = run(t, nil, "", "audit", "witness", "--url", o.h.URL); code != 2 || !strings.Contains(stderr, "required") {
+			t.Fatalf("no state: %d %s", code, stderr)
+		}
+		if code, _, stderr = run(t, nil, "", "audit", "witness", "--url", o.h.URL+"/nowhere", "--state", filepath.Join(t.TempDir(), "x.json"), "--key", strings.TrimSpace(vkey)); code != 1 || !strings.Contains(stderr, "404") {
+			t.Fatalf("wrong URL: %d %s", code, stderr)
+		}
 	})
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/docket"
 	"mashang/internal/intake"
@@ -370,9 +371,13 @@ func TestBrowserLanguages(t *testing.T) {
 	if _, err := h.App.Org.CreatePerson(context.Background(), org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test"); err != nil {
 		t.Fatal(err)
 	}
+	// A signed checkpoint, so that the log page shows its long lines.
+	if _, _, err := (&audit.Signer{DB: h.App.DB, KeyFile: h.App.Config.LogKeyFile, Clock: h.Clock}).SignIfDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	c := newChrome(t, h.URL)
 	for _, l := range []string{"zh-TW", "en", "zh-CN"} {
-		for _, p := range []string{"/", "/report", "/track", "/staff/login"} {
+		for _, p := range []string{"/", "/report", "/track", "/staff/login", "/public/log"} {
 			c.open(p + "?lang=" + l)
 			lang, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 			if lang != l {

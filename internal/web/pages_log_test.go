@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/web/webtest"
 
 	"golang.org/x/mod/sumdb/note"
@@ -129,6 +130,20 @@ func TestPublicLogPages(t *testing.T) {
 		older := h.Must(200, "GET", "/public/log/checkpoints?limit=1&before="+next, "", nil)
 		if !strings.Contains(string(older.Raw), fmt.Sprintf(`"id":%d`, cp.ID)) {
 			t.Fatalf("second page %s", older.Raw)
+		}
+		// The staff API runs the whole check: a case event added behind the
+		// log's back is named.
+		vr := h.Must(200, "GET", "/api/v1/audit/verify", h.Token(auth.Auditor), nil)
+		if webtest.Str(vr.JSON, "intact") != "true" {
+			t.Fatalf("verify: %s", vr.Raw)
+		}
+		if _, err := h.App.DB.Write.Exec(`INSERT INTO case_events (case_id, at, actor, action, data, public)
+			SELECT id, '2026-03-02T05:00:00.123456Z', 'user:nobody', 'refuse', '{}', FALSE FROM cases WHERE receipt = $1`, receipt); err != nil {
+			t.Fatal(err)
+		}
+		vr = h.Must(200, "GET", "/api/v1/audit/verify", h.Token(auth.Auditor), nil)
+		if webtest.Str(vr.JSON, "intact") != "false" || !strings.Contains(webtest.Str(vr.JSON, "reason"), "(refuse)") {
+			t.Fatalf("verify after an event added behind the log's back: %s", vr.Raw)
 		}
 	})
 }

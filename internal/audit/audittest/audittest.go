@@ -58,7 +58,7 @@ func Rewrite(t testing.TB, db *store.DB) {
 			}
 			prev = h
 		}
-		if _, err := tx.Exec(`UPDATE audit_head SET seq = $1, hash = $2, tree = ''`, len(es), prev); err != nil {
+		if _, err := tx.Exec(`UPDATE audit_head SET seq = $1, hash = $2, tree = NULL`, len(es), prev); err != nil {
 			return err
 		}
 		_, err := audit.Rebuild(ctx, tx)

@@ -1,9 +1,9 @@
 -- +goose Up
 -- The audit log as a Merkle tree (see package audit): each entry keeps the
 -- tree hashes it completes, the head keeps the hashes of the complete
--- subtrees that make up the whole tree (hex, largest first).
+-- subtrees that make up the whole tree (32 bytes each, largest first).
 ALTER TABLE audit_log ADD COLUMN tree BLOB;
-ALTER TABLE audit_head ADD COLUMN tree TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_head ADD COLUMN tree BLOB;
 
 -- Signed checkpoints of the tree (signed notes in the checkpoint format),
 -- newest last.
