@@ -68,25 +68,49 @@ func Check(ctx context.Context, db *sql.DB, o CheckOptions) (CheckReport, error)
 		}
 		vs = append(vs, v)
 	}
-	cps, err := Checkpoints(ctx, db, 0, 1<<30)
-	if err != nil {
-		return rep, err
+	// Every stored checkpoint, oldest first, read as a stream: its signature
+	// and columns are checked here, and one root per size is kept for the
+	// walk (two different roots for one size are a fork).
+	type signed struct {
+		id   int64
+		root tlog.Hash
 	}
-	roots := map[int64][]Checkpoint{}
+	roots := map[int64]signed{}
+	rows, err := db.QueryContext(ctx, `SELECT `+checkpointCols+` FROM audit_checkpoints ORDER BY id`)
+	if err != nil {
+		return rep, fmt.Errorf("audit: read checkpoints: %w", err)
+	}
 	var sizes []int64
-	for i := len(cps) - 1; i >= 0; i-- { // oldest first
-		c := cps[i]
+	nCheckpoints := 0
+	for rows.Next() {
+		c, err := scanCheckpoint(rows)
+		if err != nil {
+			rows.Close()
+			return rep, fmt.Errorf("audit: read checkpoints: %w", err)
+		}
 		got, _, err := ParseCheckpoint([]byte(c.Note), vs...)
 		if err != nil {
+			rows.Close()
 			return rep, &Mismatch{fmt.Sprintf("stored checkpoint %d (size %d) does not verify with the log's keys: %v", c.ID, c.Size, err)}
 		}
 		if got.Size != c.Size || got.Root != c.Root {
+			rows.Close()
 			return rep, &Mismatch{fmt.Sprintf("stored checkpoint %d: its columns (size %d) differ from its signed text (size %d)", c.ID, c.Size, got.Size)}
 		}
-		if len(roots[c.Size]) == 0 {
+		if prev, ok := roots[c.Size]; ok {
+			if prev.root != c.Root {
+				rows.Close()
+				return rep, &Mismatch{fmt.Sprintf("stored checkpoints %d and %d sign different trees of %d entries (a fork)", prev.id, c.ID, c.Size)}
+			}
+		} else {
+			roots[c.Size] = signed{c.ID, c.Root}
 			sizes = append(sizes, c.Size)
 		}
-		roots[c.Size] = append(roots[c.Size], c)
+		nCheckpoints++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rep, fmt.Errorf("audit: read checkpoints: %w", err)
 	}
 	var ext Checkpoint
 	if len(o.External) > 0 {
@@ -94,7 +118,7 @@ func Check(ctx context.Context, db *sql.DB, o CheckOptions) (CheckReport, error)
 			return rep, &Mismatch{fmt.Sprintf("the checkpoint given does not verify with this log's keys: %v", err)}
 		}
 		rep.ExternalSize = ext.Size
-		if len(roots[ext.Size]) == 0 {
+		if _, ok := roots[ext.Size]; !ok {
 			sizes = append(sizes, ext.Size)
 		}
 	}
@@ -110,11 +134,8 @@ func Check(ctx context.Context, db *sql.DB, o CheckOptions) (CheckReport, error)
 		return rep, &Mismatch{fmt.Sprintf("a stored checkpoint covers %d entries but the log holds only %d: entries were removed from the end", sizes[len(sizes)-1], size)}
 	}
 	rep.Entries, err = walk(ctx, db, func(n int64, root tlog.Hash) error {
-		for _, c := range roots[n] {
-			if c.Root != root {
-				return &Mismatch{fmt.Sprintf("stored checkpoint %d signed a tree of %d entries with root %s, but the log's first %d entries hash to %s (the log was rewritten)", c.ID, n, c.Root, n, root)}
-			}
-			rep.Checkpoints++
+		if c, ok := roots[n]; ok && c.root != root {
+			return &Mismatch{fmt.Sprintf("stored checkpoint %d signed a tree of %d entries with root %s, but the log's first %d entries hash to %s (the log was rewritten)", c.id, n, c.root, n, root)}
 		}
 		if len(o.External) > 0 && ext.Size == n && ext.Root != root {
 			return &Mismatch{fmt.Sprintf("the checkpoint given signed a tree of %d entries with root %s, but the log's first %d entries now hash to %s: the log was rewritten", n, ext.Root, n, root)}
@@ -124,6 +145,7 @@ func Check(ctx context.Context, db *sql.DB, o CheckOptions) (CheckReport, error)
 	if err != nil {
 		return rep, err
 	}
+	rep.Checkpoints = nCheckpoints
 	n, err := crossCheck(ctx, db)
 	rep.CrossChecked = n
 	return rep, err

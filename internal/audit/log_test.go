@@ -367,5 +367,17 @@ func TestCheckRefusesForeignCheckpoints(t *testing.T) {
 		if _, err := audit.Check(ctx, db.Read, audit.CheckOptions{Keys: []string{k.Verifier}, External: []byte(cp.Note)}); err != nil {
 			t.Fatal(err)
 		}
+		// Someone with the key and the database rewrites the log and signs
+		// it again at the same size: the two stored checkpoints are a fork.
+		db.Write.Exec(`UPDATE audit_log SET actor = 'user:someone' WHERE seq = 2`)
+		audittest.Rewrite(t, db)
+		again, err := audit.Sign(ctx, db, k, time.Now(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = audit.Check(ctx, db.Read, audit.CheckOptions{Keys: []string{k.Verifier}})
+		if !errors.As(err, &m) || !strings.Contains(m.What, fmt.Sprintf("stored checkpoints %d and %d sign different trees of 3 entries", cp.ID, again.ID)) {
+			t.Fatalf("a fork in the stored checkpoints: %v", err)
+		}
 	})
 }
