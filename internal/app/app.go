@@ -31,6 +31,7 @@ import (
 	"mashang/internal/intake"
 	"mashang/internal/org"
 	"mashang/internal/publication"
+	"mashang/internal/ratelimit"
 	"mashang/internal/reports"
 	"mashang/internal/retention"
 	"mashang/internal/search"
@@ -53,6 +54,8 @@ type App struct {
 	Calendar  *Calendars
 	Auth      *auth.Service
 	Org       *org.Service
+	// Counter counts events for the flood limits (and the human check).
+	Counter ratelimit.Counter
 	// Vault seals reporters' identities (key file created 0600 on first start).
 	Vault *identity.Vault
 	// LogKey signs the audit log's checkpoints (key file created 0600 on first start).
@@ -158,13 +161,22 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	// TOTP secrets are sealed with the same key as reporters' identities.
 	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit, Secrets: a.Vault})
 	a.Org = org.NewService(db, a.Clock)
+	// The flood limits' counts: in the database on PostgreSQL, which several
+	// instances may share; in memory on SQLite, which one process owns.
+	if db.Engine == store.Postgres {
+		a.Counter = ratelimit.NewSQL(db, a.Clock.Now)
+	} else {
+		a.Counter = ratelimit.NewMemory(a.Clock.Now)
+	}
 	if a.Files, err = attach.NewStore(filepath.Join(cfg.DataDir, "attachments")); err != nil {
 		return nil, fmt.Errorf("app: attachments: %w", err)
 	}
 	a.Record = docket.New(ctx, db)
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
 		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, NoRateLimit: cfg.NoRateLimit,
-		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles})
+		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles,
+		Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
+			Track: cfg.TrackRateAddress, HumanCheckAfter: cfg.HumanCheckAfter, Off: cfg.NoRateLimit}})
 	a.Inspections = inspection.NewService(db, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
 	if a.Reports, err = reports.NewService(db, a.Clock, a.Loc, a.Inspections,
 		&reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}); err != nil {

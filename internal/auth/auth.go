@@ -21,7 +21,6 @@ import (
 	"mashang/internal/audit"
 	"mashang/internal/clock"
 	"mashang/internal/problem"
-	"mashang/internal/ratelimit"
 	"mashang/internal/store"
 )
 
@@ -34,6 +33,10 @@ type User struct {
 	TOTPEnabled bool      `json:"totp_enabled"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
+	// MustChangePassword: reset by an admin, to be changed at the next sign-in.
+	MustChangePassword bool `json:"must_change_password"`
+	// FailedSignIns counts failed sign-ins with this name over the last day.
+	FailedSignIns int `json:"failed_sign_ins_24h"`
 }
 
 // Service manages accounts and tokens.
@@ -41,11 +44,11 @@ type Service struct {
 	db        *store.DB
 	clock     clock.Clock
 	ttl       time.Duration
-	byUser    *ratelimit.Limiter
-	byAddr    *ratelimit.Limiter
+	failures  FailureLog
 	addrLimit bool
 	sleep     func(context.Context, time.Duration) error
 	secrets   Sealer
+	common    map[string]bool
 	Issuer    string
 }
 
@@ -53,7 +56,7 @@ type Service struct {
 type Options struct {
 	TokenTTL time.Duration
 	// NoAddrLimit turns off the per-address limit (load tests on loopback);
-	// the per-user limit always applies.
+	// the (account, address) limit always applies.
 	NoAddrLimit bool
 	// Sleep waits before answering a slowed login; nil means a real timer.
 	Sleep func(context.Context, time.Duration) error
@@ -85,20 +88,25 @@ func NewService(db *store.DB, c clock.Clock, o Options) *Service {
 	}
 	return &Service{
 		db: db, clock: c, ttl: o.TokenTTL,
-		byUser:    ratelimit.New(ratelimit.DefaultPolicy, c.Now),
-		byAddr:    ratelimit.New(ratelimit.Policy{Window: 15 * time.Minute, SlowAfter: 5, BlockAfter: 30, Base: 250 * time.Millisecond, MaxDelay: 4 * time.Second}, c.Now),
+		failures:  sqlFailures{db},
 		addrLimit: !o.NoAddrLimit,
 		sleep:     o.Sleep,
 		secrets:   o.Secrets,
+		common:    commonPasswords(),
 		Issuer:    "mashang",
 	}
 }
 
 var (
-	errBadLogin = problem.Unauthorized("bad_credentials", "用户名、密码或动态码不正确", "wrong username, password or one-time code")
-	errNoToken  = problem.Unauthorized("unauthenticated", "请先登录", "sign in first: send Authorization: Bearer TOKEN")
-	errBadToken = problem.Unauthorized("invalid_token", "令牌无效或已过期，请重新登录", "the token is invalid or has expired; sign in again")
+	errUnknownUser = problem.NotFound("unknown_user", "用户不存在", "no such user")
+	errBadLogin    = problem.Unauthorized("bad_credentials", "用户名、密码或动态码不正确", "wrong username, password or one-time code")
+	errNoToken     = problem.Unauthorized("unauthenticated", "请先登录", "sign in first: send Authorization: Bearer TOKEN")
+	errBadToken    = problem.Unauthorized("invalid_token", "令牌无效或已过期，请重新登录", "the token is invalid or has expired; sign in again")
 )
+
+// SetSleep replaces how a slowed sign-in waits (tests count the waits
+// instead of sleeping).
+func (s *Service) SetSleep(f func(context.Context, time.Duration) error) { s.sleep = f }
 
 // ValidateUsername checks a new user name.
 func ValidateUsername(u string) error {
@@ -107,17 +115,6 @@ func ValidateUsername(u string) error {
 	}
 	if utf8.RuneCountInString(u) > 64 || strings.ContainsAny(u, " \t\r\n:/") {
 		return problem.Invalid("username", "invalid_username", "用户名不能含空格、冒号或斜杠，最长 64 个字符", "a username has no spaces, colons or slashes and at most 64 characters")
-	}
-	return nil
-}
-
-// ValidatePassword checks a new password's strength.
-func ValidatePassword(p string) error {
-	if utf8.RuneCountInString(p) < 10 {
-		return problem.Invalid("password", "weak_password", "密码至少 10 个字符", "a password needs at least 10 characters")
-	}
-	if len(p) > 1024 {
-		return problem.Invalid("password", "password_too_long", "密码过长", "the password is too long")
 	}
 	return nil
 }
@@ -150,7 +147,7 @@ func (s *Service) AddUser(ctx context.Context, username, password string, role R
 	if role == Liaison && unitCode == "" {
 		return User{}, problem.Invalid("unit", "liaison_needs_unit", "联络员必须绑定单位", "a liaison must be bound to a unit")
 	}
-	if err := ValidatePassword(password); err != nil {
+	if err := s.ValidatePassword(username, password); err != nil {
 		return User{}, err
 	}
 	hash, err := HashPassword(password)
@@ -216,14 +213,15 @@ type account struct {
 	secret   string
 	totp     bool
 	disabled bool
+	lastStep int64
 }
 
 func (s *Service) account(ctx context.Context, username string) (*account, error) {
 	var a account
 	var role string
-	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.password_hash, u.role, u.unit_id, un.code, u.totp_secret, u.totp_enabled, u.disabled
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.password_hash, u.role, u.unit_id, un.code, u.totp_secret, u.totp_enabled, u.disabled, u.totp_last_step
 		FROM users u LEFT JOIN units un ON un.id = u.unit_id WHERE u.username = $1`, username).
-		Scan(&a.id, &a.hash, &role, &a.unitID, &a.unitCode, &a.secret, &a.totp, &a.disabled)
+		Scan(&a.id, &a.hash, &role, &a.unitID, &a.unitCode, &a.secret, &a.totp, &a.disabled, &a.lastStep)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -235,24 +233,22 @@ func (s *Service) account(ctx context.Context, username string) (*account, error
 }
 
 // Login checks credentials and returns a new token. addr is the client's
-// address for the per-address limit. Repeated failures are slowed, then
-// refused with a 429 problem.
+// address. Failures slow down the (account, address) pair that failed, and
+// then refuse it (429) for a while; an address failing against many
+// accounts is refused too; the account as a whole is only ever slowed a
+// little, so a stranger's failures never lock its owner out.
 func (s *Service) Login(ctx context.Context, username, password, code, addr string) (string, time.Time, error) {
-	ukey, akey := "u:"+username, "a:"+addr
-	v := s.byUser.Check(ukey)
-	if s.addrLimit {
-		if av := s.byAddr.Check(akey); av.Blocked || av.Delay > v.Delay {
-			if av.Blocked {
-				v = av
-			} else if !v.Blocked {
-				v.Delay = av.Delay
-			}
-		}
+	now := s.clock.Now()
+	counts, err := s.failures.Counts(ctx, username, addr, now.Add(-ThrottleWindow))
+	if err != nil {
+		return "", time.Time{}, err
 	}
+	v := s.verdict(counts, now)
 	if v.Blocked {
+		mins := int(v.Retry.Minutes()) + 1
 		return "", time.Time{}, problem.TooMany("too_many_attempts",
-			fmt.Sprintf("失败次数过多，请 %d 分钟后再试", int(v.Retry.Minutes())+1),
-			fmt.Sprintf("too many failed sign-ins; try again in %d minutes", int(v.Retry.Minutes())+1))
+			fmt.Sprintf("失败次数过多，请 %d 分钟后再试", mins),
+			fmt.Sprintf("too many failed sign-ins; try again in %d minutes", mins)).RetryIn(v.Retry)
 	}
 	if v.Delay > 0 {
 		if err := s.sleep(ctx, v.Delay); err != nil {
@@ -260,8 +256,9 @@ func (s *Service) Login(ctx context.Context, username, password, code, addr stri
 		}
 	}
 	fail := func() (string, time.Time, error) {
-		s.byUser.Fail(ukey)
-		s.byAddr.Fail(akey)
+		if err := s.failures.Record(ctx, username, addr, s.clock.Now()); err != nil {
+			return "", time.Time{}, err
+		}
 		return "", time.Time{}, errBadLogin
 	}
 	a, err := s.account(ctx, username)
@@ -277,18 +274,23 @@ func (s *Service) Login(ctx context.Context, username, password, code, addr stri
 	}
 	if a.totp {
 		if code == "" {
-			s.byUser.Fail(ukey)
 			return "", time.Time{}, problem.Unauthorized("otp_required", "请输入动态验证码", "this account needs its one-time code (otp)")
 		}
 		secret, err := s.openSecret(username, a.secret)
 		if err != nil {
 			return "", time.Time{}, err
 		}
-		if ok, _ := totp.ValidateCustom(strings.TrimSpace(code), secret, s.clock.Now(), totpOpts); !ok {
+		ok, err := s.useCode(ctx, a.id, secret, strings.TrimSpace(code))
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		if !ok {
 			return fail()
 		}
 	}
-	s.byUser.Reset(ukey)
+	if err := s.failures.Clear(ctx, username, addr); err != nil {
+		return "", time.Time{}, err
+	}
 	tok, exp, err := s.issue(ctx, a.id, "api")
 	return tok, exp, err
 }
@@ -337,9 +339,9 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	var unitCode sql.NullString
 	var exp store.Instant
 	var disabled bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, t.expires_at, u.disabled
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, t.expires_at, u.disabled, u.must_change_password
 		FROM auth_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN units un ON un.id = u.unit_id
-		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &exp, &disabled)
+		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &exp, &disabled, &p.MustChangePassword)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, errBadToken
 	}
@@ -365,8 +367,10 @@ func (s *Service) Revoke(ctx context.Context, tok string) error {
 
 // ListUsers returns every account, by name.
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at
-		FROM users u LEFT JOIN units un ON un.id = u.unit_id ORDER BY u.username`)
+	since := store.FormatInstant(s.clock.Now().Add(-24 * time.Hour))
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at,
+		u.must_change_password, (SELECT COUNT(*) FROM sign_in_failures f WHERE f.username = u.username AND f.at >= $1)
+		FROM users u LEFT JOIN units un ON un.id = u.unit_id ORDER BY u.username`, since)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +380,7 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 		var u User
 		var role string
 		var at store.Instant
-		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at); err != nil {
+		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns); err != nil {
 			return nil, err
 		}
 		u.Role, u.CreatedAt = Role(role), at.Time
@@ -397,7 +401,11 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, role *Role, unitCode
 			return err
 		}
 		if exists == 0 {
-			return problem.NotFound("unknown_user", "用户不存在", "no such user")
+			return errUnknownUser
+		}
+		admins, err := s.lockAdmins(ctx, tx)
+		if err != nil {
+			return err
 		}
 		ts := store.FormatInstant(now)
 		data := map[string]any{}
@@ -427,6 +435,9 @@ func (s *Service) UpdateUser(ctx context.Context, id int64, role *Role, unitCode
 				}
 			}
 			data["disabled"] = *disabled
+		}
+		if err := lastAdminKept(ctx, tx, admins); err != nil {
+			return err
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.update", Subject: fmt.Sprintf("user:%d", id), Data: data})
 	})

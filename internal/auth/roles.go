@@ -31,6 +31,9 @@ type Principal struct {
 	Role     Role
 	UnitID   int64 // 0: not bound to a unit
 	UnitCode string
+	// MustChangePassword: the password was reset by an admin; until it is
+	// changed, the principal may do nothing but change it.
+	MustChangePassword bool
 }
 
 // Actor names the principal in history and audit entries.

@@ -2,7 +2,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -47,6 +46,7 @@ func commands() []*command {
 		serveCommand(),
 		migrateCommand(),
 		userAddCommand(),
+		userPasswdCommand(),
 		{name: "user totp", usage: "USERNAME", short: "enrol a user in TOTP and print the otpauth:// URI", run: runUserTOTP},
 		{name: "org import", usage: "FILE.csv", short: "import units (code,name,parent,kind) or people (name,unit,position,rank) from CSV in UTF-8 or GBK", run: runOrgImport},
 		calendarImportCommand(),
@@ -332,13 +332,9 @@ func userAddCommand() *command {
 			if *f.username == "" || *f.role == "" {
 				return usageError("--username and --role are required")
 			}
-			pw, err := bufio.NewReader(io.LimitReader(e.Stdin, 4096)).ReadString('\n')
-			if err != nil && err != io.EOF {
+			pw, err := readPassword(e)
+			if err != nil {
 				return err
-			}
-			pw = strings.TrimRight(pw, "\r\n")
-			if pw == "" {
-				return usageError("give the password on standard input")
 			}
 			a, err := e.open(cfg)
 			if err != nil {

@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"mashang/internal/app"
 	"mashang/internal/cli"
-	"mashang/internal/store/storetest"
-	"mashang/internal/web"
-	"mashang/internal/web/webtest"
 )
 
 func run(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
@@ -30,19 +25,7 @@ func run(t *testing.T, env map[string]string, stdin string, args ...string) (int
 func TestUserAddBesideRunningServer(t *testing.T) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		t.Run(engine, func(t *testing.T) {
-			dbURL := ""
-			if engine == "postgres" {
-				dbURL = storetest.PostgresURL(t)
-			}
-			cfg := webtest.Config(t, dbURL)
-			a, err := app.New(context.Background(), cfg, app.Options{Logger: storetest.Quiet()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			srv := httptest.NewServer(web.New(a).Handler())
-			defer srv.Close()
-			env := map[string]string{"MASHANG_DATA": cfg.DataDir, "MASHANG_DATABASE_URL": dbURL}
+			env, srv := besideServer(t, engine)
 
 			code, _, stderr := run(t, env, "a very long passphrase\n", "user", "add", "--username", "wang", "--role", "director")
 			if code != 0 {

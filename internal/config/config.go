@@ -14,6 +14,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"mashang/internal/ratelimit"
 )
 
 // Config holds the values in force.
@@ -55,6 +57,11 @@ type Config struct {
 	BackupDir      string
 	BackupInterval time.Duration
 	BackupKeep     int
+	// The public doors' flood limits (off with NoRateLimit).
+	IntakeRateAddress ratelimit.Rate
+	IntakeRateGlobal  ratelimit.Rate
+	TrackRateAddress  ratelimit.Rate
+	HumanCheckAfter   int
 }
 
 // Never is a retention period that keeps for ever.
@@ -168,6 +175,20 @@ func durOff(p func(*Config) *time.Duration) (func(*Config, string) error, func(*
 		}
 }
 
+// rate reads a rate N/PERIOD, or 0 for none.
+func rate(p func(*Config) *ratelimit.Rate) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			r, err := ratelimit.ParseRate(v)
+			if err != nil {
+				return err
+			}
+			*p(c) = r
+			return nil
+		}, func(c *Config) string {
+			return p(c).String()
+		}
+}
+
 func opt(name, env, def, help string, secret bool, s func(*Config, string) error, g func(*Config) string) Option {
 	return Option{Name: name, Flag: name, Env: env, Default: def, Help: help, Secret: secret, set: s, get: g}
 }
@@ -187,7 +208,7 @@ func Options() []Option {
 	s, g = str(func(c *Config) *string { return &c.SMTPAddr })
 	add("smtp-addr", "MASHANG_SMTP_ADDR", "", "address to receive report e-mail by SMTP (empty: off)", false, s, g)
 	bs, bg := boolean(func(c *Config) *bool { return &c.NoRateLimit })
-	add("no-rate-limit", "MASHANG_NO_RATE_LIMIT", "false", "turn off per-address limits (load tests on loopback only)", false, bs, bg)
+	add("no-rate-limit", "MASHANG_NO_RATE_LIMIT", "false", "turn off the per-address limits and the intake's flood limits (load tests on loopback only)", false, bs, bg)
 	s, g = str(func(c *Config) *string { return &c.MetricsAddr })
 	add("metrics-addr", "MASHANG_METRICS_ADDR", "", "separate address for /metrics (empty: /metrics on the main port, staff only)", false, s, g)
 	s, g = str(func(c *Config) *string { return &c.IMAPURL })
@@ -248,6 +269,14 @@ func Options() []Option {
 	add("backup-interval", "MASHANG_BACKUP_INTERVAL", "24h", "how often serve writes a backup (off: never)", false, ds, dg)
 	is, ig = integer(func(c *Config) *int { return &c.BackupKeep })
 	add("backup-keep", "MASHANG_BACKUP_KEEP", "7", "how many scheduled backups to keep (older ones are deleted)", false, is, ig)
+	rs, rg := rate(func(c *Config) *ratelimit.Rate { return &c.IntakeRateAddress })
+	add("intake-rate-address", "MASHANG_INTAKE_RATE_ADDRESS", "10/1h", "reports one address (web) or e-mail sender may file, N/PERIOD; 429 (SMTP 451) beyond; 0: no limit", false, rs, rg)
+	rs, rg = rate(func(c *Config) *ratelimit.Rate { return &c.IntakeRateGlobal })
+	add("intake-rate-global", "MASHANG_INTAKE_RATE_GLOBAL", "300/1m", "reports the public may file in all, by web and e-mail; 0: no limit", false, rs, rg)
+	rs, rg = rate(func(c *Config) *ratelimit.Rate { return &c.TrackRateAddress })
+	add("track-rate-address", "MASHANG_TRACK_RATE_ADDRESS", "120/10m", "tracking requests (look-ups, messages, reviews, ratings) one address may make; 0: no limit", false, rs, rg)
+	is, ig = integer(func(c *Config) *int { return &c.HumanCheckAfter })
+	add("human-check-after", "MASHANG_HUMAN_CHECK_AFTER", "3", "reports from one address within intake-rate-address's period after which the web form asks for a typed number from a picture; 0: never", false, is, ig)
 	return o
 }
 

@@ -325,6 +325,11 @@ func (v *Vault) EmailHash(email string) string {
 	return v.lookup("email", n)
 }
 
+// KeyedHash returns a keyed hash (HMAC-SHA256, hex) of value for purpose
+// kind: the same on every instance sharing the key, unreadable without it
+// (a client address counted by the flood limits, say).
+func (v *Vault) KeyedHash(kind, value string) string { return v.lookup(kind, value) }
+
 func (v *Vault) lookup(kind, value string) string {
 	m := hmac.New(sha256.New, v.hmacKey)
 	m.Write([]byte(kind))

@@ -108,8 +108,11 @@ func (s *Service) SubmitEmail(ctx context.Context, m mailin.Message, raw []byte)
 		Anonymous: id.Name == "",
 		Files:     files,
 		MessageID: mid,
-		Actor:     "system:email",
+		Actor:     ActorEmail,
 	})
+	if isFlood(err) {
+		return 0, "", fmt.Errorf("%w: %w", mailin.ErrTryLater, err)
+	}
 	if err != nil {
 		return 0, "", err
 	}

@@ -75,6 +75,10 @@ type Deps struct {
 	NoRateLimit bool
 	// Rand is the randomness for receipts and keys; nil: crypto/rand.
 	Rand io.Reader
+	// Counter holds the flood limits' counts; nil: no flood limits.
+	Counter ratelimit.Counter
+	// Flood are the public doors' limits.
+	Flood FloodLimits
 	// The attachment limits of a report, applied to e-mail (the web applies
 	// them as it reads a request); zero: no limit.
 	AttachFileMax, AttachReportMax int64
@@ -139,7 +143,13 @@ type Submission struct {
 	Files      []File
 	MessageID  string // e-mail Message-ID: a second submission with it returns the first case
 	Actor      string // who registers it: "reporter", "user:NAME", "system:email"
+	// ClientAddr is the network address a public report came from (the web
+	// form and API): the flood limits count it (hashed, never stored).
+	ClientAddr string
 }
+
+// ActorEmail registers the reports received by e-mail.
+const ActorEmail = "system:email"
 
 // Receipt is what a registered report gives back. Key is shown once and
 // never stored; it is "" when Existing (a repeated e-mail).
@@ -324,6 +334,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Receipt, error) {
 		if r, ok, err := s.byMessageID(ctx, p.messageID); err != nil || ok {
 			return r, err
 		}
+	}
+	if err := s.admitReport(ctx, s.floodKey(p.sub)); err != nil {
+		return Receipt{}, err
 	}
 	for attempt := 0; ; attempt++ {
 		r, err := s.insert(ctx, p)

@@ -66,6 +66,9 @@ type caseRef struct {
 // after the same work; repeated failures from one address are slowed, then
 // refused (429), unless the limit is off.
 func (s *Service) authenticate(ctx context.Context, addr, code, key string) (caseRef, error) {
+	if err := s.admitTrack(ctx, addr); err != nil {
+		return caseRef{}, err
+	}
 	lim, on := s.limiter()
 	if on {
 		v := lim.Check(addr)

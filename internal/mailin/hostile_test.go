@@ -3,6 +3,7 @@ package mailin_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"net"
@@ -14,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"mashang/internal/config"
 	"mashang/internal/mailin"
+	"mashang/internal/ratelimit"
 	"mashang/internal/web/webtest"
 )
 
@@ -131,5 +134,76 @@ func TestIMAPTooLargeMessage(t *testing.T) {
 	}
 	if total, unseen := d.Counts(t); total != 2 || unseen != 0 {
 		t.Fatalf("mailbox: %d total, %d unseen", total, unseen)
+	}
+}
+
+// TestSMTPFloodFromOneSender: past the per-sender limit the SMTP server
+// answers 451 (the sending server retries later) and stores nothing; other
+// senders go on; the next period takes the deferred message.
+func TestSMTPFloodFromOneSender(t *testing.T) {
+	h := webtest.New(t, "", func(c *config.Config) { c.IntakeRateAddress = ratelimit.Rate{N: 2, Per: time.Hour} })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mailin.NewSMTPServer(ln.Addr().String(), h.App.Intake, mailin.SMTPOptions{MaxMessageBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler)})
+	go srv.Serve(ln)
+	defer srv.Close()
+	msg := func(from string, n int) []byte {
+		return []byte(fmt.Sprintf("From: %s\r\nSubject: report %d\r\nMessage-ID: <m%d-%s>\r\n\r\n镇政府办事窗口推诿扯皮\r\n", from, n, n, from))
+	}
+	send := func(from string, n int) error {
+		return smtp.SendMail(ln.Addr().String(), nil, from, []string{"jubao@zsb.gov.cn"}, msg(from, n))
+	}
+	for i := range 2 {
+		if err := send("flood@example.cn", i); err != nil {
+			t.Fatalf("mail %d: %v", i, err)
+		}
+	}
+	var te *textproto.Error
+	if err := send("flood@example.cn", 2); !errors.As(err, &te) || te.Code != 451 {
+		t.Fatalf("past the limit: %v, want 451", err)
+	}
+	if err := send("other@example.cn", 0); err != nil {
+		t.Fatalf("another sender: %v", err)
+	}
+	if got := len(emailCases(t, h)); got != 3 {
+		t.Fatalf("%d cases, want 3", got)
+	}
+	h.Clock.Advance(time.Hour)
+	if err := send("flood@example.cn", 2); err != nil {
+		t.Fatalf("the deferred mail, later: %v", err)
+	}
+	if got := len(emailCases(t, h)); got != 4 {
+		t.Fatalf("%d cases, want 4", got)
+	}
+}
+
+// TestIMAPFloodDeferred: a message past the per-sender limit stays unseen
+// in the mailbox while the poller goes on with the others, and is taken in
+// by a poll of a later period.
+func TestIMAPFloodDeferred(t *testing.T) {
+	d := mailin.StartDovecot(t)
+	m := func(from string, n int) []byte {
+		return []byte(fmt.Sprintf("From: %s\r\nSubject: report %d\r\nMessage-ID: <i%d-%s>\r\n\r\n推诿扯皮\r\n", from, n, n, from))
+	}
+	d.AppendRaw(t, m("flood@example.cn", 1), m("flood@example.cn", 2), m("other@example.cn", 1))
+	h := webtest.New(t, "", func(c *config.Config) { c.IntakeRateAddress = ratelimit.Rate{N: 1, Per: time.Hour} })
+	p, err := mailin.NewIMAPPoller(mailin.IMAPConfig{URL: d.URL(), Password: d.Password(), Interval: time.Second}, h.App.Intake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.PollOnce(t.Context()); err != nil || n != 2 {
+		t.Fatalf("first poll: %d %v", n, err)
+	}
+	if _, unseen := d.Counts(t); unseen != 1 {
+		t.Fatalf("unseen after the first poll: %d", unseen)
+	}
+	h.Clock.Advance(time.Hour)
+	if n, err := p.PollOnce(t.Context()); err != nil || n != 1 {
+		t.Fatalf("a later poll: %d %v", n, err)
+	}
+	if got := len(emailCases(t, h)); got != 3 {
+		t.Fatalf("%d cases", got)
 	}
 }

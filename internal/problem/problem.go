@@ -8,6 +8,7 @@ package problem
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies a failure.
@@ -38,6 +39,8 @@ type Error struct {
 	ZH    string // message in Simplified Chinese
 	EN    string // message in English
 	Err   error  // the cause, for logs; never shown to callers
+	// Retry says when to try again (429: Retry-After); zero: unsaid.
+	Retry time.Duration
 }
 
 func (e *Error) Error() string {
@@ -68,6 +71,9 @@ func (e *Error) Message(lang string) string {
 
 // WithField returns a copy naming the field.
 func (e *Error) WithField(f string) *Error { c := *e; c.Field = f; return &c }
+
+// RetryIn returns a copy saying when to try again.
+func (e *Error) RetryIn(d time.Duration) *Error { c := *e; c.Retry = d; return &c }
 
 // Wrap returns a copy that keeps cause for logs.
 func (e *Error) Wrap(cause error) *Error { c := *e; c.Err = cause; return &c }

@@ -57,14 +57,22 @@ func (l *Limiter) Check(key string) Verdict {
 		return Verdict{}
 	}
 	e.prune(now, l.p.Window)
-	n := len(e.failures)
+	if len(e.failures) == 0 {
+		return Verdict{}
+	}
+	return l.p.For(len(e.failures), e.failures[0], now)
+}
+
+// For is the verdict after n failures within the window, the oldest at
+// oldest. BlockAfter 0 never refuses (slowing only).
+func (p Policy) For(n int, oldest, now time.Time) Verdict {
 	switch {
-	case n >= l.p.BlockAfter:
-		return Verdict{Blocked: true, Retry: e.failures[0].Add(l.p.Window).Sub(now)}
-	case n >= l.p.SlowAfter:
-		d := l.p.Base << uint(n-l.p.SlowAfter)
-		if d > l.p.MaxDelay || d <= 0 {
-			d = l.p.MaxDelay
+	case p.BlockAfter > 0 && n >= p.BlockAfter:
+		return Verdict{Blocked: true, Retry: oldest.Add(p.Window).Sub(now)}
+	case p.SlowAfter > 0 && n >= p.SlowAfter:
+		d := p.Base << uint(min(n-p.SlowAfter, 30))
+		if d > p.MaxDelay || d <= 0 {
+			d = p.MaxDelay
 		}
 		return Verdict{Delay: d}
 	}

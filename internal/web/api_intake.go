@@ -210,6 +210,9 @@ func multipartErr(err error) error {
 
 // createReport: POST /api/v1/reports (anyone).
 func (s *Server) createReport(w http.ResponseWriter, r *http.Request) error {
+	if err := s.app.Intake.Admissible(r.Context(), clientAddr(r)); err != nil {
+		return err
+	}
 	f, files, err := s.readReport(w, r, intake.SourceReporter)
 	if err != nil {
 		return err
@@ -227,7 +230,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub.Channel, sub.Actor, sub.Files = docket.Web, "reporter", files
+	sub.Channel, sub.Actor, sub.Files, sub.ClientAddr = docket.Web, "reporter", files, clientAddr(r)
 	rc, err := s.app.Intake.Submit(r.Context(), sub)
 	if err != nil {
 		return err

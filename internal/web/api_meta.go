@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"mashang/internal/audit"
-	"mashang/internal/auth"
 	"mashang/internal/problem"
 )
 
@@ -86,18 +85,6 @@ func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-type meResponse struct {
-	Username string    `json:"username"`
-	Role     auth.Role `json:"role"`
-	Unit     string    `json:"unit,omitempty"`
-}
-
-func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
-	p := me(r)
-	writeJSON(w, http.StatusOK, meResponse{Username: p.Username, Role: p.Role, Unit: p.UnitCode})
 	return nil
 }
 

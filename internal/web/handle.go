@@ -30,8 +30,29 @@ func may(roles ...auth.Role) access { return access{roles: roles} }
 func reads(roles ...auth.Role) access { return access{roles: roles, read: true} }
 
 var (
-	errForbidden = problem.Forbidden("forbidden", "您的角色无权执行此操作", "your role may not do this")
+	errForbidden      = problem.Forbidden("forbidden", "您的角色无权执行此操作", "your role may not do this")
+	errChangePassword = problem.Forbidden("password_change_required", "密码已被管理员重置，请先修改密码", "your password was reset by an admin: change it first (POST /api/v1/me/password)")
 )
+
+// whileMustChange are the routes a principal whose password was reset may
+// use: seeing who it is, changing the password, signing out.
+var whileMustChange = map[string]bool{
+	"GET /api/v1/me":            true,
+	"POST /api/v1/me/password":  true,
+	"DELETE /api/v1/auth/token": true,
+	"GET /staff/password":       true,
+	"POST /staff/password":      true,
+	"POST /staff/logout":        true,
+}
+
+// passwordChanged refuses every other route to a principal whose password
+// was reset by an admin.
+func passwordChanged(p auth.Principal, pattern string) error {
+	if p.MustChangePassword && !whileMustChange[pattern] {
+		return errChangePassword
+	}
+	return nil
+}
 
 // handle registers pattern ("METHOD /path") with access rules. API routes
 // are the ones under /api/; they are listed in the OpenAPI document.
@@ -50,6 +71,10 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 			}
 			if !allowed(p, a) {
 				s.writeError(w, r, errForbidden)
+				return
+			}
+			if err := passwordChanged(p, pattern); err != nil {
+				s.writeError(w, r, err)
 				return
 			}
 			r = r.WithContext(WithPrincipal(r.Context(), p))
@@ -80,18 +105,27 @@ func bearer(r *http.Request) string {
 }
 
 // authenticate resolves the request's staff member from its bearer token,
-// or from the staff session cookie set by the sign-in page.
+// or from the staff session cookie set by the sign-in page; a request that
+// has only the cookie passes cookieGuard too.
 func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	if p, ok := principal(r); ok {
 		return p, nil
 	}
 	tok := bearer(r)
-	if tok == "" {
-		if c, err := r.Cookie(SessionCookie); err == nil {
-			tok = c.Value
-		}
+	if tok != "" {
+		return s.app.Auth.Authenticate(r.Context(), tok)
 	}
-	return s.app.Auth.Authenticate(r.Context(), tok)
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		tok = c.Value
+	}
+	p, err := s.app.Auth.Authenticate(r.Context(), tok)
+	if err != nil {
+		return p, err
+	}
+	if err := s.cookieGuard(r, tok); err != nil {
+		return auth.Principal{}, err
+	}
+	return p, nil
 }
 
 // SessionCookie names the staff pages' session cookie.

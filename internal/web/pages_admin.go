@@ -33,6 +33,8 @@ type adminUsersPage struct {
 	// OTPURI is shown once after enrolling a user in TOTP.
 	OTPURI  string
 	OTPUser string
+	// ResetPassword is the one-time password of ResetUser, shown once.
+	ResetPassword, ResetUser string
 }
 
 func formMap(r *http.Request, names ...string) map[string]string {
@@ -195,7 +197,7 @@ func (p *pageServer) renderUsers(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (p *pageServer) adminUserSave(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "id", "username", "role", "unit", "disabled", "totp")
+	f := formMap(r, "id", "username", "role", "unit", "disabled", "totp", "reset")
 	var err error
 	d := adminUsersPage{}
 	switch {
@@ -203,6 +205,14 @@ func (p *pageServer) adminUserSave(w http.ResponseWriter, r *http.Request, v *vi
 		_, err = p.s.app.Auth.AddUser(r.Context(), f["username"], r.PostFormValue("password"), auth.Role(f["role"]), f["unit"], me(r).Actor())
 		if err != nil {
 			d.Form = f
+		}
+	case f["reset"] == "yes":
+		id, perr := strconv.ParseInt(f["id"], 10, 64)
+		if perr != nil {
+			return errBadID
+		}
+		if d.ResetPassword, err = p.s.app.Auth.ResetPassword(r.Context(), id, me(r).Actor()); err == nil {
+			d.ResetUser = f["username"]
 		}
 	case f["totp"] == "enrol":
 		d.OTPUser = f["username"]

@@ -21,6 +21,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
+	"mashang/internal/humancheck"
 	"mashang/internal/problem"
 	"mashang/internal/web/pages"
 )
@@ -33,6 +34,7 @@ type pageServer struct {
 	loc      map[string]map[string]string             // lang → key → text
 	channels channelData
 	static   http.Handler
+	check    *humancheck.Checker // the public form's human check
 }
 
 // pageFunc renders one page (or redirects); v is filled by the frame.
@@ -85,6 +87,9 @@ func newPageServer(s *Server) (*pageServer, error) {
 		}
 	}
 	p.static = http.StripPrefix("/static/", http.FileServerFS(pages.Static()))
+	// Signed with a key derived from the vault's: every instance sharing it
+	// verifies the others' challenges.
+	p.check = humancheck.New([]byte(s.app.Vault.KeyedHash("humancheck", "challenge key v1")), s.app.Clock.Now, s.app.Counter)
 	return p, nil
 }
 
@@ -227,7 +232,9 @@ func securityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "no-referrer")
+	// same-origin: no Referer leaves for other sites, and the site's own
+	// forms carry their Origin (no-referrer would send "Origin: null").
+	h.Set("Referrer-Policy", "same-origin")
 }
 
 // secure says whether cookies get the Secure flag: over TLS, or when the
@@ -356,6 +363,12 @@ func (p *pageServer) staff(a access, h pageFunc) handlerFunc {
 			v.Wide = true
 			if !allowed(pr, a) {
 				err = errForbidden
+			} else if perr := passwordChanged(pr, routePattern(r)); perr != nil {
+				if r.Method == http.MethodGet {
+					http.Redirect(w, r, "/staff/password", http.StatusSeeOther)
+					return nil
+				}
+				err = perr
 			} else {
 				r = r.WithContext(WithPrincipal(r.Context(), pr))
 				err = h(w, r, v)

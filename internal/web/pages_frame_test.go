@@ -42,6 +42,9 @@ func (b *browser) do(req *http.Request) page {
 	if b.lang != "" {
 		req.Header.Set("Accept-Language", b.lang)
 	}
+	if _, set := req.Header["Origin"]; req.Method != http.MethodGet && !set {
+		req.Header.Set("Origin", b.h.URL) // as a browser sends with a form of this site
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"mashang/internal/docket"
 	"net/http"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/org"
+	"mashang/internal/problem"
 )
 
 // channelData is data/channels.json: how the public can report.
@@ -94,6 +96,29 @@ type reportPage struct {
 	Form       map[string]string
 	MaxFiles   int
 	MaxMB      int64
+	// Check is the human check, asked of an address that has filed several
+	// reports lately (nil: not asked).
+	Check *humanCheckView
+}
+
+type humanCheckView struct {
+	Token string
+	Image template.URL // a data: URL of the picture, made here
+}
+
+var errHumanCheck = problem.Invalid("hc_answer", "human_check_failed", "图中数字输入不对或已过期，请看新图重新输入", "the digits do not match the picture, or it has expired; type the digits of the new picture")
+
+// humanCheck issues a challenge when the address must answer one.
+func (p *pageServer) humanCheck(r *http.Request) (*humanCheckView, error) {
+	need, err := p.s.app.Intake.HumanCheckNeeded(r.Context(), clientAddr(r))
+	if err != nil || !need {
+		return nil, err
+	}
+	ch, err := p.check.Issue()
+	if err != nil {
+		return nil, err
+	}
+	return &humanCheckView{Token: ch.Token, Image: template.URL(ch.Image)}, nil
 }
 
 func (p *pageServer) reportData(r *http.Request, lang string, form map[string]string) (reportPage, error) {
@@ -104,8 +129,12 @@ func (p *pageServer) reportData(r *http.Request, lang string, form map[string]st
 	if form == nil {
 		form = map[string]string{"anonymous": "yes"}
 	}
+	check, err := p.humanCheck(r)
+	if err != nil {
+		return reportPage{}, err
+	}
 	cfg := p.s.app.Config
-	return reportPage{Situations: p.situationGroups(lang), Units: us, Form: form, MaxFiles: cfg.AttachMaxFiles, MaxMB: cfg.AttachReportMax >> 20}, nil
+	return reportPage{Situations: p.situationGroups(lang), Units: us, Form: form, MaxFiles: cfg.AttachMaxFiles, MaxMB: cfg.AttachReportMax >> 20, Check: check}, nil
 }
 
 func (p *pageServer) reportForm(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -152,6 +181,9 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email")
 	f["content"] = r.PostFormValue("content") // keep the reporter's line breaks and spacing
 	fail := func(err error) error {
+		if pe, ok := problem.As(err); ok && pe.Kind == problem.KindTooMany {
+			w.Header().Set("Retry-After", retryAfter(pe))
+		}
 		st, ferr := p.formError(r, v, err)
 		if ferr != nil {
 			return ferr
@@ -162,13 +194,30 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 		}
 		return p.render(w, st, v, "report", d)
 	}
+	ctx, addr := r.Context(), clientAddr(r)
+	if err := p.s.app.Intake.Admissible(ctx, addr); err != nil {
+		return fail(err)
+	}
+	need, err := p.s.app.Intake.HumanCheckNeeded(ctx, addr)
+	if err != nil {
+		return err
+	}
+	if need {
+		ok, err := p.check.Verify(ctx, r.PostFormValue("hc_token"), r.PostFormValue("hc_answer"))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fail(errHumanCheck)
+		}
+	}
 	files, err := p.files(r, intake.SourceReporter)
 	if err != nil {
 		return fail(err)
 	}
 	sub := intake.Submission{
 		Channel: docket.Web, Actor: "reporter", Content: f["content"], Situation: f["situation"], Unit: unitCode(f["unit"]),
-		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files,
+		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files, ClientAddr: addr,
 	}
 	if !sub.Anonymous {
 		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"]}

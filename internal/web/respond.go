@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"mashang/internal/civil"
@@ -80,9 +81,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mashang"`)
 	}
 	if pe.Kind == problem.KindTooMany {
-		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Retry-After", retryAfter(pe))
 	}
 	writeJSON(w, st, ErrorBody{Error: ErrorDetail{Code: pe.Code, Message: s.message(r, pe), Field: pe.Field}})
+}
+
+// retryAfter is the Retry-After of a 429 in whole seconds (at least 1;
+// 60 when the problem does not say).
+func retryAfter(pe *problem.Error) string {
+	if pe.Retry <= 0 {
+		return "60"
+	}
+	return strconv.Itoa(int((pe.Retry + time.Second - 1) / time.Second))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

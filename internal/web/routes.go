@@ -34,6 +34,9 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/users", reads(auth.Admin), s.listUsers)
 	s.handle("POST /api/v1/users", may(auth.Admin), s.createUser)
 	s.handle("PATCH /api/v1/users/{id}", may(auth.Admin), s.updateUser)
+	s.handle("POST /api/v1/users/{id}/password-reset", may(auth.Admin), s.resetPassword)
+	s.handle("GET /api/v1/users/{id}/sign-in-failures", reads(auth.Admin), s.userFailures)
+	s.handle("POST /api/v1/me/password", anyStaff, s.changeMyPassword)
 
 	// Audit.
 	s.handle("GET /api/v1/audit", reads(auth.Admin), s.listAudit)
@@ -69,6 +72,8 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /staff/login", anyone, p.public(p.loginForm))
 	s.handle("POST /staff/login", anyone, p.public(p.login))
 	s.handle("POST /staff/logout", anyone, p.staff(anyStaff, p.logout))
+	s.handle("GET /staff/password", anyone, p.staff(anyStaff, p.account))
+	s.handle("POST /staff/password", anyone, p.staff(anyStaff, p.accountPassword))
 	s.handle("GET /staff", anyone, p.public(p.toStaff))
 	s.handle("GET /staff/{$}", anyone, p.staff(anyStaff, p.staffHome))
 	s.handle("GET /staff/desk", anyone, p.staff(may(auth.Clerk), p.desk))

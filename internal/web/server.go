@@ -130,6 +130,14 @@ func (s *Server) withLog(next http.Handler) http.Handler {
 
 type routeHolder struct{ pattern string }
 
+// routePattern is the pattern of the route serving r ("" outside one).
+func routePattern(r *http.Request) string {
+	if h, ok := r.Context().Value(keyRoute).(*routeHolder); ok {
+		return h.pattern
+	}
+	return ""
+}
+
 func (s *Server) withRecover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
