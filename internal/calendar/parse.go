@@ -33,6 +33,7 @@ const (
 	CodeBadKind       = "calendar_bad_kind"        // kind missing or unknown, or contradicting isOffDay
 	CodeWorkOnWeekday = "calendar_work_on_weekday" // a make-up working day that is not a Saturday or Sunday
 	CodeBadName       = "calendar_bad_name"        // name longer than MaxNameLen characters
+	CodeBadUTF8       = "calendar_bad_utf8"        // the file is not valid UTF-8
 )
 
 // ImportError is the one error type ParseYear returns: what is wrong with an
@@ -107,6 +108,19 @@ func ParseYear(data []byte) (Year, error) {
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return Year{}, &ImportError{Line: 1, Code: CodeBadJSON, Msg: "file is empty"}
+	}
+	if !utf8.Valid(data) {
+		// JSON decoding would turn the bad bytes into U+FFFD silently.
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return Year{}, &ImportError{Line: lineAt(data, int64(i)), Code: CodeBadUTF8,
+			Msg: fmt.Sprintf("the file is not valid UTF-8 (byte %d); save it as UTF-8", i+1)}
 	}
 	// Syntax first, on the whole input, so that the offset is absolute.
 	if err := json.Unmarshal(data, new(json.RawMessage)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"mashang/internal/audit"
@@ -109,6 +110,51 @@ type CalendarImport struct {
 	Days       int  `json:"days"`
 	Replaced   bool `json:"replaced"`   // the year was imported before (or embedded) and is now replaced
 	Recomputed int  `json:"recomputed"` // cases whose deadlines changed
+	// Workdays is the year's number of working days by the file.
+	Workdays int `json:"workdays"`
+	// Changed are the days of a year already in force whose status the file changes.
+	Changed []DayChange `json:"changed_days,omitempty"`
+	// DryRun: nothing was stored; Moves say what would have changed.
+	DryRun bool           `json:"dry_run,omitempty"`
+	Moves  []DeadlineMove `json:"moves,omitempty"`
+	// Refusal is why the import itself would be refused without force (a
+	// dry run only).
+	Refusal *problem.Error `json:"-"`
+	// RefusalCode is Refusal's code, for the JSON answer.
+	RefusalCode string `json:"refusal,omitempty"`
+}
+
+// DayChange is a day whose status an import changes.
+type DayChange struct {
+	Date civil.Date `json:"date"`
+	Work bool       `json:"work"` // the new status: a working day
+}
+
+// DeadlineMove is one deadline of a case that an import moves.
+type DeadlineMove struct {
+	CaseID   int64      `json:"case_id"`
+	Deadline string     `json:"deadline"` // accept_by, finish_by, return_by, review_request_by, review_by
+	From     civil.Date `json:"from"`
+	To       civil.Date `json:"to"`
+}
+
+// A year's working days are about 250; a file that makes a year far from
+// that (a file of the wrong year, every day a holiday) is refused unless
+// forced.
+const (
+	MinWorkdays = 230
+	MaxWorkdays = 260
+)
+
+// CalendarOptions adjust ImportCalendarWith.
+type CalendarOptions struct {
+	// Force imports a year that fails the checks: a working-day count
+	// outside MinWorkdays–MaxWorkdays, or days of a year already in force
+	// changed.
+	Force bool
+	// DryRun checks and computes everything, stores nothing, and lists the
+	// deadlines that would move.
+	DryRun bool
 }
 
 // ImportCalendar parses a year file (calendar.ParseYear: our format or the
@@ -118,6 +164,17 @@ type CalendarImport struct {
 // year, or provisional; refused and merged cases aside), and then reloads the
 // calendar in force. A bad file is a 422 naming the line; nothing is stored.
 func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string) (CalendarImport, error) {
+	return s.ImportCalendarWith(ctx, data, CalendarOptions{}, actor)
+}
+
+// ImportCalendarWith is ImportCalendar with checks that keep a wrong file
+// from wrecking deadlines: unless opts.Force, a year whose working days
+// number outside MinWorkdays–MaxWorkdays is refused (422
+// calendar_implausible), and so is one that changes the status of days of a
+// year already in force (409 calendar_changes_published), each saying the
+// numbers. With opts.DryRun nothing is stored and the deadlines that would
+// move are listed.
+func (s *Service) ImportCalendarWith(ctx context.Context, data []byte, opts CalendarOptions, actor string) (CalendarImport, error) {
 	y, err := calendar.ParseYear(data)
 	if err != nil {
 		var ie *calendar.ImportError
@@ -134,8 +191,37 @@ func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string)
 		}
 		return CalendarImport{}, problem.Invalid("file", "calendar_invalid", "日历文件有误："+err.Error(), err.Error())
 	}
-	res := CalendarImport{Year: y.Year, Days: len(y.Days), Replaced: s.calendar().Loaded(y.Year)}
-	cal := s.calendar().With(y)
+	old := s.calendar()
+	res := CalendarImport{Year: y.Year, Days: len(y.Days), Replaced: old.Loaded(y.Year), DryRun: opts.DryRun}
+	cal := old.With(y)
+	for d := civil.New(y.Year, 1, 1); d.Year == y.Year; d = d.AddDays(1) {
+		work, _ := cal.IsWorkday(d)
+		if work {
+			res.Workdays++
+		}
+		if was, _ := old.IsWorkday(d); res.Replaced && was != work {
+			res.Changed = append(res.Changed, DayChange{Date: d, Work: work})
+		}
+	}
+	if err := checkCalendar(res); err != nil && !opts.Force {
+		if !opts.DryRun {
+			return res, err
+		}
+		res.Refusal, _ = problem.As(err)
+		res.RefusalCode = res.Refusal.Code
+	}
+	from := civil.New(y.Year, 1, 1)
+	if opts.DryRun {
+		changes, err := s.affected(ctx, s.db.Read, cal, from)
+		if err != nil {
+			return res, err
+		}
+		res.Recomputed = len(changes)
+		for _, c := range changes {
+			res.Moves = append(res.Moves, c.moves()...)
+		}
+		return res, nil
+	}
 	canon, err := jsonMarshal(y)
 	if err != nil {
 		return CalendarImport{}, err
@@ -148,13 +234,14 @@ func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string)
 			y.Year, string(canon), store.FormatInstant(now), actor); err != nil {
 			return fmt.Errorf("cases: store calendar year: %w", err)
 		}
-		n, err := s.recomputeAffected(ctx, tx, cal, civil.New(y.Year, 1, 1))
+		n, err := s.recomputeAffected(ctx, tx, cal, from)
 		if err != nil {
 			return err
 		}
 		res.Recomputed = n
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "calendar.import", Subject: fmt.Sprintf("calendar:%d", y.Year),
-			Data: map[string]any{"year": y.Year, "days": len(y.Days), "replaced": res.Replaced, "recomputed": n}})
+			Data: map[string]any{"year": y.Year, "days": len(y.Days), "replaced": res.Replaced, "recomputed": n, "workdays": res.Workdays,
+				"changed_days": len(res.Changed), "forced": opts.Force}})
 	})
 	if err != nil {
 		return CalendarImport{}, err
@@ -167,37 +254,65 @@ func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string)
 	return res, nil
 }
 
+// checkCalendar refuses an import whose year is implausible or that changes
+// a year already in force.
+func checkCalendar(res CalendarImport) error {
+	if res.Workdays < MinWorkdays || res.Workdays > MaxWorkdays {
+		return problem.Invalid("file", "calendar_implausible",
+			fmt.Sprintf("按此文件 %d 年将有 %d 个工作日，正常年份约 %d–%d 个，未导入；确认无误请强制导入（--force）", res.Year, res.Workdays, MinWorkdays, MaxWorkdays),
+			fmt.Sprintf("by this file %d would have %d working days, and a normal year has about %d–%d; nothing imported (if it is right, import it with force: --force)", res.Year, res.Workdays, MinWorkdays, MaxWorkdays))
+	}
+	if n := len(res.Changed); n > 0 {
+		var days []string
+		for i, c := range res.Changed {
+			if i == 10 {
+				days = append(days, "…")
+				break
+			}
+			kind := "off"
+			if c.Work {
+				kind = "work"
+			}
+			days = append(days, c.Date.String()+" → "+kind)
+		}
+		list := strings.Join(days, ", ")
+		return problem.Conflict("calendar_changes_published",
+			fmt.Sprintf("此文件改变了已在使用的 %d 年中 %d 天的安排（%s），未导入；确认无误请强制导入（--force），可先试运行（--dry-run）查看哪些期限会变", res.Year, n, list),
+			fmt.Sprintf("this file changes %d days of %d, a year already in force (%s); nothing imported (if it is right, import it with force: --force; --dry-run shows which deadlines would move)", n, res.Year, list))
+	}
+	return nil
+}
+
+// moves lists the deadlines that differ between old and new.
+func (c change) moves() []DeadlineMove {
+	var out []DeadlineMove
+	for _, f := range []struct {
+		name     string
+		from, to civil.Date
+	}{{"accept_by", c.old.AcceptBy, c.d.AcceptBy}, {"finish_by", c.old.FinishBy, c.d.FinishBy}, {"return_by", c.old.ReturnBy, c.d.ReturnBy},
+		{"review_request_by", c.old.ReviewRequestBy, c.d.ReviewRequestBy}, {"review_by", c.old.ReviewBy, c.d.ReviewBy}} {
+		if f.from != f.to {
+			out = append(out, DeadlineMove{CaseID: c.id, Deadline: f.name, From: f.from, To: f.to})
+		}
+	}
+	return out
+}
+
+// change is a case whose deadlines a new calendar changes: old and new.
+type change struct {
+	id     int64
+	old, d Deadlines
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // recomputeAffected recounts the deadlines of every case a change of the
 // calendar from `from` on can affect, and returns how many changed.
 func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calendar.Calendar, from civil.Date) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, `+startsColumns+`, accept_by, base_finish_by, finish_by, return_by, review_request_by, review_by, provisional
-		FROM cases WHERE state NOT IN `+docket.SQLList(docket.Refused, docket.Merged)+` AND (provisional OR accept_by >= $1 OR finish_by >= $1 OR return_by >= $1
-		OR review_request_by >= $1 OR review_by >= $1)`, from)
+	changes, err := s.affected(ctx, tx, cal, from)
 	if err != nil {
-		return 0, fmt.Errorf("cases: select cases to recompute: %w", err)
-	}
-	type change struct {
-		id int64
-		d  Deadlines
-	}
-	var changes []change
-	for rows.Next() {
-		var id int64
-		var old Deadlines
-		var st Starts
-		if err := rows.Scan(&id, &st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &st.ExtensionDays,
-			&old.AcceptBy, &old.BaseFinishBy, &old.FinishBy, &old.ReturnBy, &old.ReviewRequestBy, &old.ReviewBy, &old.Provisional); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("cases: scan case to recompute: %w", err)
-		}
-		if d := Compute(cal, s.limits, st); d != old {
-			changes = append(changes, change{id, d})
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return 0, err
-	}
-	if err := rows.Err(); err != nil {
 		return 0, err
 	}
 	now := s.now()
@@ -210,6 +325,34 @@ func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calend
 		}
 	}
 	return len(changes), nil
+}
+
+// affected lists the cases whose deadlines cal changes from `from` on.
+func (s *Service) affected(ctx context.Context, q querier, cal *calendar.Calendar, from civil.Date) ([]change, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, `+startsColumns+`, accept_by, base_finish_by, finish_by, return_by, review_request_by, review_by, provisional
+		FROM cases WHERE state NOT IN `+docket.SQLList(docket.Refused, docket.Merged)+` AND (provisional OR accept_by >= $1 OR finish_by >= $1 OR return_by >= $1
+		OR review_request_by >= $1 OR review_by >= $1)`, from)
+	if err != nil {
+		return nil, fmt.Errorf("cases: select cases to recompute: %w", err)
+	}
+	defer rows.Close()
+	var changes []change
+	for rows.Next() {
+		var id int64
+		var old Deadlines
+		var st Starts
+		if err := rows.Scan(&id, &st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &st.ExtensionDays,
+			&old.AcceptBy, &old.BaseFinishBy, &old.FinishBy, &old.ReturnBy, &old.ReviewRequestBy, &old.ReviewBy, &old.Provisional); err != nil {
+			return nil, fmt.Errorf("cases: scan case to recompute: %w", err)
+		}
+		if d := Compute(cal, s.limits, st); d != old {
+			changes = append(changes, change{id: id, old: old, d: d})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return changes, rows.Close()
 }
 
 // YearInfo describes one loaded calendar year.

@@ -28,12 +28,20 @@ func calendarImportCommand() *command {
 		short: "load a year's holidays and make-up working days; recomputes the open deadlines it affects",
 		long: "FILE is {\"year\": 2027, \"days\": [{\"date\": \"2027-01-01\", \"kind\": \"off\", \"name\": \"元旦\"}, …]}\n" +
 			"(kind off: holiday or rest day on a weekday; work: make-up working day on a weekend), or the holiday-cn\n" +
-			"form with \"isOffDay\". A bad file exits non-zero naming the line; nothing is imported.",
+			"form with \"isOffDay\". A bad file exits non-zero naming the line; nothing is imported.\n" +
+			"A year with fewer than 230 or more than 260 working days, or one that changes days of a year already in force,\n" +
+			"is refused with the numbers unless --force; --dry-run imports nothing and lists the deadlines that would move.",
+		flags: func(fs *flag.FlagSet) any {
+			o := &cases.CalendarOptions{}
+			fs.BoolVar(&o.Force, "force", false, "import even a year that fails the checks (working days, days already in force changed)")
+			fs.BoolVar(&o.DryRun, "dry-run", false, "import nothing; print the checks and the deadlines that would move")
+			return o
+		},
 		run: runCalendarImport,
 	}
 }
 
-func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
+func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 	if fs.NArg() != 1 {
 		return usageError("give one FILE.json")
 	}
@@ -51,11 +59,23 @@ func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) erro
 		return err
 	}
 	defer a.Close()
-	res, err := a.Cases.ImportCalendar(e.Ctx, data, "cli")
+	opts := *extra.(*cases.CalendarOptions)
+	res, err := a.Cases.ImportCalendarWith(e.Ctx, data, opts, "cli")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.Stdout, "calendar %d imported: %d days listed; deadlines of %d cases recomputed\n", res.Year, res.Days, res.Recomputed)
+	if res.DryRun {
+		fmt.Fprintf(e.Stdout, "calendar %d (dry run, nothing imported): %d days listed, %d working days, %d days of the year in force changed; deadlines of %d cases would move:\n",
+			res.Year, res.Days, res.Workdays, len(res.Changed), res.Recomputed)
+		if res.Refusal != nil {
+			fmt.Fprintf(e.Stdout, "  without --force the import would be refused: %s\n", res.Refusal.EN)
+		}
+		for _, m := range res.Moves {
+			fmt.Fprintf(e.Stdout, "  case %d %s %s -> %s\n", m.CaseID, m.Deadline, m.From, m.To)
+		}
+		return nil
+	}
+	fmt.Fprintf(e.Stdout, "calendar %d imported: %d days listed, %d working days; deadlines of %d cases recomputed\n", res.Year, res.Days, res.Workdays, res.Recomputed)
 	return nil
 }
 

@@ -40,7 +40,7 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 		log.Warn("an identity key rotation did not finish: the data may need the key in the .new file", "file", cfg.IdentityKeyFile+".new")
 	}
 	if cfg.NoRateLimit {
-		log.Warn("per-address rate limits are off (--no-rate-limit): for load tests on loopback only")
+		log.Warn("per-address rate limits and the intake's flood limits are off (--no-rate-limit): for load tests on loopback only")
 	}
 	srv := web.New(a)
 	ln, err := net.Listen("tcp", cfg.Addr)

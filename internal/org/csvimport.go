@@ -52,48 +52,11 @@ func lineErr(line int, zh, en string) error {
 // transaction: every line or none. Units already present (by code) are
 // updated; a parent may come after its children in the file.
 func (s *Service) Import(ctx context.Context, data []byte, actor string) (ImportResult, error) {
-	if len(data) > MaxImportBytes {
-		return ImportResult{}, problem.TooLarge("import_too_large", "导入文件过大（最大 16 MiB）", "the import file is too large (16 MiB at most)")
-	}
-	text, err := DecodeText(data)
+	tbl, err := ReadTable(data)
 	if err != nil {
-		return ImportResult{}, problem.Invalid("file", "import_bad_encoding", "文件编码无法识别（应为 UTF-8 或 GBK）", err.Error())
+		return ImportResult{}, err
 	}
-	r := csv.NewReader(bytes.NewReader(text))
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
-	if err == io.EOF {
-		return ImportResult{}, problem.Invalid("file", "import_empty", "文件为空", "the file is empty")
-	}
-	if err != nil {
-		return ImportResult{}, lineErr(1, "无法读取表头", "cannot read the header: "+err.Error())
-	}
-	cols := map[string]int{}
-	for i, h := range header {
-		cols[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	var records [][]string
-	var lines []int
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-			}
-			return ImportResult{}, lineErr(line, "CSV 格式错误", "malformed CSV: "+err.Error())
-		}
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		records = append(records, rec)
-		lines = append(lines, line)
-	}
+	cols, records, lines := tbl.Cols, tbl.Records, tbl.Lines
 	field := func(rec []string, name string) string {
 		i, ok := cols[name]
 		if !ok || i >= len(rec) {
@@ -195,4 +158,61 @@ func (s *Service) Import(ctx context.Context, data []byte, actor string) (Import
 			"the header must be code,name,parent,kind (units) or name,unit,position,rank (people)")
 	}
 	return res, err
+}
+
+// Table is an import file read as CSV: the header's columns (lower case,
+// trimmed) and the records with their line numbers, blank lines left out.
+type Table struct {
+	Cols    map[string]int
+	Records [][]string
+	Lines   []int
+}
+
+// ReadTable reads an import file (UTF-8 or GBK) as CSV. Errors are problems
+// naming the line.
+func ReadTable(data []byte) (Table, error) {
+	if len(data) > MaxImportBytes {
+		return Table{}, problem.TooLarge("import_too_large", "导入文件过大（最大 16 MiB）", "the import file is too large (16 MiB at most)")
+	}
+	text, err := DecodeText(data)
+	if err != nil {
+		return Table{}, problem.Invalid("file", "import_bad_encoding", "文件编码无法识别（应为 UTF-8 或 GBK）", err.Error())
+	}
+	r := csv.NewReader(bytes.NewReader(text))
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	header, err := r.Read()
+	if err == io.EOF {
+		return Table{}, problem.Invalid("file", "import_empty", "文件为空", "the file is empty")
+	}
+	if err != nil {
+		return Table{}, lineErr(1, "无法读取表头", "cannot read the header: "+err.Error())
+	}
+	cols := map[string]int{}
+	for i, h := range header {
+		cols[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	var records [][]string
+	var lines []int
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+			}
+			return Table{}, lineErr(line, "CSV 格式错误", "malformed CSV: "+err.Error())
+		}
+		line, _ := r.FieldPos(0) // only after a record was read: it panics otherwise
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		records = append(records, rec)
+		lines = append(lines, line)
+	}
+	return Table{Cols: cols, Records: records, Lines: lines}, nil
 }

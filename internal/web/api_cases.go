@@ -108,11 +108,17 @@ func (s *Server) importCalendarYear(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	res, err := s.app.Cases.ImportCalendar(r.Context(), b, me(r).Actor())
+	q := r.URL.Query()
+	opts := cases.CalendarOptions{Force: q.Get("force") == "true", DryRun: q.Get("dry_run") == "true"}
+	res, err := s.app.Cases.ImportCalendarWith(r.Context(), b, opts, me(r).Actor())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, res)
+	st := http.StatusCreated
+	if opts.DryRun {
+		st = http.StatusOK
+	}
+	writeJSON(w, st, res)
 	return nil
 }
 

@@ -347,6 +347,8 @@ func (p *pageServer) personAct(w http.ResponseWriter, r *http.Request, v *view) 
 type calendarPage struct {
 	Years    []cases.YearInfo
 	Settings accountability.Settings
+	// Preview is the result of an import's dry run.
+	Preview *cases.CalendarImport
 }
 
 func (p *pageServer) adminCalendar(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -354,6 +356,11 @@ func (p *pageServer) adminCalendar(w http.ResponseWriter, r *http.Request, v *vi
 }
 
 func (p *pageServer) renderCalendar(w http.ResponseWriter, r *http.Request, v *view, st int) error {
+	return p.renderCalendarPreview(w, r, v, st, nil)
+}
+
+// renderCalendarPreview shows the page with the result of an import's dry run.
+func (p *pageServer) renderCalendarPreview(w http.ResponseWriter, r *http.Request, v *view, st int, preview *cases.CalendarImport) error {
 	ys, err := p.s.app.Cases.CalendarYears(r.Context())
 	if err != nil {
 		return err
@@ -362,7 +369,7 @@ func (p *pageServer) renderCalendar(w http.ResponseWriter, r *http.Request, v *v
 	if err != nil {
 		return err
 	}
-	return p.render(w, st, v, "admin_calendar", calendarPage{Years: ys, Settings: set})
+	return p.render(w, st, v, "admin_calendar", calendarPage{Years: ys, Settings: set, Preview: preview})
 }
 
 // adminCalendarSave imports a year's calendar, runs the sweep, or changes
@@ -382,8 +389,12 @@ func (p *pageServer) adminCalendarSave(w http.ResponseWriter, r *http.Request, v
 		if rerr != nil {
 			return rerr
 		}
+		opts := cases.CalendarOptions{Force: r.PostFormValue("force") == "yes", DryRun: r.PostFormValue("dry_run") == "yes"}
 		var res cases.CalendarImport
-		if res, err = p.s.app.Cases.ImportCalendar(ctx, b, actor); err == nil {
+		if res, err = p.s.app.Cases.ImportCalendarWith(ctx, b, opts, actor); err == nil {
+			if res.DryRun {
+				return p.renderCalendarPreview(w, r, v, http.StatusOK, &res)
+			}
 			v.Flash = p.T(v.Lang, "admin.cal_imported") + " " + strconv.Itoa(res.Year) + " · " + strconv.Itoa(res.Recomputed)
 		}
 	case "sweep":

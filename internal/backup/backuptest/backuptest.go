@@ -19,13 +19,14 @@ import (
 	"mashang/internal/demo"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
+	"mashang/internal/ratelimit"
 	"mashang/internal/store"
 )
 
 // Fill puts data in every table of a's database: a small demo county
 // through the services, then what the demo leaves empty (attachments, a
 // token, an imported calendar year, a job lease, a notice, a rule-case link,
-// a dirty statistics day). It fails the test naming any table still empty,
+// a dirty statistics day, a failed sign-in, a flood counter). It fails the test naming any table still empty,
 // so that a table a migration adds is not left out of the backup tests: give
 // it rows here.
 func Fill(t testing.TB, a *app.App, now time.Time) {
@@ -36,6 +37,13 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 	}
 	if _, _, err := a.Auth.Login(ctx, "director", demo.DemoPassword, "", "127.0.0.1"); err != nil {
 		t.Fatalf("login: %v", err)
+	}
+	// A stranger's failed sign-in, and a flood counter kept in the database.
+	if _, _, err := a.Auth.Login(ctx, "director", "not the password", "", "203.0.113.9"); err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+	if _, _, err := ratelimit.NewSQL(a.DB, func() time.Time { return now }).Add(ctx, "report:*", time.Minute, 1); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := a.Cases.ImportCalendar(ctx, []byte(`{"year": 2031, "days": [{"date": "2031-01-01", "kind": "off", "name": "元旦"}]}`), "test"); err != nil {
 		t.Fatal(err)
