@@ -50,5 +50,16 @@ echo "PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on 127.0.0.1
 unformatted=$(gofmt -l cmd internal)
 if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
 go vet ./...
-if [ $# -eq 0 ]; then set -- ./...; fi
+full=0
+if [ $# -eq 0 ]; then set -- ./...; full=1; fi
 go test -count=1 -timeout 20m "$@"
+
+# The whole suite also fuzzes the parsers of outside input for a few seconds
+# each (their seed corpora in testdata/fuzz run with the tests above).
+if [ "$full" = 1 ]; then
+  fuzztime="${MASHANG_FUZZTIME:-3s}"
+  for target in ./internal/mailin:FuzzParse ./internal/web:FuzzDecodeJSON ./internal/org:FuzzReadTable \
+                ./internal/calendar:FuzzParseYear ./internal/receipt:FuzzNormalize; do
+    go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$fuzztime" "${target%%:*}"
+  done
+fi
