@@ -178,7 +178,7 @@ const ExitCodes = `Exit status:
   1  the command failed (its message says why); audit verify: the chain is broken;
      restore: a checksum, the audit chain or a count did not match
   2  usage: unknown command or flag, missing or bad argument, bad configuration
-  3  another instance holds the job's lease (jobs run, backup in serve); nothing was done`
+  3  another instance holds the job's lease (jobs run); nothing was done`
 
 // find matches the longest command name at the start of args.
 func find(args []string) (*command, []string) {
