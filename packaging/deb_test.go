@@ -161,6 +161,7 @@ func TestDebianPackageInstallsAndServes(t *testing.T) {
 	}{
 		{"/var/lib/mashang", 0o700 | os.ModeDir, u.Uid},
 		{"/etc/mashang/identity.key", 0o600, u.Uid},
+		{"/etc/mashang/log.key", 0o600, u.Uid},
 		{"/etc/mashang/mashang.env", 0o640, "0"},
 		{"/usr/bin/mashang", 0o755, "0"},
 	} {
@@ -184,7 +185,8 @@ func TestDebianPackageInstallsAndServes(t *testing.T) {
 	}
 	env := envFile(t, svc["EnvironmentFile"])
 	joined := strings.Join(env, "\n")
-	if !strings.Contains(joined, "MASHANG_DATA=/var/lib/mashang") || !strings.Contains(joined, "MASHANG_IDENTITY_KEY_FILE=/etc/mashang/identity.key") {
+	if !strings.Contains(joined, "MASHANG_DATA=/var/lib/mashang") || !strings.Contains(joined, "MASHANG_IDENTITY_KEY_FILE=/etc/mashang/identity.key") ||
+		!strings.Contains(joined, "MASHANG_LOG_KEY_FILE=/etc/mashang/log.key") {
 		t.Fatalf("configuration: %s", joined)
 	}
 
@@ -231,6 +233,9 @@ func TestDebianPackageInstallsAndServes(t *testing.T) {
 	}
 	if _, err := os.Stat("/var/lib/mashang/mashang.db"); err != nil {
 		t.Fatalf("the database is not under /var/lib/mashang: %v", err)
+	}
+	if ents, _ := filepath.Glob("/var/lib/mashang/*.key"); len(ents) > 0 {
+		t.Fatalf("keys were made in the data directory: %v", ents)
 	}
 	// mashang-admin runs commands as the service's user with its configuration.
 	adm := exec.Command("/usr/sbin/mashang-admin", "user", "add", "--username", "admin", "--role", "admin")

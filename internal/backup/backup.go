@@ -68,6 +68,10 @@ type Manifest struct {
 	// AuditHead is the audit chain's head in the snapshot: the restored
 	// copy must verify and end exactly there.
 	AuditHead AuditHead `json:"audit_head"`
+	// Checkpoint is the audit log's latest signed checkpoint in the
+	// snapshot (a signed note; empty before the first): a restore must
+	// extend it.
+	Checkpoint string `json:"checkpoint,omitempty"`
 	// Tables lists every table with its columns; Rows counts each.
 	Tables []store.Table     `json:"tables"`
 	Rows   map[string]int64  `json:"rows"`
@@ -224,6 +228,15 @@ func write(ctx context.Context, src Source, w io.Writer, tmpDir string) (*Manife
 	}
 	if m.Tables, err = src.DB.Tables(ctx, tx); err != nil {
 		return nil, err
+	}
+	for _, t := range m.Tables {
+		if t.Name != "audit_checkpoints" {
+			continue
+		}
+		err := tx.QueryRowContext(ctx, `SELECT note FROM audit_checkpoints ORDER BY id DESC LIMIT 1`).Scan(&m.Checkpoint)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("backup: latest checkpoint: %w", err)
+		}
 	}
 	for _, t := range m.Tables {
 		n, err := dumpTable(ctx, tx, t, a, tmpDir)
@@ -493,5 +506,5 @@ func portable(k store.Kind, v any) (any, error) {
 // KeysOf lists the key files the configuration names: what --with-keys
 // puts in an archive and what restore checks or writes.
 func KeysOf(cfg *config.Config) []Key {
-	return []Key{{Name: "identity.key", Path: cfg.IdentityKeyFile}}
+	return []Key{{Name: "identity.key", Path: cfg.IdentityKeyFile}, {Name: "log.key", Path: cfg.LogKeyFile}}
 }

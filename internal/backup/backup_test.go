@@ -74,7 +74,7 @@ func TestBackupRestoresEveryTable(t *testing.T) {
 				t.Errorf("manifest counts %d rows of %s, the database has %d", m.Rows[name], name, len(rows))
 			}
 		}
-		if m.Files.Count != 2 || len(m.Missing) != 0 || m.WithKeys || m.Keys["identity.key"] == "" || m.Schema < 9 || m.AuditHead.Seq == 0 {
+		if m.Files.Count != 2 || len(m.Missing) != 0 || m.WithKeys || m.Keys["identity.key"] == "" || m.Keys["log.key"] == "" || !strings.HasPrefix(m.Checkpoint, "mashang") || m.Schema < 9 || m.AuditHead.Seq == 0 {
 			t.Fatalf("manifest: %+v", m)
 		}
 		if names := memberNames(t, file); names[len(names)-1] != backup.ManifestName || contains(names, "keys/identity.key") {
@@ -250,7 +250,7 @@ func TestBackupKeys(t *testing.T) {
 	if _, err := backup.Create(ctx, source(h, false), without); err != nil {
 		t.Fatal(err)
 	}
-	if !contains(memberNames(t, with), "keys/identity.key") || contains(memberNames(t, without), "keys/identity.key") {
+	if !contains(memberNames(t, with), "keys/identity.key") || !contains(memberNames(t, with), "keys/log.key") || contains(memberNames(t, without), "keys/identity.key") {
 		t.Fatal("keys in the wrong archive")
 	}
 	newKey := filepath.Join(t.TempDir(), "keys", "identity.key")

@@ -80,6 +80,8 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 		if err := emptyDir(t.DataDir, t.Keys); err != nil {
 			return nil, err
 		}
+	} else if err := emptyDatabase(ctx, t.URL, log); err != nil {
+		return nil, err
 	}
 	m, err := verifyArchive(path)
 	if err != nil {
@@ -102,24 +104,13 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 	if err != nil {
 		return nil, err
 	}
-	loaded := false
+	loaded, keep := false, false
 	defer func() {
-		if err != nil {
+		if err != nil && !keep {
 			undo(context.WithoutCancel(ctx), db, t, createdDir, loaded, rep)
 		}
 		db.Close()
 	}()
-	if t.URL != "" {
-		tables, err := db.Tables(ctx, db.Read)
-		if err != nil {
-			return nil, err
-		}
-		var one int
-		verr := db.Read.QueryRowContext(ctx, `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`, store.VersionTable).Scan(&one)
-		if len(tables) > 0 || verr == nil {
-			return nil, fmt.Errorf("%w: the PostgreSQL database already has tables; restore into a new, empty database", ErrNotEmpty)
-		}
-	}
 	_, newest, err := db.SchemaVersions(ctx)
 	if err != nil {
 		return nil, err
@@ -149,9 +140,21 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 	if _, err := audit.EnsureTree(ctx, db); err != nil { // a backup from before the log's Merkle tree
 		return nil, err
 	}
-	if rep.AuditEntries, err = audit.Verify(ctx, db.Read); err != nil {
-		return nil, fmt.Errorf("%w: audit verify: %w", ErrMismatch, err)
+	// audit verify as the command runs it: chain, tree, the stored signed
+	// checkpoints, the cross-checks with the tables, and the manifest's
+	// checkpoint, which the restored log must extend.
+	opts := audit.CheckOptions{}
+	if m.Checkpoint != "" {
+		opts.External = []byte(m.Checkpoint)
 	}
+	check, err := audit.Check(ctx, db.Read, opts)
+	if err != nil {
+		// Every row is back and counted: the copy is kept for inspection
+		// (the original's log may have failed the same check).
+		keep = true
+		return rep, fmt.Errorf("%w: audit verify: %w (the restored data is kept for inspection; run mashang audit verify on the original too)", ErrMismatch, err)
+	}
+	rep.AuditEntries = check.Entries
 	var head AuditHead
 	if err := db.Read.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&head.Seq, &head.Hash); err != nil {
 		return nil, err
@@ -159,7 +162,11 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 	if head != m.AuditHead {
 		return nil, fmt.Errorf("%w: the audit chain ends at entry %d, the manifest says %d", ErrMismatch, head.Seq, m.AuditHead.Seq)
 	}
-	say("audit verify: chain intact, %d entries, head %s… as in the manifest", rep.AuditEntries, head.Hash[:min(12, len(head.Hash))])
+	say("audit verify: log intact, %d entries, head %s… as in the manifest; Merkle tree, %d signed checkpoints and %d rows and entries cross-checked",
+		rep.AuditEntries, head.Hash[:min(12, len(head.Hash))], check.Checkpoints, check.CrossChecked)
+	if check.ExternalSize > 0 {
+		say("the restored log extends the manifest's signed checkpoint (%d entries)", check.ExternalSize)
+	}
 	for _, k := range rep.KeysWritten {
 		say("key %s written", k)
 	}
@@ -167,6 +174,25 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 		say("warning: %s", w)
 	}
 	return rep, nil
+}
+
+// emptyDatabase refuses a PostgreSQL database that has any table.
+func emptyDatabase(ctx context.Context, url string, log *slog.Logger) error {
+	db, err := store.Open(ctx, store.Options{URL: url, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tables, err := db.Tables(ctx, db.Read)
+	if err != nil {
+		return err
+	}
+	var one int
+	verr := db.Read.QueryRowContext(ctx, `SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`, store.VersionTable).Scan(&one)
+	if len(tables) > 0 || verr == nil {
+		return fmt.Errorf("%w: the PostgreSQL database already has tables; restore into a new, empty database", ErrNotEmpty)
+	}
+	return nil
 }
 
 // emptyDir refuses a data directory that holds anything but the key files.
@@ -201,7 +227,7 @@ func checkKeys(m *Manifest, t Target, path string, rep *Report) error {
 		have, err := os.ReadFile(k.Path)
 		switch {
 		case err == nil && known && Fingerprint(have) != want:
-			return fmt.Errorf("backup: the key at %s (fingerprint %s) is not the one this backup was made with (%s): its identities would not open; move it away or point the configuration at the right key", k.Path, Fingerprint(have), want)
+			return fmt.Errorf("backup: the key at %s (fingerprint %s) is not the one this backup was made with (%s): what it sealed or signed would not open or verify; move it away or point the configuration at the right key", k.Path, Fingerprint(have), want)
 		case err == nil:
 		case !errors.Is(err, fs.ErrNotExist):
 			return fmt.Errorf("backup: key %s: %w", k.Path, err)
@@ -341,7 +367,7 @@ func load(ctx context.Context, db *store.DB, path string, m *Manifest, rep *Repo
 			}
 		}
 		err = members(path, "db/", func(name string, r io.Reader) error {
-			n, err := loadTable(ctx, tx, r, tkinds)
+			n, err := loadTable(ctx, tx, r, tkinds, db.Engine == store.SQLite)
 			rep.Rows += n
 			if err != nil {
 				return fmt.Errorf("backup: %s: %w", name, err)
@@ -460,7 +486,10 @@ func setAside(ctx context.Context, db *store.DB, tx *sql.Tx, tables []store.Tabl
 }
 
 // loadTable inserts one table member's rows in batches of multi-row INSERTs.
-func loadTable(ctx context.Context, tx *sql.Tx, r io.Reader, tkinds map[string]map[string]store.Kind) (int64, error) {
+//
+// On SQLite it binds ? placeholders: SQLite looks $N names up one by one,
+// which makes a statement of thousands of them slow to prepare.
+func loadTable(ctx context.Context, tx *sql.Tx, r io.Reader, tkinds map[string]map[string]store.Kind, qmark bool) (int64, error) {
 	zr, err := gzip.NewReader(r)
 	if err != nil {
 		return 0, err
@@ -503,7 +532,11 @@ func loadTable(ctx context.Context, tx *sql.Tx, r io.Reader, tkinds map[string]m
 					b.WriteString(", ")
 				}
 				p++
-				b.WriteString("$" + strconv.Itoa(p))
+				if qmark {
+					b.WriteByte('?')
+				} else {
+					b.WriteString("$" + strconv.Itoa(p))
+				}
 			}
 			b.WriteByte(')')
 		}
