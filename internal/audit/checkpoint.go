@@ -378,18 +378,20 @@ func Checkpoints(ctx context.Context, db *sql.DB, before int64, limit int) ([]Ch
 	return out, rows.Err()
 }
 
-// SeqOf returns the sequence number of the first entry with the given
-// subject and action (0 when there is none), e.g. a report's registration.
-func SeqOf(ctx context.Context, db *sql.DB, subject, action string) (int64, error) {
+// EntryOf returns the sequence number and chain hash (hex SHA-256 of the
+// entry) of the first entry with the given subject and action (0 and ""
+// when there is none), e.g. a report's registration.
+func EntryOf(ctx context.Context, db *sql.DB, subject, action string) (int64, string, error) {
 	var seq int64
-	err := db.QueryRowContext(ctx, `SELECT seq FROM audit_log WHERE subject = $1 AND action = $2 ORDER BY seq LIMIT 1`, subject, action).Scan(&seq)
+	var hash string
+	err := db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_log WHERE subject = $1 AND action = $2 ORDER BY seq LIMIT 1`, subject, action).Scan(&seq, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return 0, "", nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("audit: find entry: %w", err)
+		return 0, "", fmt.Errorf("audit: find entry: %w", err)
 	}
-	return seq, nil
+	return seq, hash, nil
 }
 
 // Signer is the background loop of `serve` that signs checkpoints: within

@@ -144,9 +144,13 @@ type TrackView struct {
 	// on the same matter; state, deadlines and replies are then that case's.
 	Merged bool `json:"merged"`
 	// LogEntry is the public audit log's entry that recorded the report's
-	// registration (its leaf is LogEntry−1): with an inclusion proof from
-	// /public/log/inclusion the reporter can later prove the office had it.
-	LogEntry int64 `json:"log_entry"`
+	// registration (its leaf is LogEntry−1), and LogEntryHash that entry's
+	// SHA-256 (the leaf is its RFC 6962 record hash). A reporter who keeps
+	// both can later prove, with a signed checkpoint and an inclusion proof
+	// from /public/log/inclusion, that the office had the report: the entry
+	// records the receipt code, and no other entry has that hash.
+	LogEntry     int64  `json:"log_entry"`
+	LogEntryHash string `json:"log_entry_hash"`
 }
 
 // text picks zh or en for lang, converting to Traditional for zh-TW.
@@ -210,7 +214,7 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 		return TrackView{}, fmt.Errorf("intake: read case: %w", err)
 	}
 	v.ReceivedAt = received.In(s.d.Loc)
-	if v.LogEntry, err = audit.SeqOf(ctx, s.d.DB.Read, fmt.Sprintf("case:%d", ref.id), "case.register"); err != nil {
+	if v.LogEntry, v.LogEntryHash, err = audit.EntryOf(ctx, s.d.DB.Read, fmt.Sprintf("case:%d", ref.id), "case.register"); err != nil {
 		return TrackView{}, err
 	}
 	// Follow merged_into (bounded, in case of a cycle) to the surviving case.

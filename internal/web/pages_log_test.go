@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -62,17 +63,23 @@ func TestPublicLogPages(t *testing.T) {
 		// The tracking page and API name the registration's entry.
 		tr := h.Must(200, "POST", "/api/v1/track", "", map[string]any{"receipt": receipt, "key": key})
 		var tv struct {
-			LogEntry int64 `json:"log_entry"`
+			LogEntry     int64  `json:"log_entry"`
+			LogEntryHash string `json:"log_entry_hash"`
 		}
 		json.Unmarshal(tr.Raw, &tv)
 		var want int64
-		h.App.DB.Read.QueryRow(`SELECT a.seq FROM audit_log a JOIN cases c ON a.subject = 'case:' || c.id WHERE c.receipt = $1 AND a.action = 'case.register'`, receipt).Scan(&want)
-		if tv.LogEntry == 0 || tv.LogEntry != want {
-			t.Fatalf("log entry %d, want %d", tv.LogEntry, want)
+		var wantHash, data string
+		h.App.DB.Read.QueryRow(`SELECT a.seq, a.hash, a.data FROM audit_log a JOIN cases c ON a.subject = 'case:' || c.id WHERE c.receipt = $1 AND a.action = 'case.register'`, receipt).Scan(&want, &wantHash, &data)
+		if tv.LogEntry == 0 || tv.LogEntry != want || tv.LogEntryHash != wantHash {
+			t.Fatalf("log entry %d %s, want %d %s", tv.LogEntry, tv.LogEntryHash, want, wantHash)
+		}
+		// The entry the reporter's fingerprint names records the receipt code.
+		if !strings.Contains(data, receipt) {
+			t.Fatalf("the registration entry does not record the receipt: %s", data)
 		}
 		tok := b.csrf("/track")
 		p = b.post("/track", url.Values{"csrf": {tok}, "receipt": {receipt}, "key": {key}})
-		if p.Status != 200 || !strings.Contains(p.Body, fmt.Sprintf("公开日志第 %d 条", want)) || !strings.Contains(p.Body, fmt.Sprintf("/public/log/inclusion?seq=%d", want)) {
+		if p.Status != 200 || !strings.Contains(p.Body, fmt.Sprintf("公开日志第 %d 条", want)) || !strings.Contains(p.Body, fmt.Sprintf("/public/log/inclusion?seq=%d", want)) || !strings.Contains(p.Body, wantHash) {
 			t.Fatalf("track page: %d %s", p.Status, p.Body)
 		}
 		inc := h.Must(200, "GET", fmt.Sprintf("/public/log/inclusion?seq=%d", want), "", nil)
@@ -85,7 +92,8 @@ func TestPublicLogPages(t *testing.T) {
 		if err := json.Unmarshal(inc.Raw, &iv); err != nil {
 			t.Fatal(err)
 		}
-		if iv.Size != cp.Size || iv.Root != cp.Root || iv.Index != want-1 {
+		hb, _ := hex.DecodeString(wantHash)
+		if iv.Size != cp.Size || iv.Root != cp.Root || iv.Index != want-1 || iv.LeafHash != tlog.RecordHash(hb) {
 			t.Fatalf("inclusion %+v against checkpoint %+v", iv, cp)
 		}
 		if err := tlog.CheckRecord(iv.Proof, iv.Size, cp.Root, iv.Index, iv.LeafHash); err != nil {
