@@ -336,12 +336,12 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	var p Principal
 	var role string
 	var unitID sql.NullInt64
-	var unitCode sql.NullString
+	var unitCode, unitPath sql.NullString
 	var exp store.Instant
 	var disabled bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, t.expires_at, u.disabled, u.must_change_password
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, un.path, t.expires_at, u.disabled, u.must_change_password
 		FROM auth_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN units un ON un.id = u.unit_id
-		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &exp, &disabled, &p.MustChangePassword)
+		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &unitPath, &exp, &disabled, &p.MustChangePassword)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, errBadToken
 	}
@@ -354,6 +354,7 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	p.Role = Role(role)
 	p.UnitID = unitID.Int64
 	p.UnitCode = unitCode.String
+	p.UnitPath = unitPath.String
 	return p, nil
 }
 

@@ -24,20 +24,36 @@ var Roles = []Role{Admin, Clerk, Handler, Director, Leader, OrgDept, Inspector, 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
-// Principal is the staff member behind a request.
+// Principal is the staff member behind a request. What it may do is the
+// access policy's to say (package access), never the role's alone.
 type Principal struct {
 	UserID   int64
 	Username string
 	Role     Role
 	UnitID   int64 // 0: not bound to a unit
 	UnitCode string
+	UnitPath string // the unit's materialised path ('/1/4/'), for the scope of its subtree
 	// MustChangePassword: the password was reset by an admin; until it is
 	// changed, the principal may do nothing but change it.
 	MustChangePassword bool
+	system             string // the actor of System
 }
 
+// System is the principal of the program's own work — the command line,
+// the demo, background jobs — which holds an admin's rights and appears in
+// histories and the audit log as actor ("cli", "cli:demo", "system:sweep").
+func System(actor string) Principal { return Principal{Role: Admin, system: actor} }
+
 // Actor names the principal in history and audit entries.
-func (p Principal) Actor() string { return "user:" + p.Username }
+func (p Principal) Actor() string {
+	if p.system != "" {
+		return p.system
+	}
+	return "user:" + p.Username
+}
+
+// Staff reports whether the principal is signed-in staff.
+func (p Principal) Staff() bool { return p.system != "" || p.UserID != 0 && p.Role.Valid() }
 
 // May reports whether the principal may act in one of roles. An admin may act
 // in every staff role (a small county office may have one person doing all);
@@ -53,9 +69,6 @@ func (p Principal) May(roles ...Role) bool {
 func (p Principal) MayRead(roles ...Role) bool {
 	return p.Role == Auditor || p.May(roles...)
 }
-
-// Staff reports whether the principal is signed-in staff.
-func (p Principal) Staff() bool { return p.UserID != 0 && p.Role.Valid() }
 
 // SeesAllUnits is false for a liaison, who sees only its own unit's cases.
 func (p Principal) SeesAllUnits() bool { return p.Role != Liaison }
