@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/calendar"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
@@ -31,6 +32,7 @@ import (
 type Options struct {
 	DB       *store.DB
 	Record   *docket.Store
+	Policy   *access.Policy
 	Clock    clock.Clock
 	Loc      *time.Location
 	Catalog  *catalog.Catalog
@@ -47,6 +49,7 @@ type Options struct {
 type Service struct {
 	db       *store.DB
 	record   *docket.Store
+	pol      *access.Policy
 	clock    clock.Clock
 	loc      *time.Location
 	catalog  *catalog.Catalog
@@ -69,7 +72,7 @@ func New(o Options) *Service {
 		o.RuleSet = catalog.DefaultRuleSet
 	}
 	return &Service{
-		db: o.DB, record: o.Record, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
+		db: o.DB, record: o.Record, pol: o.Policy, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
 		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, log: o.Log,
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/accountability"
+	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
@@ -45,7 +47,7 @@ func newService(t testing.TB, db *store.DB) *accountability.Service {
 	}
 	cal := calendar.New(years...)
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	return accountability.New(accountability.Options{DB: db, Record: docket.New(context.Background(), db), Clock: clock.NewFixed(now), Loc: loc, Catalog: cat, RuleSets: sets,
+	return accountability.New(accountability.Options{DB: db, Record: docket.New(context.Background(), db), Policy: access.Default(), Clock: clock.NewFixed(now), Loc: loc, Catalog: cat, RuleSets: sets,
 		Limits: calendar.DefaultLimits(), Calendar: func() *calendar.Calendar { return cal }, Log: storetest.Quiet()})
 }
 
@@ -147,22 +149,22 @@ func TestDecisions(t *testing.T) {
 			if b.mut != nil {
 				b.mut(&in)
 			}
-			_, err := f.svc.CreateDecision(ctx, b.caseID, in, "user:dir")
+			_, err := f.svc.CreateDecision(ctx, auth.System("user:dir"), b.caseID, in)
 			if err == nil {
 				t.Fatalf("%s: no error", b.name)
 			}
 			wantKind(t, err, b.kind, b.code)
 		}
 
-		dec, err := f.svc.CreateDecision(ctx, done, ok, "user:dir")
+		dec, err := f.svc.CreateDecision(ctx, auth.System("user:dir"), done, ok)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if dec.Status != accountability.StatusInForce || !dec.Counts || dec.RuleSet != "fuzhou-2015" || dec.CatalogVersion != "fuzhou-2015" || dec.Category != "P1" {
 			t.Fatalf("decision %+v", dec)
 		}
-		unitDec, err := f.svc.CreateDecision(ctx, done, accountability.DecisionInput{PersonID: wang, Situation: "U2.1", Sanctions: []string{"party_probation"},
-			ProbationYears: 2, DecidedOn: d("2025-06-02"), RuleSet: "national-2019", Responsibility: accountability.ResponsibleLeader}, "user:dir")
+		unitDec, err := f.svc.CreateDecision(ctx, auth.System("user:dir"), done, accountability.DecisionInput{PersonID: wang, Situation: "U2.1", Sanctions: []string{"party_probation"},
+			ProbationYears: 2, DecidedOn: d("2025-06-02"), RuleSet: "national-2019", Responsibility: accountability.ResponsibleLeader})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,10 +197,10 @@ func TestApproval(t *testing.T) {
 		f := newFixture(t, db)
 		wang := f.person("王某")
 		c := f.caseFor("closed", "partly_verified", "P2.1", d("2025-05-06"), wang)
-		if _, err := f.svc.SetSettings(ctx, accountability.Settings{DecisionApproval: true}, "user:admin"); err != nil {
+		if _, err := f.svc.SetSettings(ctx, auth.System("user:admin"), accountability.Settings{DecisionApproval: true}); err != nil {
 			t.Fatal(err)
 		}
-		dec, err := f.svc.CreateDecision(ctx, c, accountability.DecisionInput{PersonID: wang, Situation: "P2.1", Sanctions: []string{"removal"}, DecidedOn: d("2026-01-05")}, "user:dir")
+		dec, err := f.svc.CreateDecision(ctx, auth.System("user:dir"), c, accountability.DecisionInput{PersonID: wang, Situation: "P2.1", Sanctions: []string{"removal"}, DecidedOn: d("2026-01-05")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,13 +210,13 @@ func TestApproval(t *testing.T) {
 		if res, _ := f.svc.Eligibility(ctx, wang, d("2026-03-02")); !res.Promotion.Eligible {
 			t.Fatal("a pending decision counted")
 		}
-		if _, err := f.svc.FileAppeal(ctx, dec.ID, accountability.AppealInput{FiledOn: d("2026-01-06"), Reason: "x"}, "user:org"); err == nil {
+		if _, err := f.svc.FileAppeal(ctx, auth.System("user:org"), dec.ID, accountability.AppealInput{FiledOn: d("2026-01-06"), Reason: "x"}); err == nil {
 			t.Fatal("appeal against a pending decision")
 		}
-		if dec, err = f.svc.ApproveDecision(ctx, dec.ID, "user:leader"); err != nil || !dec.Counts || dec.ApprovedBy != "user:leader" {
+		if dec, err = f.svc.ApproveDecision(ctx, auth.System("user:leader"), dec.ID); err != nil || !dec.Counts || dec.ApprovedBy != "user:leader" {
 			t.Fatalf("approve: %v %+v", err, dec)
 		}
-		_, err = f.svc.ApproveDecision(ctx, dec.ID, "user:leader")
+		_, err = f.svc.ApproveDecision(ctx, auth.System("user:leader"), dec.ID)
 		wantKind(t, err, problem.KindConflict, "decision_not_pending")
 		if res, _ := f.svc.Eligibility(ctx, wang, d("2026-03-02")); res.Promotion.Eligible || *res.Promotion.Until != d("2028-01-05") {
 			t.Fatalf("approved decision: %+v", res.Promotion)
@@ -231,7 +233,7 @@ func TestAppeals(t *testing.T) {
 		decide := func(person int64, decided string, sanctions ...string) accountability.Decision {
 			t.Helper()
 			c := f.caseFor("concluded", "verified", "P1.1", d("2025-01-06"), person)
-			dec, err := f.svc.CreateDecision(ctx, c, accountability.DecisionInput{PersonID: person, Situation: "P1.1", Sanctions: sanctions, DecidedOn: d(decided)}, "user:dir")
+			dec, err := f.svc.CreateDecision(ctx, auth.System("user:dir"), c, accountability.DecisionInput{PersonID: person, Situation: "P1.1", Sanctions: sanctions, DecidedOn: d(decided)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -243,20 +245,20 @@ func TestAppeals(t *testing.T) {
 		}
 		a := f.person("甲")
 		dA := decide(a, "2025-06-03", "demotion")
-		_, err := f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-19"), Reason: "不服"}, "user:org")
+		_, err := f.svc.FileAppeal(ctx, auth.System("user:org"), dA.ID, accountability.AppealInput{FiledOn: d("2025-06-19"), Reason: "不服"})
 		wantKind(t, err, problem.KindInvalid, "appeal_late")
-		_, err = f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-02"), Reason: "不服"}, "user:org")
+		_, err = f.svc.FileAppeal(ctx, auth.System("user:org"), dA.ID, accountability.AppealInput{FiledOn: d("2025-06-02"), Reason: "不服"})
 		wantKind(t, err, problem.KindInvalid, "invalid_date")
-		_, err = f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18")}, "user:org")
+		_, err = f.svc.FileAppeal(ctx, auth.System("user:org"), dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18")})
 		wantKind(t, err, problem.KindInvalid, "required")
-		apA, err := f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18"), Reason: "不服"}, "user:org")
+		apA, err := f.svc.FileAppeal(ctx, auth.System("user:org"), dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18"), Reason: "不服"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want, _ := cal.Due(d("2025-06-18"), lim.AppealDecide); apA.DecideBy != want || apA.Outcome != "" || !apA.Overdue {
 			t.Fatalf("appeal %+v (decide_by want %s; overdue since 2025)", apA, want)
 		}
-		_, err = f.svc.FileAppeal(ctx, dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18"), Reason: "again"}, "user:org")
+		_, err = f.svc.FileAppeal(ctx, auth.System("user:org"), dA.ID, accountability.AppealInput{FiledOn: d("2025-06-18"), Reason: "again"})
 		wantKind(t, err, problem.KindConflict, "already_appealed")
 		// The decision stays in force meanwhile.
 		if res, _ := f.svc.Eligibility(ctx, a, d("2025-07-01")); res.Promotion.Eligible {
@@ -267,14 +269,14 @@ func TestAppeals(t *testing.T) {
 			t.Fatalf("overdue: %v %+v", err, overdue)
 		}
 		// Revoked: eligibility restored, everywhere.
-		_, err = f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-07-10"), Sanctions: []string{"removal"}}, "user:org")
+		_, err = f.svc.DecideAppeal(ctx, auth.System("user:org"), apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-07-10"), Sanctions: []string{"removal"}})
 		wantKind(t, err, problem.KindInvalid, "sanctions_unexpected")
-		_, err = f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-06-17")}, "user:org")
+		_, err = f.svc.DecideAppeal(ctx, auth.System("user:org"), apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-06-17")})
 		wantKind(t, err, problem.KindInvalid, "invalid_date")
-		if _, err := f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-07-10")}, "user:org"); err != nil {
+		if _, err := f.svc.DecideAppeal(ctx, auth.System("user:org"), apA.ID, accountability.OutcomeInput{Outcome: "revoked", DecidedOn: d("2025-07-10")}); err != nil {
 			t.Fatal(err)
 		}
-		_, err = f.svc.DecideAppeal(ctx, apA.ID, accountability.OutcomeInput{Outcome: "upheld", DecidedOn: d("2025-07-10")}, "user:org")
+		_, err = f.svc.DecideAppeal(ctx, auth.System("user:org"), apA.ID, accountability.OutcomeInput{Outcome: "upheld", DecidedOn: d("2025-07-10")})
 		wantKind(t, err, problem.KindConflict, "appeal_decided")
 		for _, on := range []string{"2025-06-03", "2025-07-01", "2026-03-02"} {
 			res, err := f.svc.Eligibility(ctx, a, d(on))
@@ -292,19 +294,19 @@ func TestAppeals(t *testing.T) {
 		}
 		b := f.person("乙")
 		dB := decide(b, "2025-09-16", "removal")
-		_, err = f.svc.FileAppeal(ctx, dB.ID, accountability.AppealInput{FiledOn: d("2025-10-10"), Reason: "不服"}, "user:org")
+		_, err = f.svc.FileAppeal(ctx, auth.System("user:org"), dB.ID, accountability.AppealInput{FiledOn: d("2025-10-10"), Reason: "不服"})
 		wantKind(t, err, problem.KindInvalid, "appeal_late")
-		apB, err := f.svc.FileAppeal(ctx, dB.ID, accountability.AppealInput{FiledOn: d("2025-10-09"), Reason: "不服"}, "user:org")
+		apB, err := f.svc.FileAppeal(ctx, auth.System("user:org"), dB.ID, accountability.AppealInput{FiledOn: d("2025-10-09"), Reason: "不服"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Varied: removal (2 years from 2025-09-16) becomes a warning-level
 		// 1-year bar counting from the outcome's date 2025-11-03.
-		_, err = f.svc.DecideAppeal(ctx, apB.ID, accountability.OutcomeInput{Outcome: "varied", DecidedOn: d("2025-11-03")}, "user:org")
+		_, err = f.svc.DecideAppeal(ctx, auth.System("user:org"), apB.ID, accountability.OutcomeInput{Outcome: "varied", DecidedOn: d("2025-11-03")})
 		wantKind(t, err, problem.KindInvalid, "sanctions_required")
-		_, err = f.svc.DecideAppeal(ctx, apB.ID, accountability.OutcomeInput{Outcome: "varied", DecidedOn: d("2025-11-03"), Sanctions: []string{"nope"}}, "user:org")
+		_, err = f.svc.DecideAppeal(ctx, auth.System("user:org"), apB.ID, accountability.OutcomeInput{Outcome: "varied", DecidedOn: d("2025-11-03"), Sanctions: []string{"nope"}})
 		wantKind(t, err, problem.KindInvalid, "unknown_sanction")
-		apB, err = f.svc.DecideAppeal(ctx, apB.ID, accountability.OutcomeInput{Outcome: "varied", DecidedOn: d("2025-11-03"), Sanctions: []string{"reassignment"}}, "user:org")
+		apB, err = f.svc.DecideAppeal(ctx, auth.System("user:org"), apB.ID, accountability.OutcomeInput{Outcome: "varied", DecidedOn: d("2025-11-03"), Sanctions: []string{"reassignment"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,7 +341,7 @@ func TestAppeals(t *testing.T) {
 			}
 		}
 		// The person's record has both decisions and the appeal.
-		rec, err := f.svc.Record(ctx, b)
+		rec, err := f.svc.Record(ctx, auth.System("test"), b)
 		if err != nil || len(rec.Decisions) != 2 || len(rec.Appeals) != 1 || len(rec.Cases) != 1 || !rec.Cases[0].Concluded || rec.Bars.Promotion.Eligible {
 			t.Fatalf("record: %v %+v", err, rec)
 		}
@@ -364,7 +366,7 @@ func TestBatchEligibility(t *testing.T) {
 			{PersonID: a, Situation: "P3.3", Sanctions: []string{"gov_expulsion"}, DecidedOn: d("2025-02-03")},
 			{PersonID: b, Situation: "P3.3", Sanctions: []string{"gov_warning"}, DecidedOn: d("2025-02-03")},
 		} {
-			if _, err := f.svc.CreateDecision(ctx, k, in, "user:dir"); err != nil {
+			if _, err := f.svc.CreateDecision(ctx, auth.System("user:dir"), k, in); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"mashang/internal/accountability/rules"
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
 	"mashang/internal/problem"
@@ -60,7 +61,8 @@ type Appeal struct {
 // stays in force meanwhile. A decision is appealed once: a second appeal, or
 // an appeal against a decision that does not count (pending, revoked,
 // varied), is 409.
-func (s *Service) FileAppeal(ctx context.Context, decisionID int64, in AppealInput, actor string) (Appeal, error) {
+func (s *Service) FileAppeal(ctx context.Context, p auth.Principal, decisionID int64, in AppealInput) (Appeal, error) {
+	actor := p.Actor()
 	in.Reason = strings.TrimSpace(in.Reason)
 	if in.FiledOn.IsZero() {
 		return Appeal{}, problem.Required("filed_on")
@@ -128,7 +130,8 @@ func (s *Service) FileAppeal(ctx context.Context, decisionID int64, in AppealInp
 // revoked makes the decision count nowhere; varied replaces it with a new
 // decision carrying the given sanctions, decided (and counting from) the
 // outcome's date. An appeal already decided is 409.
-func (s *Service) DecideAppeal(ctx context.Context, appealID int64, in OutcomeInput, actor string) (Appeal, error) {
+func (s *Service) DecideAppeal(ctx context.Context, p auth.Principal, appealID int64, in OutcomeInput) (Appeal, error) {
+	actor := p.Actor()
 	in.Note = strings.TrimSpace(in.Note)
 	switch in.Outcome {
 	case OutcomeUpheld, OutcomeRevoked:

@@ -14,7 +14,7 @@ import (
 	"mashang/internal/store/storetest"
 )
 
-// Benchmarks of issue 7. By default they seed a fresh SQLite database. To
+// Benchmarks of eligibility. By default they seed a fresh SQLite database. To
 // measure against an existing database (the demo county of `mashang demo
 // --cases 1000000`, say), set MASHANG_BENCH_DATABASE_URL (postgres://…) or
 // MASHANG_BENCH_DATA (a data directory holding the SQLite database): the
@@ -89,7 +89,7 @@ func reportP50(b *testing.B, ds []time.Duration) {
 	b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds()), "p99-µs")
 }
 
-// BenchmarkEligibility20 answers one person with 20 decisions (issue 7: p50 under 1 ms).
+// BenchmarkEligibility20 answers one person with 20 decisions (target: p50 under 1 ms).
 func BenchmarkEligibility20(b *testing.B) {
 	db := storetest.SQLite(b)
 	f := newFixture(b, db)
@@ -109,7 +109,7 @@ func BenchmarkEligibility20(b *testing.B) {
 	reportP50(b, ds)
 }
 
-// BenchmarkBatch1000 checks 1,000 people at once (issue 7: under 100 ms),
+// BenchmarkBatch1000 checks 1,000 people at once (target: under 100 ms),
 // on a seeded database of 20,000 people and 60,000 decisions, or on the
 // database the environment names.
 func BenchmarkBatch1000(b *testing.B) {

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"mashang/internal/access"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"mashang/internal/accountability/rules"
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
@@ -182,7 +184,8 @@ var (
 // partly_verified and name the person among its concluded person_ids
 // (case_people), otherwise 409. With the jurisdiction's approval step on,
 // the decision is pending until ApproveDecision.
-func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionInput, actor string) (Decision, error) {
+func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID int64, in DecisionInput) (Decision, error) {
+	actor := p.Actor()
 	sit, err := s.validateInput(&in)
 	if err != nil {
 		return Decision{}, err
@@ -194,8 +197,10 @@ func (s *Service) CreateDecision(ctx context.Context, caseID int64, in DecisionI
 		var finding docket.Finding
 		var version string
 		var received civil.Date
-		err := tx.QueryRowContext(ctx, `SELECT state, finding, catalog_version, received_on FROM cases WHERE id = $1`, caseID).Scan(&state, &finding, &version, &received)
-		if errors.Is(err, sql.ErrNoRows) {
+		var facts access.Facts
+		err := tx.QueryRowContext(ctx, `SELECT c.state, c.finding, c.catalog_version, c.received_on, `+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, caseID).
+			Scan(append([]any{&state, &finding, &version, &received}, facts.Dest()...)...)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && !s.pol.On(p, access.CaseRead, facts) {
 			return errCaseNotFound
 		}
 		if err != nil {
@@ -300,7 +305,8 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 
 // SetSettings changes the settings. Switching approval on or off affects
 // decisions recorded afterwards; pending ones still need approving.
-func (s *Service) SetSettings(ctx context.Context, st Settings, actor string) (Settings, error) {
+func (s *Service) SetSettings(ctx context.Context, p auth.Principal, st Settings) (Settings, error) {
+	actor := p.Actor()
 	now := s.clock.Now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE accountability_settings SET decision_approval = $1, updated_by = $2, updated_at = $3 WHERE id = 1`,
@@ -314,7 +320,8 @@ func (s *Service) SetSettings(ctx context.Context, st Settings, actor string) (S
 
 // ApproveDecision makes a pending decision count (the approval step).
 // A decision that is not pending is 409.
-func (s *Service) ApproveDecision(ctx context.Context, id int64, actor string) (Decision, error) {
+func (s *Service) ApproveDecision(ctx context.Context, p auth.Principal, id int64) (Decision, error) {
+	actor := p.Actor()
 	now := s.clock.Now()
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var status string

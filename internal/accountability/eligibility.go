@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"mashang/internal/access"
+	"mashang/internal/auth"
 	"slices"
 	"strconv"
 	"strings"
@@ -204,8 +206,9 @@ type PersonRecord struct {
 // Record gathers everything about a person for the organisation
 // department: every case naming them, with its finding, their decisions
 // with appeals, the rule cases opened against them and the bars in force
-// today. An unknown person is 404.
-func (s *Service) Record(ctx context.Context, personID int64) (PersonRecord, error) {
+// today. An unknown person is 404. The cases are those p may read
+// (access.CaseRead: never a covert plan's case for those who may not see it).
+func (s *Service) Record(ctx context.Context, p auth.Principal, personID int64) (PersonRecord, error) {
 	var r PersonRecord
 	err := s.db.Read.QueryRowContext(ctx, `SELECT p.id, p.name, u.code, u.name, p.position FROM people p JOIN units u ON u.id = p.unit_id WHERE p.id = $1`, personID).
 		Scan(&r.Person.ID, &r.Person.Name, &r.Person.Unit, &r.Person.UnitName, &r.Person.Position)
@@ -215,12 +218,14 @@ func (s *Service) Record(ctx context.Context, personID int64) (PersonRecord, err
 	if err != nil {
 		return r, fmt.Errorf("accountability: read person: %w", err)
 	}
+	args := []any{personID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.id, c.state, c.channel, c.received_on, c.situation, c.category, c.finding,
 			c.person_id IS NOT NULL AND c.person_id = $1,
 			EXISTS (SELECT 1 FROM case_people cp WHERE cp.case_id = c.id AND cp.person_id = $1)
 		FROM cases c
-		WHERE c.person_id = $1 OR c.id IN (SELECT case_id FROM case_people WHERE person_id = $1)
-		ORDER BY c.received_on, c.id`, personID)
+		WHERE (c.person_id = $1 OR c.id IN (SELECT case_id FROM case_people WHERE person_id = $1)) AND `+s.pol.Cases(p, access.CaseRead).SQL("c", arg)+`
+		ORDER BY c.received_on, c.id`, args...)
 	if err != nil {
 		return r, fmt.Errorf("accountability: person's cases: %w", err)
 	}

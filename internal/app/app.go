@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/accountability"
 	"mashang/internal/attach"
 	"mashang/internal/audit"
@@ -65,6 +66,9 @@ type App struct {
 	// Record writes the case record (cases, their history); every service
 	// that changes a case goes through it.
 	Record *docket.Store
+	// Policy is the one access policy: who may do what, on which cases,
+	// and know which of their fields. Every service and route asks it.
+	Policy *access.Policy
 	// Intake registers reports from every channel.
 	Intake *intake.Service
 	// Accountability records decisions and appeals and answers eligibility.
@@ -172,20 +176,21 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: attachments: %w", err)
 	}
 	a.Record = docket.New(ctx, db)
+	a.Policy = access.Default()
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
-		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, NoRateLimit: cfg.NoRateLimit,
+		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, Policy: a.Policy, NoRateLimit: cfg.NoRateLimit,
 		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles,
 		Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
 			Track: cfg.TrackRateAddress, HumanCheckAfter: cfg.HumanCheckAfter, Off: cfg.NoRateLimit}})
-	a.Inspections = inspection.NewService(db, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
-	if a.Reports, err = reports.NewService(db, a.Clock, a.Loc, a.Inspections,
+	a.Inspections = inspection.NewService(db, a.Record, a.Policy, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
+	if a.Reports, err = reports.NewService(db, a.Policy, a.Clock, a.Loc, a.Inspections,
 		&reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}); err != nil {
 		return nil, err
 	}
-	a.Publications = publication.NewService(db, a.Clock, a.Vault, intake.IdentityAAD)
-	a.Accountability = accountability.New(accountability.Options{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
+	a.Publications = publication.NewService(db, a.Policy, a.Clock, a.Vault, intake.IdentityAAD)
+	a.Accountability = accountability.New(accountability.Options{DB: db, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
 		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})
-	a.Cases = cases.NewService(db, a.Record, a.Clock, a.Loc, a.Limits, a.Calendar)
+	a.Cases = cases.NewService(db, a.Record, a.Policy, a.Clock, a.Loc, a.Limits, a.Calendar)
 	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
 	// Reviews and ratings: the same receipt check and per-address limit as tracking.
 	a.Cases.Authenticate = a.Intake.AuthenticateReporter
@@ -193,8 +198,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: search folder: %w", err)
 	}
-	a.Search = search.New(db, folder, search.Options{Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get, Catalog: a.Catalog, Log: a.Log})
-	a.Stats = stats.New(db, a.Catalog, a.Clock, a.Loc)
+	a.Search = search.New(db, folder, search.Options{Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get, Catalog: a.Catalog, Log: a.Log})
+	a.Stats = stats.New(db, a.Policy, a.Catalog, a.Clock, a.Loc)
 	a.Retention = &retention.Service{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
 		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
 	a.Backups = backup.NewScheduler(backup.Source{DB: db, Files: a.Files, Keys: backup.KeysOf(cfg), Version: o.Version, Now: a.Clock.Now},

@@ -54,21 +54,3 @@ func (p Principal) Actor() string {
 
 // Staff reports whether the principal is signed-in staff.
 func (p Principal) Staff() bool { return p.system != "" || p.UserID != 0 && p.Role.Valid() }
-
-// May reports whether the principal may act in one of roles. An admin may act
-// in every staff role (a small county office may have one person doing all);
-// an auditor may not act at all (reading is checked with MayRead).
-func (p Principal) May(roles ...Role) bool {
-	if p.Role == Admin {
-		return true
-	}
-	return slices.Contains(roles, p.Role)
-}
-
-// MayRead is May, but an auditor, who reads everything, also passes.
-func (p Principal) MayRead(roles ...Role) bool {
-	return p.Role == Auditor || p.May(roles...)
-}
-
-// SeesAllUnits is false for a liaison, who sees only its own unit's cases.
-func (p Principal) SeesAllUnits() bool { return p.Role != Liaison }

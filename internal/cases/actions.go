@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mashang/internal/access"
 	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
@@ -98,12 +99,14 @@ type caseRow struct {
 	replied        bool
 	reviewCount    int
 	finishBy       civil.Date
+	facts          access.Facts // what the access policy needs to know of it
 }
 
 func loadRow(ctx context.Context, q docket.Execer, id int64) (caseRow, error) {
 	r := caseRow{id: id}
-	err := q.QueryRowContext(ctx, `SELECT state, version, transfer_unit_id, return_by, extension_days, replied, review_count, finish_by
-		FROM cases WHERE id = $1`, id).Scan(&r.state, &r.version, &r.transferUnitID, &r.returnBy, &r.extensionDays, &r.replied, &r.reviewCount, &r.finishBy)
+	dest := append([]any{&r.state, &r.version, &r.transferUnitID, &r.returnBy, &r.extensionDays, &r.replied, &r.reviewCount, &r.finishBy}, r.facts.Dest()...)
+	err := q.QueryRowContext(ctx, `SELECT c.state, c.version, c.transfer_unit_id, c.return_by, c.extension_days, c.replied, c.review_count, c.finish_by,
+		`+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errNoCase(id)
 	}
@@ -113,43 +116,48 @@ func loadRow(ctx context.Context, q docket.Execer, id int64) (caseRow, error) {
 	return r, nil
 }
 
-// visible reports whether p may see a case: everyone but a liaison sees all;
-// a liaison sees only cases transferred to its unit.
-func visible(p auth.Principal, state docket.State, transferUnit sql.NullInt64) bool {
-	if p.SeesAllUnits() {
-		return true
-	}
-	return state == docket.Transferred && transferUnit.Valid && p.UnitID != 0 && transferUnit.Int64 == p.UnitID
+func errForbiddenAction(a docket.Action) error {
+	return problem.Forbidden("forbidden_action", fmt.Sprintf("您无权执行“%s”操作", a.Label(docket.LangZhCN)),
+		fmt.Sprintf("you may not take the action %s", a))
+}
+
+func errNotYours(a docket.Action) error {
+	return problem.Forbidden("not_your_case", fmt.Sprintf("本案不在您的办理范围内（未分派给您或不属您的单位），不能执行“%s”操作", a.Label(docket.LangZhCN)),
+		fmt.Sprintf("this case is not yours to act on (not assigned to you, or not your unit's): the action %s is refused", a))
 }
 
 // Act takes an action on case id for p and returns the case as it now is.
-// Checks, in order: unknown action → 422; role → 403; missing or invalid
-// fields → 422 naming the field; unknown (or, for a liaison, not visible)
-// case → 404; state → 409; version → 409; then the action's own rules.
+// Checks, in order: unknown action → 422; the policy gives p the action on
+// no case at all → 403; the case does not exist or p may not see it → 404;
+// p may not take the action on this case (a handler on another's case) →
+// 403; missing or invalid fields → 422 naming the field; state → 409;
+// version → 409; then the action's own rules.
 func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, in ActionInput) (*Case, error) {
 	rule, ok := Machine()[in.Action]
 	if !ok {
 		return nil, errUnknownAction(in.Action)
 	}
-	if p.Role == auth.Auditor || !p.May(rule.Roles...) {
-		return nil, problem.Forbidden("forbidden_action", fmt.Sprintf("您的角色（%s）不能执行“%s”操作", p.Role, in.Action.Label(docket.LangZhCN)),
-			fmt.Sprintf("the role %s may not take the action %s", p.Role, in.Action))
-	}
-	for _, f := range rule.Required {
-		if !in.has(f) {
-			return nil, problem.Required(f)
-		}
-	}
-	if err := s.validate(&in); err != nil {
-		return nil, err
+	if !s.pol.Allows(p, rule.Perm) {
+		return nil, errForbiddenAction(in.Action)
 	}
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		row, err := loadRow(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if !visible(p, row.state, row.transferUnitID) {
+		if !s.pol.On(p, access.CaseRead, row.facts) {
 			return errNoCase(id)
+		}
+		if !s.pol.On(p, rule.Perm, row.facts) {
+			return errNotYours(in.Action)
+		}
+		for _, f := range rule.Required {
+			if !in.has(f) {
+				return problem.Required(f)
+			}
+		}
+		if err := s.validate(&in); err != nil {
+			return err
 		}
 		to, ok := rule.From[row.state]
 		if !ok {
@@ -345,7 +353,8 @@ func (s *Service) assign(a *act) error {
 	if err != nil {
 		return fmt.Errorf("cases: look up user: %w", err)
 	}
-	if r := auth.Role(role); r != auth.Handler && r != auth.Director && r != auth.Admin {
+	// A case goes to someone who may conclude it (a handler, a director).
+	if !s.pol.RoleHolds(auth.Role(role), access.CaseConclude) {
 		return problem.Invalid("user", "not_a_handler", "只能分派给办理人员（handler）或主任", "a case can be assigned only to a handler or director")
 	}
 	a.data["user"] = a.in.User
@@ -444,8 +453,10 @@ func (s *Service) merge(a *act) error {
 		return problem.Invalid("into", "merge_into_self", "不能合并到本案自身", "a case cannot be merged into itself")
 	}
 	var tstate docket.State
-	err := a.tx.QueryRowContext(a.ctx, `SELECT state FROM cases WHERE id = $1`, into).Scan(&tstate)
-	if errors.Is(err, sql.ErrNoRows) {
+	var facts access.Facts
+	err := a.tx.QueryRowContext(a.ctx, `SELECT c.state, `+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, into).Scan(append([]any{&tstate}, facts.Dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !s.pol.On(a.p, access.CaseRead, facts) {
+		// A case the actor may not see does not exist for them.
 		return problem.Invalid("into", "unknown_case", fmt.Sprintf("合并目标案件 %d 不存在", into), fmt.Sprintf("no case %d to merge into", into))
 	}
 	if err != nil {

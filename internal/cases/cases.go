@@ -17,6 +17,7 @@ import (
 	"database/sql"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
@@ -39,6 +40,7 @@ type ConcludedHook func(ctx context.Context, tx *sql.Tx, caseID int64) error
 type Service struct {
 	db     *store.DB
 	record *docket.Store
+	pol    *access.Policy
 	clock  clock.Clock
 	loc    *time.Location
 	limits calendar.Limits
@@ -57,11 +59,11 @@ type Service struct {
 }
 
 // NewService builds the service.
-func NewService(db *store.DB, record *docket.Store, c clock.Clock, loc *time.Location, limits calendar.Limits, cal CalendarSource) *Service {
+func NewService(db *store.DB, record *docket.Store, pol *access.Policy, c clock.Clock, loc *time.Location, limits calendar.Limits, cal CalendarSource) *Service {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, record: record, clock: c, loc: loc, limits: limits, cal: cal, holder: store.NewHolder()}
+	return &Service{db: db, record: record, pol: pol, clock: c, loc: loc, limits: limits, cal: cal, holder: store.NewHolder()}
 }
 
 // Limits returns the time limits in force.

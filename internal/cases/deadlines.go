@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
@@ -163,8 +164,8 @@ type CalendarOptions struct {
 // case that the year can affect (any deadline on or after 1 January of that
 // year, or provisional; refused and merged cases aside), and then reloads the
 // calendar in force. A bad file is a 422 naming the line; nothing is stored.
-func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string) (CalendarImport, error) {
-	return s.ImportCalendarWith(ctx, data, CalendarOptions{}, actor)
+func (s *Service) ImportCalendar(ctx context.Context, p auth.Principal, data []byte) (CalendarImport, error) {
+	return s.ImportCalendarWith(ctx, p, data, CalendarOptions{})
 }
 
 // ImportCalendarWith is ImportCalendar with checks that keep a wrong file
@@ -174,7 +175,8 @@ func (s *Service) ImportCalendar(ctx context.Context, data []byte, actor string)
 // year already in force (409 calendar_changes_published), each saying the
 // numbers. With opts.DryRun nothing is stored and the deadlines that would
 // move are listed.
-func (s *Service) ImportCalendarWith(ctx context.Context, data []byte, opts CalendarOptions, actor string) (CalendarImport, error) {
+func (s *Service) ImportCalendarWith(ctx context.Context, p auth.Principal, data []byte, opts CalendarOptions) (CalendarImport, error) {
+	actor := p.Actor()
 	y, err := calendar.ParseYear(data)
 	if err != nil {
 		var ie *calendar.ImportError

@@ -1,16 +1,18 @@
 package cases
 
 import (
-	"mashang/internal/auth"
+	"mashang/internal/access"
 	"mashang/internal/docket"
 )
 
-// Rule says who may take an action, from which states and where it leads,
-// what it needs, and which function does it.
+// Rule says which permission an action needs, from which states it may be
+// taken and where it leads, what it needs, and which function does it. Who
+// holds the permission, and on which cases, is the access policy's to say
+// (package access): the handler only on the cases assigned to them, a
+// liaison only on those transferred to its unit.
 type Rule struct {
-	// Roles that may take it (admin always may; auditor never; a liaison only
-	// on a case transferred to its unit).
-	Roles []auth.Role
+	// Perm is the permission of the access policy the action needs.
+	Perm access.Perm
 	// From maps each state the action is allowed in to the state it leads to.
 	From map[docket.State]docket.State
 	// Required fields of the request.
@@ -31,39 +33,48 @@ func same(states ...docket.State) map[docket.State]docket.State {
 // which action is legal where and which function takes it; the API
 // documentation and the tests read it.
 //
-//	action    roles                                    from → to
-//	accept    director                                 registered → accepted
-//	refuse    director                                 registered → refused
-//	transfer  director                                 registered → transferred
-//	return    liaison                                  transferred → registered (within 5 working days)
-//	assign    director                                 accepted → investigating; investigating, review (stay)
-//	extend    director                                 accepted, investigating, transferred (stay; once)
-//	conclude  handler, director                        investigating → concluded; concluded, review (stay: revision)
-//	reply     director, handler, liaison               concluded, transferred, review (stay)
-//	close     director                                 concluded, transferred, review → closed (after a reply)
-//	merge     director, clerk                          registered, accepted, transferred, investigating → merged
-//	note      clerk, handler, director, leader,        every state (stay)
-//	          inspector, orgdept, liaison
+//	action    from → to
+//	accept    registered → accepted
+//	refuse    registered → refused
+//	transfer  registered → transferred
+//	return    transferred → registered (within 5 working days)
+//	assign    accepted → investigating; investigating, review (stay)
+//	extend    accepted, investigating, transferred (stay; once)
+//	conclude  investigating → concluded; concluded, review (stay: revision)
+//	reply     concluded, transferred, review (stay)
+//	close     concluded, transferred, review → closed (after a reply)
+//	merge     registered, accepted, transferred, investigating → merged
+//	note      every state (stay)
 func Machine() map[docket.Action]Rule {
-	d := auth.Director
 	const (
 		reg, acc, ref, tra = docket.Registered, docket.Accepted, docket.Refused, docket.Transferred
 		inv, con, clo, rev = docket.Investigating, docket.Concluded, docket.Closed, docket.Review
 		mer                = docket.Merged
 	)
+	type to = map[docket.State]docket.State
 	return map[docket.Action]Rule{
-		docket.Accept:   {Roles: []auth.Role{d}, From: map[docket.State]docket.State{reg: acc}, do: (*Service).accept},
-		docket.Refuse:   {Roles: []auth.Role{d}, From: map[docket.State]docket.State{reg: ref}, Required: []string{"reason"}, do: (*Service).refuse},
-		docket.Transfer: {Roles: []auth.Role{d}, From: map[docket.State]docket.State{reg: tra}, Required: []string{"unit", "reason"}, do: (*Service).transfer},
-		docket.Return:   {Roles: []auth.Role{auth.Liaison}, From: map[docket.State]docket.State{tra: reg}, Required: []string{"reason"}, do: (*Service).giveBack},
-		docket.Assign:   {Roles: []auth.Role{d}, From: map[docket.State]docket.State{acc: inv, inv: inv, rev: rev}, Required: []string{"user"}, do: (*Service).assign},
-		docket.Extend:   {Roles: []auth.Role{d}, From: same(acc, inv, tra), Required: []string{"days", "reason"}, do: (*Service).extend},
-		docket.Conclude: {Roles: []auth.Role{auth.Handler, d}, From: map[docket.State]docket.State{inv: con, con: con, rev: rev}, Required: []string{"finding"}, do: (*Service).conclude},
-		docket.Reply:    {Roles: []auth.Role{d, auth.Handler, auth.Liaison}, From: same(con, tra, rev), Required: []string{"body"}, do: (*Service).reply},
-		docket.Close:    {Roles: []auth.Role{d}, From: map[docket.State]docket.State{con: clo, tra: clo, rev: clo}, do: (*Service).close},
-		docket.Merge:    {Roles: []auth.Role{d, auth.Clerk}, From: map[docket.State]docket.State{reg: mer, acc: mer, tra: mer, inv: mer}, Required: []string{"into"}, do: (*Service).merge},
-		docket.Note:     {Roles: []auth.Role{auth.Clerk, auth.Handler, d, auth.Leader, auth.Inspector, auth.OrgDept, auth.Liaison}, From: same(docket.States...), Required: []string{"body"}, do: (*Service).note},
+		docket.Accept:   {Perm: access.CaseAccept, From: to{reg: acc}, do: (*Service).accept},
+		docket.Refuse:   {Perm: access.CaseRefuse, From: to{reg: ref}, Required: []string{"reason"}, do: (*Service).refuse},
+		docket.Transfer: {Perm: access.CaseTransfer, From: to{reg: tra}, Required: []string{"unit", "reason"}, do: (*Service).transfer},
+		docket.Return:   {Perm: access.CaseReturn, From: to{tra: reg}, Required: []string{"reason"}, do: (*Service).giveBack},
+		docket.Assign:   {Perm: access.CaseAssign, From: to{acc: inv, inv: inv, rev: rev}, Required: []string{"user"}, do: (*Service).assign},
+		docket.Extend:   {Perm: access.CaseExtend, From: same(acc, inv, tra), Required: []string{"days", "reason"}, do: (*Service).extend},
+		docket.Conclude: {Perm: access.CaseConclude, From: to{inv: con, con: con, rev: rev}, Required: []string{"finding"}, do: (*Service).conclude},
+		docket.Reply:    {Perm: access.CaseReply, From: same(con, tra, rev), Required: []string{"body"}, do: (*Service).reply},
+		docket.Close:    {Perm: access.CaseClose, From: to{con: clo, tra: clo, rev: clo}, do: (*Service).close},
+		docket.Merge:    {Perm: access.CaseMerge, From: to{reg: mer, acc: mer, tra: mer, inv: mer}, Required: []string{"into"}, do: (*Service).merge},
+		docket.Note:     {Perm: access.CaseNote, From: same(docket.States...), Required: []string{"body"}, do: (*Service).note},
 	}
+}
+
+// ActionPerms are the permissions of every action (the action route's gate:
+// who holds none of them may take no action at all).
+func ActionPerms() []access.Perm {
+	var out []access.Perm
+	for _, a := range docket.StaffActions {
+		out = append(out, Machine()[a].Perm)
+	}
+	return out
 }
 
 // Actions lists the action names in alphabetical order.

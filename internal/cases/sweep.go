@@ -3,10 +3,12 @@ package cases
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/docket"
@@ -168,24 +170,36 @@ type Notice struct {
 	ReadAt   *time.Time `json:"read_at"`
 }
 
-// Notices lists the notices for p's role (director: due_soon, leader:
-// overdue; admin and auditor: all), newest first; unread only when asked.
+// addressed returns the notice kind addressed to role, if notices are
+// addressed to it at all (due soon to directors, overdue to leaders); the
+// others who may read notices (admin, auditor) see every kind.
+func addressed(role auth.Role) (docket.Due, bool) {
+	for _, k := range noticeKinds {
+		if k.role == role {
+			return k.kind, true
+		}
+	}
+	return "", false
+}
+
+// Notices lists, newest first, the notices addressed to p's role (all of
+// them for the roles none is addressed to) about the cases p may read under
+// notice.read; unread only when asked.
 func (s *Service) Notices(ctx context.Context, p auth.Principal, unread bool, limit int) ([]Notice, error) {
 	if limit <= 0 || limit > 1000 {
 		limit = 200
 	}
-	where, args := "1=1", []any{limit}
-	switch p.Role {
-	case auth.Admin, auth.Auditor:
-	case auth.Director, auth.Leader:
-		where, args = "to_role = $2", append(args, string(p.Role))
-	default:
-		return nil, problem.Forbidden("forbidden", "督办通知只发给主任和领导小组成员", "supervision notices go to directors and leaders only")
+	args := []any{limit}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := s.pol.Cases(p, access.NoticeRead).SQL("c", arg)
+	if kind, ok := addressed(p.Role); ok {
+		where += " AND n.kind = " + arg(string(kind))
 	}
 	if unread {
-		where += " AND read_at IS NULL"
+		where += " AND n.read_at IS NULL"
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, case_id, kind, to_role, deadline, at, read_at FROM notices WHERE `+where+` ORDER BY id DESC LIMIT $1`, args...)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT n.id, n.case_id, n.kind, n.to_role, n.deadline, n.at, n.read_at
+		FROM notices n JOIN cases c ON c.id = n.case_id WHERE `+where+` ORDER BY n.id DESC LIMIT $1`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cases: read notices: %w", err)
 	}
@@ -207,13 +221,17 @@ func (s *Service) Notices(ctx context.Context, p auth.Principal, unread bool, li
 	return out, rows.Err()
 }
 
-// MarkNoticeRead marks a notice read by p (a notice of p's role; admin any).
+// MarkNoticeRead marks a notice read by p: one p would see in Notices,
+// else 404.
 func (s *Service) MarkNoticeRead(ctx context.Context, p auth.Principal, id int64) error {
 	now := s.now()
 	return s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var role string
-		err := tx.QueryRowContext(ctx, `SELECT to_role FROM notices WHERE id = $1`, id).Scan(&role)
-		if err == sql.ErrNoRows || (err == nil && p.Role != auth.Admin && role != string(p.Role)) {
+		var kind string
+		var facts access.Facts
+		err := tx.QueryRowContext(ctx, `SELECT n.kind, `+access.FactsSQL("c")+` FROM notices n JOIN cases c ON c.id = n.case_id WHERE n.id = $1`, id).
+			Scan(append([]any{&kind}, facts.Dest()...)...)
+		want, addr := addressed(p.Role)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && (!s.pol.On(p, access.NoticeMark, facts) || addr && kind != string(want)) {
 			return problem.NotFound("notice_not_found", "通知不存在", "no such notice")
 		}
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
@@ -25,7 +26,7 @@ func testService(t *testing.T, db *store.DB, now time.Time) (*Service, *clock.Fi
 		t.Fatal(err)
 	}
 	c := clock.NewFixed(now)
-	return NewService(db, docket.New(context.Background(), db), c, time.UTC, calendar.DefaultLimits(), fixedCal{calendar.New(years...)}), c
+	return NewService(db, docket.New(context.Background(), db), access.Default(), c, time.UTC, calendar.DefaultLimits(), fixedCal{calendar.New(years...)}), c
 }
 
 // On a shared database only one holder runs the sweep at a time: a live

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/attach"
 	"mashang/internal/auth"
 	"mashang/internal/civil"
@@ -68,8 +69,8 @@ type Case struct {
 	Unit            *Ref            `json:"unit"`
 	Person          *Ref            `json:"person"`
 	Content         string          `json:"content"`
-	Anonymous       bool            `json:"anonymous"`
-	Reporter        json.RawMessage `json:"reporter,omitempty"` // the masked identity (never the clear one)
+	Anonymous       *bool           `json:"anonymous,omitempty"` // whether the reporter left no identity: for those who may know the reporter
+	Reporter        json.RawMessage `json:"reporter,omitempty"`  // the masked identity (never the clear one), for the same
 	Deadlines       DeadlinesView   `json:"deadlines"`
 	DueStatus       docket.Due      `json:"due_status"` // computed now; cases.due_status is the sweep's copy
 	WorkingDaysLeft *int            `json:"working_days_left"`
@@ -84,17 +85,31 @@ type Case struct {
 	Version         int64           `json:"version"`
 	AllowedActions  []docket.Action `json:"allowed_actions"` // actions the caller may take now
 	History         []Event         `json:"history"`
-	Messages        []Message       `json:"messages"` // this case's and its merged duplicates', replies included
-	Attachments     []Attachment    `json:"attachments"`
+	Messages        *[]Message      `json:"messages,omitempty"` // the reporter thread (this case's and its merged duplicates', replies included), for those who may read it
+	Attachments     []Attachment    `json:"attachments"`        // the reporter's files only for those who may see them
+	// Can is what the caller may know and do about the reporter of this case.
+	Can access.Fields `json:"-"`
+	// Facts are what the access policy knows of the case.
+	Facts access.Facts `json:"-"`
 }
 
-// Get returns case id as p sees it: 404 when it does not exist or, for a
-// liaison, is not transferred to its unit.
+// Thread returns the reporter thread, or nothing when the caller may not read it.
+func (c *Case) Thread() []Message {
+	if c.Messages == nil {
+		return nil
+	}
+	return *c.Messages
+}
+
+// Get returns case id as p sees it: 404 when it does not exist or p may not
+// read it (access.CaseRead: a liaison outside its unit subtree, anyone
+// without covert.read on a covert plan's case); the reporter's identity,
+// thread and files are absent for those who may not know them.
 func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (*Case, error) {
 	return s.get(ctx, p, id, true)
 }
 
-// get is Get; check false skips the liaison's visibility rule (the answer to
+// get is Get; check false skips the check of access.CaseRead (the answer to
 // a liaison's own return, after which the case is no longer theirs to see).
 func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check bool) (*Case, error) {
 	c := &Case{ID: id}
@@ -102,17 +117,18 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	var unitCode, unitName, personName, tuCode, tuName, assignee sql.NullString
 	var personID, mergedInto, tuID sql.NullInt64
 	var mask string
+	var anonymous bool
 	var st Starts
 	var d Deadlines
-	err := s.db.Read.QueryRowContext(ctx, `SELECT c.receipt, c.state, c.channel, c.received_at, c.situation, c.category, c.catalog_version,
+	err := s.db.Read.QueryRowContext(ctx, `SELECT `+access.FactsSQL("c")+`, c.receipt, c.state, c.channel, c.received_at, c.situation, c.category, c.catalog_version,
 			u.code, u.name, c.person_id, pe.name, c.content, c.anonymous, c.identity_mask,
 			c.received_on, c.accepted_on, c.transferred_on, c.replied_on, c.review_requested_on, c.extension_days, c.extension_reason,
 			c.accept_by, c.base_finish_by, c.finish_by, c.return_by, c.review_request_by, c.review_by, c.provisional,
 			au.username, c.transfer_unit_id, tu.code, tu.name, c.finding, c.merged_into, c.review_count, c.rating, c.version
 		FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN people pe ON pe.id = c.person_id
 			LEFT JOIN users au ON au.id = c.assignee_id LEFT JOIN units tu ON tu.id = c.transfer_unit_id
-		WHERE c.id = $1`, id).Scan(&c.Receipt, &c.State, &c.Channel, &receivedAt, &c.Situation, &c.Category, &c.CatalogVersion,
-		&unitCode, &unitName, &personID, &personName, &c.Content, &c.Anonymous, &mask,
+		WHERE c.id = $1`, id).Scan(&c.Facts.Assignee, &c.Facts.TransferUnitPath, &c.Facts.Covert, &c.Receipt, &c.State, &c.Channel, &receivedAt, &c.Situation, &c.Category, &c.CatalogVersion,
+		&unitCode, &unitName, &personID, &personName, &c.Content, &anonymous, &mask,
 		&st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &c.Deadlines.ExtensionDays, &c.Deadlines.ExtensionReason,
 		&d.AcceptBy, &d.BaseFinishBy, &d.FinishBy, &d.ReturnBy, &d.ReviewRequestBy, &d.ReviewBy, &d.Provisional,
 		&assignee, &tuID, &tuCode, &tuName, &c.Finding, &mergedInto, &c.ReviewCount, &c.Rating, &c.Version)
@@ -122,9 +138,10 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	if err != nil {
 		return nil, fmt.Errorf("cases: read case %d: %w", id, err)
 	}
-	if check && !visible(p, c.State, tuID) {
+	if check && !s.pol.On(p, access.CaseRead, c.Facts) {
 		return nil, errNoCase(id)
 	}
+	c.Can = s.pol.Fields(p, c.Facts)
 	c.ReceivedAt, c.ReceivedOn = receivedAt.Time, st.ReceivedOn
 	if unitCode.Valid {
 		c.Unit = &Ref{Code: unitCode.String, Name: unitName.String}
@@ -141,8 +158,11 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	if mergedInto.Valid {
 		c.MergedInto = &mergedInto.Int64
 	}
-	if m := strings.TrimSpace(mask); m != "" && json.Valid([]byte(m)) {
-		c.Reporter = json.RawMessage(m)
+	if c.Can.Identity {
+		c.Anonymous = &anonymous
+		if m := strings.TrimSpace(mask); m != "" && json.Valid([]byte(m)) {
+			c.Reporter = json.RawMessage(m)
+		}
 	}
 	c.Deadlines.Deadlines = d
 	c.Deadlines.Current = d.Current(c.State)
@@ -155,14 +175,14 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	}
 	for _, a := range Actions() {
 		r := Machine()[a]
-		if _, ok := r.From[c.State]; ok && p.Role != auth.Auditor && p.May(r.Roles...) {
+		if _, ok := r.From[c.State]; ok && s.pol.On(p, r.Perm, c.Facts) {
 			c.AllowedActions = append(c.AllowedActions, a)
 		}
 	}
 	if c.AllowedActions == nil {
 		c.AllowedActions = []docket.Action{}
 	}
-	if err := s.fill(ctx, c); err != nil {
+	if err := s.fill(ctx, p, c); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -170,10 +190,10 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 
 // fill reads the lists of a case: person ids, merged duplicates, history,
 // messages and attachments (the duplicates' included).
-func (s *Service) fill(ctx context.Context, c *Case) error {
+func (s *Service) fill(ctx context.Context, p auth.Principal, c *Case) error {
 	q := s.db.Read
-	ids := func(query string) ([]int64, error) {
-		rows, err := q.QueryContext(ctx, query, c.ID)
+	ids := func(query string, more ...any) ([]int64, error) {
+		rows, err := q.QueryContext(ctx, query, append([]any{c.ID}, more...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +212,11 @@ func (s *Service) fill(ctx context.Context, c *Case) error {
 	if c.PersonIDs, err = ids(`SELECT person_id FROM case_people WHERE case_id = $1 ORDER BY person_id`); err != nil {
 		return fmt.Errorf("cases: read case people: %w", err)
 	}
-	if c.MergedCases, err = ids(`SELECT id FROM cases WHERE merged_into = $1 ORDER BY id`); err != nil {
+	// The duplicates merged into it that the caller may see.
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)+1) }
+	seen := s.pol.Cases(p, access.CaseRead).SQL("c", arg)
+	if c.MergedCases, err = ids(`SELECT c.id FROM cases c WHERE c.merged_into = $1 AND `+seen+` ORDER BY c.id`, args...); err != nil {
 		return fmt.Errorf("cases: read merged cases: %w", err)
 	}
 	c.History = []Event{}
@@ -209,7 +233,7 @@ func (s *Service) fill(ctx context.Context, c *Case) error {
 			return err
 		}
 		e.At, e.Data = at.Time, json.RawMessage(data)
-		if !json.Valid(e.Data) {
+		if !json.Valid(e.Data) || hidesReporter(e, c.Can) {
 			e.Data = json.RawMessage("{}")
 		}
 		c.History = append(c.History, e)
@@ -221,29 +245,13 @@ func (s *Service) fill(ctx context.Context, c *Case) error {
 	// The case and the duplicates merged into it.
 	all := append([]int64{c.ID}, c.MergedCases...)
 	in := make([]string, len(all))
-	args := make([]any, len(all))
+	args = make([]any, len(all))
 	for i, id := range all {
 		in[i] = fmt.Sprintf("$%d", i+1)
 		args[i] = id
 	}
 	set := strings.Join(in, ",")
-	c.Messages = []Message{}
-	rows, err = q.QueryContext(ctx, `SELECT id, case_id, at, direction, author, body FROM messages WHERE case_id IN (`+set+`) ORDER BY at, id`, args...)
-	if err != nil {
-		return fmt.Errorf("cases: read messages: %w", err)
-	}
-	for rows.Next() {
-		var m Message
-		var at store.Instant
-		if err := rows.Scan(&m.ID, &m.CaseID, &at, &m.Direction, &m.Author, &m.Body); err != nil {
-			rows.Close()
-			return err
-		}
-		m.At = at.Time
-		c.Messages = append(c.Messages, m)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := s.thread(ctx, c, set, args); err != nil {
 		return err
 	}
 	c.Attachments = []Attachment{}
@@ -259,7 +267,47 @@ func (s *Service) fill(ctx context.Context, c *Case) error {
 			return err
 		}
 		a.CreatedAt = at.Time
+		if access.ReporterFile(a.Source) && !c.Can.Files {
+			continue
+		}
 		c.Attachments = append(c.Attachments, a)
 	}
+	return rows.Err()
+}
+
+// hidesReporter reports whether a history line holds what the caller may
+// not know of the reporter: a reply's text, a review request's reasons (the
+// reporter's words), the reason an identity was opened.
+func hidesReporter(e Event, can access.Fields) bool {
+	switch e.Action {
+	case docket.Reply, docket.ReviewRequest:
+		return !e.Public && !can.Thread
+	case docket.IdentityRevealed:
+		return !can.Identity
+	}
+	return false
+}
+
+// thread reads the reporter thread of the cases in set, for those who may read it.
+func (s *Service) thread(ctx context.Context, c *Case, set string, args []any) error {
+	if !c.Can.Thread {
+		return nil
+	}
+	msgs := []Message{}
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, case_id, at, direction, author, body FROM messages WHERE case_id IN (`+set+`) ORDER BY at, id`, args...)
+	if err != nil {
+		return fmt.Errorf("cases: read messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m Message
+		var at store.Instant
+		if err := rows.Scan(&m.ID, &m.CaseID, &at, &m.Direction, &m.Author, &m.Body); err != nil {
+			return err
+		}
+		m.At = at.Time
+		msgs = append(msgs, m)
+	}
+	c.Messages = &msgs
 	return rows.Err()
 }

@@ -76,7 +76,7 @@ func runBenchLists(e *Env, cfg *config.Config, _ *flag.FlagSet, extra any) error
 	if _, err := a.Search.Index.CatchUp(ctx); err != nil {
 		return err
 	}
-	admin := auth.Principal{UserID: 1, Username: "bench", Role: auth.Admin}
+	admin := auth.System("cli:bench")
 	list := func(q search.ListQuery) func(context.Context) error {
 		return func(ctx context.Context) error {
 			if q.Limit == 0 {
@@ -138,7 +138,7 @@ func runBenchLists(e *Env, cfg *config.Config, _ *flag.FlagSet, extra any) error
 		{{"q=“不开发票” (rare phrase), first page", *f.runs, list(search.ListQuery{Q: `"不开发票" 窗口`})},
 			{"naive: LIKE '%不开发票%' AND LIKE '%窗口%'", slow, raw(`SELECT ` + cols + ` FROM cases c WHERE c.content LIKE '%不开发票%' AND c.content LIKE '%窗口%' ORDER BY c.received_at DESC, c.id DESC LIMIT 50`)}},
 		{{"stats for one year (day cache warm; today and yesterday rescanned)", max(5, *f.runs/20), func(ctx context.Context) error {
-			_, err := a.Stats.Compute(ctx, yearFrom, yearTo)
+			_, err := a.Stats.Compute(ctx, admin, yearFrom, yearTo)
 			return err
 		}}, {"naive: one GROUP BY per dimension (7 queries)", 3, func(ctx context.Context) error {
 			for _, g := range []string{"channel", "category", "state", "finding", "unit_id", "substr(received_on, 1, 7)", "rating"} {
@@ -160,7 +160,7 @@ func runBenchLists(e *Env, cfg *config.Config, _ *flag.FlagSet, extra any) error
 		return err
 	}
 	coldStart := time.Now()
-	if _, err := a.Stats.Compute(ctx, yearFrom, yearTo); err != nil {
+	if _, err := a.Stats.Compute(ctx, admin, yearFrom, yearTo); err != nil {
 		return err
 	}
 	cold := time.Since(coldStart)

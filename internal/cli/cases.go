@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mashang/internal/app"
+	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/config"
@@ -19,7 +20,7 @@ import (
 	"mashang/internal/retention"
 )
 
-// Case handling's commands (issue 5): calendar import and running the
+// Case handling's commands: calendar import and running the
 // supervision sweep by hand.
 
 func calendarImportCommand() *command {
@@ -60,7 +61,7 @@ func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) 
 	}
 	defer a.Close()
 	opts := *extra.(*cases.CalendarOptions)
-	res, err := a.Cases.ImportCalendarWith(e.Ctx, data, opts, "cli")
+	res, err := a.Cases.ImportCalendarWith(e.Ctx, auth.System("cli"), data, opts)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func TestAuditVerifyAfterTampering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Org.CreateUnit(ctx, org.UnitInput{Code: "U1", Name: "县市场监管局"}, "test"); err != nil {
+	if _, err := a.Org.CreateUnit(ctx, auth.System("test"), org.UnitInput{Code: "U1", Name: "县市场监管局"}); err != nil {
 		t.Fatal(err)
 	}
 	rc, err := a.Intake.Submit(ctx, intake.Submission{Channel: "hotline", Content: "窗口推诿", Actor: "user:clerk", ReceivedAt: webtest.Start})

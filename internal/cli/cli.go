@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"mashang/internal/app"
+	"mashang/internal/auth"
 	"mashang/internal/config"
 	"mashang/internal/problem"
 	"mashang/internal/store"
@@ -382,7 +383,7 @@ func runOrgImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
 		return err
 	}
 	defer a.Close()
-	res, err := a.Org.Import(e.Ctx, data, "cli")
+	res, err := a.Org.Import(e.Ctx, auth.System("cli"), data)
 	if err != nil {
 		return err
 	}

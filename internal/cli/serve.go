@@ -75,7 +75,7 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	retDone := make(chan struct{})
 	go func() { defer close(retDone); a.Retention.RunEvery(retCtx, cfg.RetentionInterval, log) }()
 	defer func() { stopRetention(); <-retDone }()
-	// The search index catches up with new cases and messages (issue 6).
+	// The search index catches up with new cases and messages.
 	indexCtx, stopIndex := context.WithCancel(e.Ctx)
 	indexDone := make(chan struct{})
 	go func() { defer close(indexDone); a.Search.Index.Run(indexCtx, 500*time.Millisecond) }()

@@ -350,14 +350,14 @@ func (g *gen) decisions(ctx context.Context) ([]made, error) {
 		}
 		sanctions, probation := g.sanctions(c.category)
 		note := decisionNotes[g.r.IntN(len(decisionNotes))]
-		d, err := g.a.Accountability.CreateDecision(ctx, c.caseID, accountability.DecisionInput{
+		d, err := g.a.Accountability.CreateDecision(ctx, auth.System(actorDirector), c.caseID, accountability.DecisionInput{
 			PersonID: c.person, Situation: c.situation, Sanctions: sanctions, DecidedOn: decided,
-			ProbationYears: probation, Note: note}, actorDirector)
+			ProbationYears: probation, Note: note})
 		if err != nil {
 			return nil, fmt.Errorf("demo: decision on case %d: %w", c.caseID, err)
 		}
 		if d.Status == accountability.StatusPending { // the jurisdiction's approval step is on
-			if d, err = g.a.Accountability.ApproveDecision(ctx, d.ID, actorLeader); err != nil {
+			if d, err = g.a.Accountability.ApproveDecision(ctx, auth.System(actorLeader), d.ID); err != nil {
 				return nil, fmt.Errorf("demo: approve decision %d: %w", d.ID, err)
 			}
 		}
@@ -395,8 +395,8 @@ func (g *gen) appeals(ctx context.Context, ds []made) (map[int64]bool, int, erro
 		return made{}, false
 	}
 	file := func(d made, filed civil.Date) (accountability.Appeal, error) {
-		a, err := g.a.Accountability.FileAppeal(ctx, d.ID, accountability.AppealInput{
-			FiledOn: filed, Reason: appealReasons[g.r.IntN(len(appealReasons))]}, actorOrgDept)
+		a, err := g.a.Accountability.FileAppeal(ctx, auth.System(actorOrgDept), d.ID, accountability.AppealInput{
+			FiledOn: filed, Reason: appealReasons[g.r.IntN(len(appealReasons))]})
 		if err != nil {
 			return a, fmt.Errorf("demo: appeal against decision %d: %w", d.ID, err)
 		}
@@ -434,7 +434,7 @@ func (g *gen) appeals(ctx context.Context, ds []made) (map[int64]bool, int, erro
 			in.Sanctions = lighter(d.Sanctions)
 			in.Note = "经复核，原处理偏重，予以变更。"
 		}
-		if _, err := g.a.Accountability.DecideAppeal(ctx, a.ID, in, actorOrgDept); err != nil {
+		if _, err := g.a.Accountability.DecideAppeal(ctx, auth.System(actorOrgDept), a.ID, in); err != nil {
 			return nil, 0, fmt.Errorf("demo: appeal %d outcome: %w", a.ID, err)
 		}
 		if outcome == accountability.OutcomeVaried {
@@ -506,9 +506,9 @@ func (g *gen) inspections(ctx context.Context) (int, int, error) {
 	visits := 0
 	// The announced inspection, six weeks ago, done.
 	from := last.AddDays(-45)
-	plan, err := g.a.Inspections.Plan(ctx, inspection.PlanInput{
+	plan, err := g.a.Inspections.Plan(ctx, p, inspection.PlanInput{
 		Title: fmt.Sprintf("%d年便民服务中心作风效能明察", from.Year), Units: []string{"MQ-XZFW", "MQ-MX-BM", "MQ-BZ-BM"},
-		From: from, To: from.AddDays(14)}, p.Actor())
+		From: from, To: from.AddDays(14)})
 	if err != nil {
 		return 0, 0, fmt.Errorf("demo: plan inspection: %w", err)
 	}
@@ -538,9 +538,9 @@ func (g *gen) inspections(ctx context.Context) (int, int, error) {
 	}
 	// The covert inspection, under way.
 	from = last.AddDays(-10)
-	covert, err := g.a.Inspections.Plan(ctx, inspection.PlanInput{
+	covert, err := g.a.Inspections.Plan(ctx, p, inspection.PlanInput{
 		Title: "暗访：窗口服务“冷硬横推”问题", Covert: true, Units: []string{"MQ-MC-BM", "MQ-JS-BM"},
-		From: from, To: last.AddDays(20)}, p.Actor())
+		From: from, To: last.AddDays(20)})
 	if err != nil {
 		return 0, 0, fmt.Errorf("demo: plan covert inspection: %w", err)
 	}
@@ -565,14 +565,14 @@ func (g *gen) inspections(ctx context.Context) (int, int, error) {
 // where there is one) and two "马上就办" exemplars.
 func (g *gen) publications(ctx context.Context, ds []made, appealed map[int64]bool) (int, int, error) {
 	publish := func(in publication.Input) error {
-		p, err := g.a.Publications.Propose(ctx, in, actorDirector)
+		p, err := g.a.Publications.Propose(ctx, auth.System(actorDirector), in)
 		if err != nil {
 			return err
 		}
-		if _, err := g.a.Publications.Approve(ctx, p.ID, actorLeader); err != nil {
+		if _, err := g.a.Publications.Approve(ctx, auth.System(actorLeader), p.ID); err != nil {
 			return err
 		}
-		_, err = g.a.Publications.Publish(ctx, p.ID, actorDirector)
+		_, err = g.a.Publications.Publish(ctx, auth.System(actorDirector), p.ID)
 		return err
 	}
 	unitName := map[int64]string{}

@@ -160,7 +160,7 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 	}
 	if a.Stats != nil {
 		g.say("computing the statistics cache …")
-		if _, err := a.Stats.Compute(ctx, o.Until.AddMonths(-o.Months), o.Until); err != nil {
+		if _, err := a.Stats.Compute(ctx, auth.System("cli:demo"), o.Until.AddMonths(-o.Months), o.Until); err != nil {
 			return res, err
 		}
 	}
@@ -186,7 +186,7 @@ func (g *gen) say(format string, args ...any) {
 
 // loadUnits imports the embedded unit tree (idempotent) and reads it back.
 func (g *gen) loadUnits(ctx context.Context) (int, error) {
-	if _, err := g.a.Org.Import(ctx, unitsCSV, "cli:demo"); err != nil {
+	if _, err := g.a.Org.Import(ctx, auth.System("cli:demo"), unitsCSV); err != nil {
 		return 0, fmt.Errorf("demo: import units: %w", err)
 	}
 	rows, err := g.db.Read.QueryContext(ctx, `SELECT u.id, u.code, u.name, u.kind, COALESCE(p.name, '') FROM units u LEFT JOIN units p ON p.id = u.parent_id ORDER BY u.id`)

@@ -89,13 +89,16 @@ type NewCase struct {
 	AcceptBy       civil.Date
 	Provisional    bool
 	CreatedBy      string // the actor registering it
-	Now            time.Time
+	// CovertPlanID names the covert inspection whose finding opens the case
+	// while the plan is not done (0: none); see Unveil.
+	CovertPlanID int64
+	Now          time.Time
 }
 
 const insertCaseSQL = `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
  catalog_version, unit_id, person_id, person_text, anonymous, identity, identity_mask, phone_hash, email_hash, message_id,
- accept_by, provisional, created_by, updated_at)
- VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22) RETURNING id`
+ accept_by, provisional, created_by, updated_at, covert_plan_id)
+ VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) RETURNING id`
 
 const insertEventSQL = `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`
 
@@ -112,7 +115,7 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, c NewCase) (int64, error
 	args := []any{c.Receipt, c.KeyHash, string(c.Channel), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
 		c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
 		c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
-		c.CreatedBy, store.FormatInstant(c.Now)}
+		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID)}
 	var err error
 	if s.insertCase != nil {
 		err = tx.StmtContext(ctx, s.insertCase).QueryRowContext(ctx, args...).Scan(&id)
@@ -308,6 +311,38 @@ func (s *Store) SetPeople(ctx context.Context, q Execer, caseID int64, people []
 		}
 	}
 	return nil
+}
+
+// Unveil ends the covertness of the cases a covert plan's findings opened,
+// once the plan is done: they join the office's queue and its figures. Each
+// gets a line in its history. It returns the cases unveiled.
+func (s *Store) Unveil(ctx context.Context, tx *sql.Tx, planID int64, actor string, now time.Time) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM cases WHERE covert_plan_id = $1 ORDER BY id`, planID)
+	if err != nil {
+		return nil, fmt.Errorf("docket: cases of plan %d: %w", planID, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := s.Update(ctx, tx, id, 0, new(Change).set("covert_plan_id", sql.NullInt64{}), now); err != nil {
+			return nil, err
+		}
+		if err := s.Append(ctx, tx, Event{Case: id, At: now, Actor: actor, Action: CovertLifted, Data: map[string]any{"inspection_id": planID}}); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // StripReviewReasons removes the reporter's words from the staff history of

@@ -94,6 +94,7 @@ var actionLabels = map[Action]Text{
 	IdentityErased:     {"举报人身份已按期删除", "舉報人身份已按期刪除", "Reporter's identity erased"},
 	AttachmentsRemoved: {"附件已按期删除", "附件已按期刪除", "Attachments removed"},
 	MessagesRemoved:    {"留言内容已按期删除", "留言內容已按期刪除", "Messages removed"},
+	CovertLifted:       {"暗访结束，转入正常办理", "暗訪結束，轉入正常辦理", "Covert inspection done; case in the queue"},
 }
 
 var ratingLabels = map[Rating]Text{

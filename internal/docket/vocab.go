@@ -126,12 +126,13 @@ const (
 	IdentityErased     Action = "identity_erased"     // retention: the reporter's identity is gone
 	AttachmentsRemoved Action = "attachments_removed" // retention: the case's files are gone
 	MessagesRemoved    Action = "messages_removed"    // retention: the reporter's messages are emptied
+	CovertLifted       Action = "covert_lifted"       // the covert inspection that opened the case is done
 )
 
 // Actions lists every action that may appear in a history.
 var Actions = append(slices.Clone(StaffActions), Register, MergedIn, ReviewRequest, Rate, IdentityRevealed, Decide,
 	DecisionApproved, Appeal, AppealOutcome, RuleCaseOpened, RuleBasisWithdrawn, RuleBasisRestored,
-	IdentityErased, AttachmentsRemoved, MessagesRemoved)
+	IdentityErased, AttachmentsRemoved, MessagesRemoved, CovertLifted)
 
 // Rating is the reporter's rating of the reply.
 type Rating string

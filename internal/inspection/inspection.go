@@ -3,9 +3,11 @@
 // with answers, notes, photos and videos, and findings, each of which may
 // open a case on channel "inspection" in the office's normal workflow.
 //
-// A covert plan is seen only by inspectors, leaders, admins and auditors
-// until it is marked done; to anyone else it does not exist (not found,
-// absent from lists).
+// A covert plan is seen only by those the access policy gives covert.read
+// (inspectors, leaders, admins, auditors) until it is marked done; to anyone
+// else it does not exist (not found, absent from lists and counts), and
+// neither do the cases its findings open (docket: cases.covert_plan_id),
+// which join the office's queue when the plan is done.
 package inspection
 
 import (
@@ -19,12 +21,14 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mashang/internal/access"
 	"mashang/internal/attach"
 	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -148,13 +152,16 @@ type Upload struct {
 
 // NewCase is what a finding asks the intake to register.
 type NewCase struct {
-	ReceivedAt time.Time
-	Content    string
-	Situation  string
-	Unit       string // unit code, "" none
-	PersonID   *int64
-	Actor      string
-	Files      []Upload // the visit's photos and videos, as evidence
+	// CovertPlanID is the covert plan the finding belongs to (0: an
+	// announced one): its case stays covert until the plan is done.
+	CovertPlanID int64
+	ReceivedAt   time.Time
+	Content      string
+	Situation    string
+	Unit         string // unit code, "" none
+	PersonID     *int64
+	Actor        string
+	Files        []Upload // the visit's photos and videos, as evidence
 }
 
 // CaseRef names a case opened for a finding.
@@ -169,6 +176,8 @@ type CaseOpener func(ctx context.Context, c NewCase) (CaseRef, error)
 // Service plans inspections and records visits.
 type Service struct {
 	db      *store.DB
+	record  *docket.Store
+	pol     *access.Policy
 	clock   clock.Clock
 	catalog *catalog.Catalog
 	loc     *time.Location
@@ -177,17 +186,15 @@ type Service struct {
 }
 
 // NewService returns an inspection service.
-func NewService(db *store.DB, c clock.Clock, cat *catalog.Catalog, loc *time.Location, open CaseOpener) *Service {
+func NewService(db *store.DB, record *docket.Store, pol *access.Policy, c clock.Clock, cat *catalog.Catalog, loc *time.Location, open CaseOpener) *Service {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, clock: c, catalog: cat, loc: loc, OpenCase: open}
+	return &Service{db: db, record: record, pol: pol, clock: c, catalog: cat, loc: loc, OpenCase: open}
 }
 
-// SeesCovert reports whether p may see covert plans before they are done.
-func SeesCovert(p auth.Principal) bool {
-	return p.MayRead(auth.Inspector, auth.Leader)
-}
+// seesCovert reports whether p may see covert plans before they are done.
+func (s *Service) seesCovert(p auth.Principal) bool { return s.pol.Allows(p, access.CovertRead) }
 
 var (
 	errNotFound = problem.NotFound("inspection_not_found", "未找到该检查", "no such inspection")
@@ -255,8 +262,9 @@ func ValidateChecklist(items []ChecklistItem) error {
 	return nil
 }
 
-// Plan creates a plan.
-func (s *Service) Plan(ctx context.Context, in PlanInput, actor string) (Inspection, error) {
+// Plan creates a plan for p.
+func (s *Service) Plan(ctx context.Context, p auth.Principal, in PlanInput) (Inspection, error) {
+	actor := p.Actor()
 	in.Title = strings.TrimSpace(in.Title)
 	switch {
 	case in.Title == "":
@@ -366,14 +374,14 @@ func scanPlan(sc interface{ Scan(...any) error }) (Inspection, error) {
 }
 
 // visible reports whether p may see the plan.
-func visible(p auth.Principal, in Inspection) bool {
-	return !in.Covert || in.State == StateDone || SeesCovert(p)
+func (s *Service) visible(p auth.Principal, in Inspection) bool {
+	return !in.Covert || in.State == StateDone || s.seesCovert(p)
 }
 
 // List returns the plans p may see, newest first.
 func (s *Service) List(ctx context.Context, p auth.Principal) ([]Inspection, error) {
 	q := `SELECT ` + planCols + ` FROM inspections i`
-	if !SeesCovert(p) {
+	if !s.seesCovert(p) {
 		q += ` WHERE i.covert = FALSE OR i.state = 'done'`
 	}
 	q += ` ORDER BY i.from_on DESC, i.id DESC`
@@ -403,7 +411,7 @@ func (s *Service) Get(ctx context.Context, p auth.Principal, id int64) (Inspecti
 	if err != nil {
 		return Inspection{}, fmt.Errorf("inspection: get %d: %w", id, err)
 	}
-	if !visible(p, in) {
+	if !s.visible(p, in) {
 		return Inspection{}, errNotFound
 	}
 	in.Visits, err = s.visits(ctx, id)
@@ -609,7 +617,11 @@ func (s *Service) RecordVisit(ctx context.Context, p auth.Principal, id int64, i
 			}
 			if f.OpenCase {
 				content := fmt.Sprintf("【%s】%s（%s，%s）", plan.Title, f.Text, in.Place, in.At.In(s.loc).Format("2006-01-02 15:04"))
-				opens = append(opens, pending{fid, NewCase{ReceivedAt: in.At, Content: content, Situation: f.Situation, Unit: in.Unit, PersonID: f.PersonID, Actor: p.Actor(), Files: files}})
+				nc := NewCase{ReceivedAt: in.At, Content: content, Situation: f.Situation, Unit: in.Unit, PersonID: f.PersonID, Actor: p.Actor(), Files: files}
+				if plan.Covert {
+					nc.CovertPlanID = plan.ID
+				}
+				opens = append(opens, pending{fid, nc})
 			}
 		}
 		for _, u := range files {
@@ -660,7 +672,7 @@ func (s *Service) Done(ctx context.Context, p auth.Principal, id int64) (Inspect
 		var state string
 		var covert bool
 		err := tx.QueryRowContext(ctx, `SELECT state, covert FROM inspections WHERE id = $1`, id).Scan(&state, &covert)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && covert && state != StateDone && !SeesCovert(p) {
+		if errors.Is(err, sql.ErrNoRows) || err == nil && covert && state != StateDone && !s.seesCovert(p) {
 			return errNotFound
 		}
 		if err != nil {
@@ -672,7 +684,13 @@ func (s *Service) Done(ctx context.Context, p auth.Principal, id int64) (Inspect
 		if _, err := tx.ExecContext(ctx, `UPDATE inspections SET state = 'done', done_at = $1 WHERE id = $2`, store.FormatInstant(now), id); err != nil {
 			return fmt.Errorf("inspection: done: %w", err)
 		}
-		return audit.Append(ctx, tx, now, audit.Record{Actor: p.Actor(), Action: "inspection.done", Subject: fmt.Sprintf("inspection:%d", id)})
+		// The cases a covert plan's findings opened join the office's queue.
+		unveiled, err := s.record.Unveil(ctx, tx, id, p.Actor(), now)
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: p.Actor(), Action: "inspection.done", Subject: fmt.Sprintf("inspection:%d", id),
+			Data: map[string]any{"cases_unveiled": unveiled}})
 	})
 	if err != nil {
 		return Inspection{}, err
@@ -691,22 +709,26 @@ type Stats struct {
 }
 
 // PeriodStats counts inspection work between from and to (dates, inclusive),
-// with instants bounded by [fromAt, toAt).
+// with instants bounded by [fromAt, toAt). A covert plan that is not done
+// counts nowhere — not its plan, visits, findings or cases — so that no
+// report reveals it exists.
 func (s *Service) PeriodStats(ctx context.Context, from, to civil.Date) (Stats, error) {
 	var st Stats
 	fromAt := store.FormatInstant(from.Time(s.loc))
 	toAt := store.FormatInstant(to.AddDays(1).Time(s.loc))
-	err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN covert THEN 1 ELSE 0 END), 0) FROM inspections WHERE from_on <= $2 AND to_on >= $1`,
-		from, to).Scan(&st.Plans, &st.Covert)
+	const shown = `(i.covert = FALSE OR i.state = 'done')`
+	err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN i.covert THEN 1 ELSE 0 END), 0) FROM inspections i
+		WHERE i.from_on <= $2 AND i.to_on >= $1 AND `+shown, from, to).Scan(&st.Plans, &st.Covert)
 	if err != nil {
 		return st, fmt.Errorf("inspection: stats: %w", err)
 	}
-	err = s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM inspection_visits WHERE at >= $1 AND at < $2`, fromAt, toAt).Scan(&st.Visits)
+	err = s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM inspection_visits v JOIN inspections i ON i.id = v.inspection_id
+		WHERE v.at >= $1 AND v.at < $2 AND `+shown, fromAt, toAt).Scan(&st.Visits)
 	if err != nil {
 		return st, fmt.Errorf("inspection: stats: %w", err)
 	}
 	err = s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(f.case_id) FROM inspection_findings f JOIN inspection_visits v ON v.id = f.visit_id
-		WHERE v.at >= $1 AND v.at < $2`, fromAt, toAt).Scan(&st.Findings, &st.CasesOpened)
+		JOIN inspections i ON i.id = f.inspection_id WHERE v.at >= $1 AND v.at < $2 AND `+shown, fromAt, toAt).Scan(&st.Findings, &st.CasesOpened)
 	if err != nil {
 		return st, fmt.Errorf("inspection: stats: %w", err)
 	}

@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
+	"mashang/internal/docket"
 	"mashang/internal/inspection"
 	"mashang/internal/org"
 	"mashang/internal/problem"
@@ -49,10 +51,10 @@ func setup(t *testing.T, db *store.DB) (*inspection.Service, *fakeIntake, int64)
 	t.Helper()
 	ctx := context.Background()
 	o := org.NewService(db, clock.NewFixed(now))
-	if _, err := o.CreateUnit(ctx, org.UnitInput{Code: "ZX", Name: "行政服务中心", Kind: "service_centre"}, "test"); err != nil {
+	if _, err := o.CreateUnit(ctx, auth.System("test"), org.UnitInput{Code: "ZX", Name: "行政服务中心", Kind: "service_centre"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := o.CreatePerson(ctx, org.PersonInput{Name: "王某", Unit: "ZX"}, "test")
+	p, err := o.CreatePerson(ctx, auth.System("test"), org.PersonInput{Name: "王某", Unit: "ZX"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func setup(t *testing.T, db *store.DB) (*inspection.Service, *fakeIntake, int64)
 		t.Fatal(err)
 	}
 	fi := &fakeIntake{db: db}
-	return inspection.NewService(db, clock.NewFixed(now), cat, cst, fi.open), fi, p.ID
+	return inspection.NewService(db, docket.New(ctx, db), access.Default(), clock.NewFixed(now), cat, cst, fi.open), fi, p.ID
 }
 
 func plan(covert bool) inspection.PlanInput {
@@ -80,7 +82,7 @@ func TestPlanVisitFindingCase(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, fi, personID := setup(t, db)
-		in, err := s.Plan(ctx, plan(false), inspector.Actor())
+		in, err := s.Plan(ctx, inspector, plan(false))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +135,7 @@ func TestBadInput(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _, _ := setup(t, db)
-		in, err := s.Plan(ctx, plan(false), inspector.Actor())
+		in, err := s.Plan(ctx, inspector, plan(false))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,7 +167,7 @@ func TestBadInput(t *testing.T) {
 				Checklist: []inspection.ChecklistItem{{Key: "Bad Key", Label: "A", Options: []string{"是", "否"}}}},
 		}
 		for i, p := range bad {
-			if _, err := s.Plan(ctx, p, inspector.Actor()); kindOf(err) != problem.KindInvalid {
+			if _, err := s.Plan(ctx, inspector, p); kindOf(err) != problem.KindInvalid {
 				t.Errorf("plan %d: err %v, want 422", i, err)
 			}
 		}
@@ -176,11 +178,11 @@ func TestCovertVisibility(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _, _ := setup(t, db)
-		open, err := s.Plan(ctx, plan(false), inspector.Actor())
+		open, err := s.Plan(ctx, inspector, plan(false))
 		if err != nil {
 			t.Fatal(err)
 		}
-		covert, err := s.Plan(ctx, plan(true), inspector.Actor())
+		covert, err := s.Plan(ctx, inspector, plan(true))
 		if err != nil {
 			t.Fatal(err)
 		}

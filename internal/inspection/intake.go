@@ -19,6 +19,8 @@ func IntakeOpener(svc *intake.Service) CaseOpener {
 			Unit:       c.Unit,
 			Anonymous:  true,
 			Actor:      c.Actor,
+			// The case of a covert plan's finding stays covert until the plan is done.
+			CovertPlanID: c.CovertPlanID,
 		}
 		if c.PersonID != nil {
 			sub.PersonID = *c.PersonID

@@ -105,7 +105,6 @@ func (s *Service) SubmitEmail(ctx context.Context, m mailin.Message, raw []byte)
 		Channel:   docket.Email,
 		Content:   content,
 		Reporter:  id,
-		Anonymous: id.Name == "",
 		Files:     files,
 		MessageID: mid,
 		Actor:     ActorEmail,

@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mashang/internal/access"
 	"mashang/internal/attach"
 	"mashang/internal/audit"
 	"mashang/internal/calendar"
@@ -67,6 +68,8 @@ type Deps struct {
 	Files     *attach.Store
 	// Record writes the case row and its history.
 	Record *docket.Store
+	// Policy says who may know a case's reporter (the staff's views).
+	Policy *access.Policy
 	// PerReportTx makes Submit use one transaction per report (db.Tx)
 	// instead of group commit (db.Batch): for the benchmark's comparison.
 	PerReportTx bool
@@ -146,6 +149,9 @@ type Submission struct {
 	// ClientAddr is the network address a public report came from (the web
 	// form and API): the flood limits count it (hashed, never stored).
 	ClientAddr string
+	// CovertPlanID names the covert inspection whose finding this is, while
+	// the plan is not done (the case stays covert until then).
+	CovertPlanID int64
 }
 
 // ActorEmail registers the reports received by e-mail.
@@ -170,8 +176,12 @@ var (
 	errChannel      = problem.Invalid("channel", "invalid_channel", "渠道无效（可用：web, hotline, letter, walkin, email, inspection, media, superior）", "invalid channel (one of web, hotline, letter, walkin, email, inspection, media, superior)")
 	errFuture       = problem.Invalid("received_at", civil.InvalidCode, "收到时间不能晚于现在", "received_at must not be later than now")
 	errPhone        = problem.Invalid("phone", "invalid_phone", "电话号码无效", "the phone number is not valid")
-	errEmail        = problem.Invalid("email", "invalid_email", "电子邮箱地址无效", "the e-mail address is not valid")
-	errFieldLong    = func(f string) *problem.Error {
+	// errAnonymousWithIdentity refuses a report that asks for anonymity and sends an identity.
+	errAnonymousWithIdentity = problem.Invalid("anonymous", "anonymous_with_identity",
+		"匿名举报不能同时提供姓名、电话、电子邮箱或身份证号：请删去这些信息，或取消匿名",
+		"an anonymous report cannot also give a name, phone, e-mail or ID number: remove them, or do not ask for anonymity")
+	errEmail     = problem.Invalid("email", "invalid_email", "电子邮箱地址无效", "the e-mail address is not valid")
+	errFieldLong = func(f string) *problem.Error {
 		return problem.Invalid(f, "too_long", "字段 "+f+" 过长", "the field "+f+" is too long")
 	}
 )
@@ -289,7 +299,13 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		return nil, errEmail
 	}
 	p.sub.Reporter = id
-	p.anonymous = sub.Anonymous || id.Name == "" && id.IDNumber == ""
+	// Anonymous means anonymous: a report that asks for it and names its
+	// reporter is refused, whatever sent it (a page that offers the choice
+	// drops the fields itself); a report without any identity is anonymous.
+	if sub.Anonymous && !id.IsZero() {
+		return nil, errAnonymousWithIdentity
+	}
+	p.anonymous = id.IsZero()
 	if !id.IsZero() {
 		m, err := json.Marshal(id.Masked())
 		if err != nil {
@@ -395,7 +411,7 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
-		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, Now: p.now}
+		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, Now: p.now}
 	var caseID int64
 	fn := func(tx *sql.Tx) error {
 		var err error

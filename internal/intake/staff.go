@@ -11,8 +11,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mashang/internal/access"
 	"mashang/internal/attach"
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/problem"
@@ -27,16 +29,23 @@ var (
 	errReasonLong   = problem.Invalid("reason", "reason_too_long", "理由过长（最多 500 字）", "the reason is too long (500 characters at most)")
 )
 
-func (s *Service) caseExists(ctx context.Context, id int64) error {
-	var one int
-	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT 1 FROM cases WHERE id = $1`, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return errNoCase
+var errForbidden = problem.Forbidden("forbidden", "您无权查看或处理本案举报人的信息", "you may not see or handle the reporter of this case")
+
+// caseFor checks that p may read case id (else 404, as if it did not exist)
+// and holds perm on it (else 403), and returns its facts.
+func (s *Service) caseFor(ctx context.Context, p auth.Principal, id int64, perm access.Perm) (access.Facts, error) {
+	var f access.Facts
+	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT `+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, id).Scan(f.Dest()...)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !s.d.Policy.On(p, access.CaseRead, f) {
+		return f, errNoCase
 	}
 	if err != nil {
-		return fmt.Errorf("intake: look up case: %w", err)
+		return f, fmt.Errorf("intake: look up case: %w", err)
 	}
-	return nil
+	if !s.d.Policy.On(p, perm, f) {
+		return f, errForbidden
+	}
+	return f, nil
 }
 
 // StaffMessage is a message as staff see it, with its author.
@@ -48,9 +57,10 @@ type StaffMessage struct {
 	Body      string    `json:"body"`
 }
 
-// Messages lists a case's messages, oldest first.
-func (s *Service) Messages(ctx context.Context, caseID int64) ([]StaffMessage, error) {
-	if err := s.caseExists(ctx, caseID); err != nil {
+// Messages lists a case's messages, oldest first, for p who may read the
+// reporter thread.
+func (s *Service) Messages(ctx context.Context, p auth.Principal, caseID int64) ([]StaffMessage, error) {
+	if _, err := s.caseFor(ctx, p, caseID, access.ReporterThread); err != nil {
 		return nil, err
 	}
 	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT id, at, direction, author, body FROM messages WHERE case_id = $1 ORDER BY id`, caseID)
@@ -71,16 +81,17 @@ func (s *Service) Messages(ctx context.Context, caseID int64) ([]StaffMessage, e
 	return out, rows.Err()
 }
 
-// WriteToReporter stores a message from staff (actor "user:NAME") to the
-// reporter of a case. The reporter sees it as from "the office".
-func (s *Service) WriteToReporter(ctx context.Context, caseID int64, body, actor string) (StaffMessage, error) {
+// WriteToReporter stores a message from p to the reporter of a case. The
+// reporter sees it as from "the office".
+func (s *Service) WriteToReporter(ctx context.Context, p auth.Principal, caseID int64, body string) (StaffMessage, error) {
+	if _, err := s.caseFor(ctx, p, caseID, access.ReporterWrite); err != nil {
+		return StaffMessage{}, err
+	}
 	b, err := checkBody(body)
 	if err != nil {
 		return StaffMessage{}, err
 	}
-	if err := s.caseExists(ctx, caseID); err != nil {
-		return StaffMessage{}, err
-	}
+	actor := p.Actor()
 	now := s.d.Clock.Now()
 	m := StaffMessage{At: now.In(s.d.Loc), Direction: DirToReporter, Author: actor, Body: b}
 	err = s.d.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -109,11 +120,14 @@ func scanAttachment(sc interface{ Scan(...any) error }, loc *time.Location) (Att
 	return a, err
 }
 
-// Attachments lists a case's attachments.
-func (s *Service) Attachments(ctx context.Context, caseID int64) ([]AttachmentInfo, error) {
-	if err := s.caseExists(ctx, caseID); err != nil {
+// Attachments lists the attachments of a case p may read: the reporter's
+// only when p may see them (access.ReporterFile).
+func (s *Service) Attachments(ctx context.Context, p auth.Principal, caseID int64) ([]AttachmentInfo, error) {
+	f, err := s.caseFor(ctx, p, caseID, access.CaseRead)
+	if err != nil {
 		return nil, err
 	}
+	files := s.d.Policy.On(p, access.ReporterFiles, f)
 	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT `+attachmentCols+` FROM attachments WHERE case_id = $1 ORDER BY id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("intake: list attachments: %w", err)
@@ -125,20 +139,31 @@ func (s *Service) Attachments(ctx context.Context, caseID int64) ([]AttachmentIn
 		if err != nil {
 			return nil, fmt.Errorf("intake: list attachments: %w", err)
 		}
+		if access.ReporterFile(a.Source) && !files {
+			continue
+		}
 		out = append(out, a)
 	}
 	return out, rows.Err()
 }
 
-// OpenAttachment returns an attachment's description and its content. The
-// caller closes the reader.
-func (s *Service) OpenAttachment(ctx context.Context, id int64) (AttachmentInfo, io.ReadSeekCloser, error) {
+// OpenAttachment returns an attachment's description and its content, for
+// p who may read its case (and, for the reporter's files, see them); else
+// not found. The caller closes the reader.
+func (s *Service) OpenAttachment(ctx context.Context, p auth.Principal, id int64) (AttachmentInfo, io.ReadSeekCloser, error) {
 	a, err := scanAttachment(s.d.DB.Read.QueryRowContext(ctx, `SELECT `+attachmentCols+` FROM attachments WHERE id = $1`, id), s.d.Loc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return AttachmentInfo{}, nil, errNoAttachment
 	}
 	if err != nil {
 		return AttachmentInfo{}, nil, fmt.Errorf("intake: read attachment: %w", err)
+	}
+	perm := access.CaseRead
+	if access.ReporterFile(a.Source) {
+		perm = access.ReporterFiles
+	}
+	if _, err := s.caseFor(ctx, p, a.CaseID, perm); err != nil {
+		return AttachmentInfo{}, nil, errNoAttachment
 	}
 	f, err := s.d.Files.Open(a.SHA256)
 	if err != nil {
@@ -164,8 +189,11 @@ type Repeat struct {
 	Cases     []int64 `json:"cases"` // the other cases' ids, newest first (at most 50)
 }
 
-// Reporter returns the masked view of a case's reporter.
-func (s *Service) Reporter(ctx context.Context, caseID int64) (ReporterView, error) {
+// Reporter returns the masked view of a case's reporter, for p who may know it.
+func (s *Service) Reporter(ctx context.Context, p auth.Principal, caseID int64) (ReporterView, error) {
+	if _, err := s.caseFor(ctx, p, caseID, access.ReporterIdentity); err != nil {
+		return ReporterView{}, err
+	}
 	var v ReporterView
 	var sealed []byte
 	var mask string
@@ -182,42 +210,63 @@ func (s *Service) Reporter(ctx context.Context, caseID int64) (ReporterView, err
 	if mask != "" {
 		_ = json.Unmarshal([]byte(mask), &v.Masked)
 	}
-	if v.Repeat, err = s.repeat(ctx, caseID, phoneHash, emailHash); err != nil {
-		return ReporterView{}, err
+	v.Repeat = Repeat{Cases: []int64{}}
+	if s.d.Policy.Allows(p, access.ReporterRepeat) {
+		if v.Repeat, err = s.repeat(ctx, p, caseID, v.Anonymous, phoneHash, emailHash); err != nil {
+			return ReporterView{}, err
+		}
 	}
 	return v, nil
 }
 
-// RepeatReporter counts the other cases sharing this case's phone or e-mail hash.
-func (s *Service) RepeatReporter(ctx context.Context, caseID int64) (Repeat, error) {
-	var phoneHash, emailHash sql.NullString
-	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT phone_hash, email_hash FROM cases WHERE id = $1`, caseID).Scan(&phoneHash, &emailHash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Repeat{}, errNoCase
+// RepeatReporter counts the other cases sharing this case's phone or e-mail
+// hash, for p who may see repeat reporters.
+func (s *Service) RepeatReporter(ctx context.Context, p auth.Principal, caseID int64) (Repeat, error) {
+	if _, err := s.caseFor(ctx, p, caseID, access.ReporterRepeat); err != nil {
+		return Repeat{}, err
 	}
+	var anonymous bool
+	var phoneHash, emailHash sql.NullString
+	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT anonymous, phone_hash, email_hash FROM cases WHERE id = $1`, caseID).Scan(&anonymous, &phoneHash, &emailHash)
 	if err != nil {
 		return Repeat{}, fmt.Errorf("intake: read reporter: %w", err)
 	}
-	return s.repeat(ctx, caseID, phoneHash, emailHash)
+	return s.repeat(ctx, p, caseID, anonymous, phoneHash, emailHash)
 }
 
-func (s *Service) repeat(ctx context.Context, caseID int64, phoneHash, emailHash sql.NullString) (Repeat, error) {
+// repeat finds the other named cases with the same phone or e-mail that p
+// may read. An anonymous report is never linked to others, either way
+// (cases registered before anonymity was enforced may hold a hash).
+func (s *Service) repeat(ctx context.Context, p auth.Principal, caseID int64, anonymous bool, phoneHash, emailHash sql.NullString) (Repeat, error) {
 	r := Repeat{Cases: []int64{}}
-	if phoneHash.Valid {
-		if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE phone_hash = $1 AND id <> $2`, phoneHash.String, caseID).Scan(&r.SamePhone); err != nil {
-			return r, fmt.Errorf("intake: count repeat reporter: %w", err)
-		}
+	if anonymous {
+		return r, nil
 	}
-	if emailHash.Valid {
-		if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases WHERE email_hash = $1 AND id <> $2`, emailHash.String, caseID).Scan(&r.SameEmail); err != nil {
-			return r, fmt.Errorf("intake: count repeat reporter: %w", err)
+	args := []any{caseID}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	others := `c.id <> $1 AND c.anonymous = FALSE AND ` + s.d.Policy.Cases(p, access.CaseRead).SQL("c", arg)
+	n := len(args)
+	count := func(col string, h sql.NullString, into *int) error {
+		if !h.Valid {
+			return nil
 		}
+		q := fmt.Sprintf(`SELECT COUNT(*) FROM cases c WHERE %s AND c.%s = $%d`, others, col, n+1)
+		if err := s.d.DB.Read.QueryRowContext(ctx, q, append(args, h.String)...).Scan(into); err != nil {
+			return fmt.Errorf("intake: count repeat reporter: %w", err)
+		}
+		return nil
+	}
+	if err := count("phone_hash", phoneHash, &r.SamePhone); err != nil {
+		return r, err
+	}
+	if err := count("email_hash", emailHash, &r.SameEmail); err != nil {
+		return r, err
 	}
 	if r.SamePhone+r.SameEmail == 0 {
 		return r, nil
 	}
-	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT id FROM cases WHERE id <> $1 AND ((phone_hash IS NOT NULL AND phone_hash = $2) OR (email_hash IS NOT NULL AND email_hash = $3)) ORDER BY id DESC LIMIT 50`,
-		caseID, phoneHash, emailHash)
+	rows, err := s.d.DB.Read.QueryContext(ctx, fmt.Sprintf(`SELECT c.id FROM cases c WHERE %s AND ((c.phone_hash IS NOT NULL AND c.phone_hash = $%d) OR (c.email_hash IS NOT NULL AND c.email_hash = $%d)) ORDER BY c.id DESC LIMIT 50`, others, n+1, n+2),
+		append(args, phoneHash, emailHash)...)
 	if err != nil {
 		return r, fmt.Errorf("intake: list repeat reporter: %w", err)
 	}
@@ -232,10 +281,14 @@ func (s *Service) repeat(ctx context.Context, caseID int64, phoneHash, emailHash
 	return r, rows.Err()
 }
 
-// Reveal opens a case's reporter identity in full for actor, recording who,
-// when and why in the audit log and in the case's (non-public) history
-// before returning it. reason is required.
-func (s *Service) Reveal(ctx context.Context, caseID int64, reason, actor string) (identity.Identity, error) {
+// Reveal opens a case's reporter identity in full for p (who may reveal
+// it), recording who, when and why in the audit log and in the case's
+// (non-public) history before returning it. reason is required.
+func (s *Service) Reveal(ctx context.Context, p auth.Principal, caseID int64, reason string) (identity.Identity, error) {
+	if _, err := s.caseFor(ctx, p, caseID, access.ReporterReveal); err != nil {
+		return identity.Identity{}, err
+	}
+	actor := p.Actor()
 	reason = strings.TrimSpace(reason)
 	if !utf8.ValidString(reason) {
 		return identity.Identity{}, errBadUTF8.WithField("reason")

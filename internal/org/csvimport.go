@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/problem"
 )
 
@@ -51,7 +52,8 @@ func lineErr(line int, zh, en string) error {
 // (header name,unit,position,rank) in UTF-8 or GBK, and applies it in one
 // transaction: every line or none. Units already present (by code) are
 // updated; a parent may come after its children in the file.
-func (s *Service) Import(ctx context.Context, data []byte, actor string) (ImportResult, error) {
+func (s *Service) Import(ctx context.Context, who auth.Principal, data []byte) (ImportResult, error) {
+	actor := who.Actor()
 	tbl, err := ReadTable(data)
 	if err != nil {
 		return ImportResult{}, err

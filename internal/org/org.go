@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/clock"
 	"mashang/internal/problem"
 	"mashang/internal/store"
@@ -121,7 +122,8 @@ func lookupUnit(ctx context.Context, q querier, code string) (int64, string, err
 var errNoUnit = errors.New("org: no such unit")
 
 // CreateUnit adds a unit under its parent.
-func (s *Service) CreateUnit(ctx context.Context, in UnitInput, actor string) (Unit, error) {
+func (s *Service) CreateUnit(ctx context.Context, who auth.Principal, in UnitInput) (Unit, error) {
+	actor := who.Actor()
 	if err := in.validate(true); err != nil {
 		return Unit{}, err
 	}
@@ -170,7 +172,8 @@ func createUnit(ctx context.Context, tx querier, in UnitInput, now time.Time) (U
 }
 
 // UpdateUnit changes a unit's name, kind or parent (moving its subtree).
-func (s *Service) UpdateUnit(ctx context.Context, code string, in UnitInput, actor string) (Unit, error) {
+func (s *Service) UpdateUnit(ctx context.Context, who auth.Principal, code string, in UnitInput) (Unit, error) {
+	actor := who.Actor()
 	if err := in.validate(false); err != nil {
 		return Unit{}, err
 	}
@@ -299,7 +302,8 @@ type PersonInput struct {
 }
 
 // CreatePerson adds a person to a unit.
-func (s *Service) CreatePerson(ctx context.Context, in PersonInput, actor string) (Person, error) {
+func (s *Service) CreatePerson(ctx context.Context, who auth.Principal, in PersonInput) (Person, error) {
+	actor := who.Actor()
 	in.Name, in.Unit = strings.TrimSpace(in.Name), strings.TrimSpace(in.Unit)
 	if in.Name == "" {
 		return Person{}, problem.Required("name")
@@ -349,7 +353,8 @@ func createPerson(ctx context.Context, tx querier, in PersonInput, now time.Time
 }
 
 // UpdatePerson changes a person's fields (empty or nil leaves one as it is).
-func (s *Service) UpdatePerson(ctx context.Context, id int64, in PersonInput, actor string) (Person, error) {
+func (s *Service) UpdatePerson(ctx context.Context, who auth.Principal, id int64, in PersonInput) (Person, error) {
+	actor := who.Actor()
 	now := s.clock.Now()
 	var p Person
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"mashang/internal/auth"
 	"mashang/internal/clock"
 	"mashang/internal/org"
 	"mashang/internal/problem"
@@ -28,7 +29,7 @@ func TestImportMinqingUTF8AndGBK(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res, err := s.Import(ctx, data, "cli")
+				res, err := s.Import(ctx, auth.System("cli"), data)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -41,7 +42,7 @@ func TestImportMinqingUTF8AndGBK(t *testing.T) {
 					t.Fatalf("quoted name: %+v %v", u, err)
 				}
 				// Importing again updates, creates nothing.
-				res, err = s.Import(ctx, data, "cli")
+				res, err = s.Import(ctx, auth.System("cli"), data)
 				if err != nil || res.Created != 0 || res.Updated != len(units) {
 					t.Fatalf("reimport %+v %v", res, err)
 				}
@@ -62,7 +63,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 			{"code,name,parent,kind\nA,\"unterminated,,county\n", "line"},
 			{"foo,bar\n1,2\n", "header"},
 		} {
-			_, err := s.Import(ctx, []byte(tc.csv), "cli")
+			_, err := s.Import(ctx, auth.System("cli"), []byte(tc.csv))
 			pe, ok := problem.As(err)
 			if !ok || pe.Kind != problem.KindInvalid || !strings.Contains(pe.EN, tc.line) {
 				t.Errorf("%q: %v", tc.csv, err)
@@ -80,7 +81,7 @@ func TestUnitsTreeAndPeople(t *testing.T) {
 		s := svc(db)
 		p := func(s string) *string { return &s }
 		mustUnit := func(code, name string, parent *string, kind string) {
-			if _, err := s.CreateUnit(ctx, org.UnitInput{Code: code, Name: name, Parent: parent, Kind: kind}, "t"); err != nil {
+			if _, err := s.CreateUnit(ctx, auth.System("t"), org.UnitInput{Code: code, Name: name, Parent: parent, Kind: kind}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -88,28 +89,28 @@ func TestUnitsTreeAndPeople(t *testing.T) {
 		mustUnit("MQ-MX", "梅溪镇", p("MQ"), "town")
 		mustUnit("MQ-MX-BM", "梅溪镇便民服务中心", p("MQ-MX"), "service_centre")
 		mustUnit("MQ-CY", "池园镇", p("MQ"), "town")
-		if _, err := s.CreateUnit(ctx, org.UnitInput{Code: "MQ", Name: "again"}, "t"); !problem.Is(err, problem.KindConflict) {
+		if _, err := s.CreateUnit(ctx, auth.System("t"), org.UnitInput{Code: "MQ", Name: "again"}); !problem.Is(err, problem.KindConflict) {
 			t.Fatalf("duplicate code: %v", err)
 		}
-		if _, err := s.CreateUnit(ctx, org.UnitInput{Code: "Z", Name: "z", Parent: p("NOPE")}, "t"); !problem.Is(err, problem.KindInvalid) {
+		if _, err := s.CreateUnit(ctx, auth.System("t"), org.UnitInput{Code: "Z", Name: "z", Parent: p("NOPE")}); !problem.Is(err, problem.KindInvalid) {
 			t.Fatalf("unknown parent: %v", err)
 		}
-		if _, err := s.UpdateUnit(ctx, "MQ-MX", org.UnitInput{Parent: p("MQ-MX-BM")}, "t"); !problem.Is(err, problem.KindInvalid) {
+		if _, err := s.UpdateUnit(ctx, auth.System("t"), "MQ-MX", org.UnitInput{Parent: p("MQ-MX-BM")}); !problem.Is(err, problem.KindInvalid) {
 			t.Fatalf("cycle accepted: %v", err)
 		}
 		// Move 梅溪镇 under 池园镇: its service centre moves with it.
-		if _, err := s.UpdateUnit(ctx, "MQ-MX", org.UnitInput{Parent: p("MQ-CY")}, "t"); err != nil {
+		if _, err := s.UpdateUnit(ctx, auth.System("t"), "MQ-MX", org.UnitInput{Parent: p("MQ-CY")}); err != nil {
 			t.Fatal(err)
 		}
 		bm, _ := s.Unit(ctx, "MQ-MX-BM")
 		if bm.Depth != 3 {
 			t.Fatalf("subtree not moved: %+v", bm)
 		}
-		per, err := s.CreatePerson(ctx, org.PersonInput{Name: "王堃", Unit: "MQ-MX-BM", Position: p("窗口负责人")}, "t")
+		per, err := s.CreatePerson(ctx, auth.System("t"), org.PersonInput{Name: "王堃", Unit: "MQ-MX-BM", Position: p("窗口负责人")})
 		if err != nil || per.ID == 0 {
 			t.Fatal(err)
 		}
-		if _, err := s.CreatePerson(ctx, org.PersonInput{Name: "李四", Unit: "NOPE"}, "t"); !problem.Is(err, problem.KindInvalid) {
+		if _, err := s.CreatePerson(ctx, auth.System("t"), org.PersonInput{Name: "李四", Unit: "NOPE"}); !problem.Is(err, problem.KindInvalid) {
 			t.Fatalf("unknown unit: %v", err)
 		}
 		// A unit's people include its sub-units'.

@@ -16,7 +16,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"mashang/internal/access"
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/clock"
 	"mashang/internal/docket"
 	"mashang/internal/identity"
@@ -77,6 +79,7 @@ type Input struct {
 // Service proposes, approves and publishes public texts.
 type Service struct {
 	db    *store.DB
+	pol   *access.Policy
 	clock clock.Clock
 	vault *identity.Vault
 	// AAD returns the additional data a case's sealed identity is bound to
@@ -86,8 +89,8 @@ type Service struct {
 
 // NewService returns the publication service. aad names the binding of a
 // case's sealed identity, given the case's receipt code.
-func NewService(db *store.DB, c clock.Clock, v *identity.Vault, aad func(receipt string) string) *Service {
-	return &Service{db: db, clock: c, vault: v, aad: aad}
+func NewService(db *store.DB, pol *access.Policy, c clock.Clock, v *identity.Vault, aad func(receipt string) string) *Service {
+	return &Service{db: db, pol: pol, clock: c, vault: v, aad: aad}
 }
 
 const (
@@ -109,7 +112,8 @@ func tooLong(field string, n int) error {
 }
 
 // Propose records a proposal by a director.
-func (s *Service) Propose(ctx context.Context, in Input, actor string) (Publication, error) {
+func (s *Service) Propose(ctx context.Context, who auth.Principal, in Input) (Publication, error) {
+	actor := who.Actor()
 	in.Title = strings.TrimSpace(in.Title)
 	in.Body = strings.TrimSpace(in.Body)
 	switch {
@@ -130,7 +134,7 @@ func (s *Service) Propose(ctx context.Context, in Input, actor string) (Publicat
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if in.CaseID != nil {
-			if err := s.checkCase(ctx, tx, *in.CaseID, in.Kind, in.Title+"\n"+in.Body); err != nil {
+			if err := s.checkCase(ctx, tx, who, *in.CaseID, in.Kind, in.Title+"\n"+in.Body); err != nil {
 				return err
 			}
 		}
@@ -147,14 +151,16 @@ func (s *Service) Propose(ctx context.Context, in Input, actor string) (Publicat
 	return s.Get(ctx, id)
 }
 
-// checkCase refuses a case that may not be exposed, and a text that names
-// the case's reporter.
-func (s *Service) checkCase(ctx context.Context, tx *sql.Tx, caseID int64, kind, text string) error {
+// checkCase refuses a case who may not see (as if it did not exist), a case
+// that may not be exposed, and a text that names the case's reporter.
+func (s *Service) checkCase(ctx context.Context, tx *sql.Tx, who auth.Principal, caseID int64, kind, text string) error {
 	var state docket.State
 	var receipt string
 	var sealed []byte
-	err := tx.QueryRowContext(ctx, `SELECT state, receipt, identity FROM cases WHERE id = $1`, caseID).Scan(&state, &receipt, &sealed)
-	if errors.Is(err, sql.ErrNoRows) {
+	var facts access.Facts
+	err := tx.QueryRowContext(ctx, `SELECT c.state, c.receipt, c.identity, `+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, caseID).
+		Scan(append([]any{&state, &receipt, &sealed}, facts.Dest()...)...)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !s.pol.On(who, access.CaseRead, facts) {
 		return errCaseMissing
 	}
 	if err != nil {
@@ -275,14 +281,15 @@ func phoneForms(p string) []string {
 
 // Approve records a leader's approval of a proposal; anything but a
 // proposal answers 409.
-func (s *Service) Approve(ctx context.Context, id int64, actor string) (Publication, error) {
+func (s *Service) Approve(ctx context.Context, who auth.Principal, id int64) (Publication, error) {
+	actor := who.Actor()
 	return s.transition(ctx, id, actor, "publication.approve", func(ctx context.Context, tx *sql.Tx, p Publication) (string, []any, error) {
 		if p.State != StateProposed {
 			return "", nil, problem.Conflict("not_proposed", "只有待审批的事项才能批准", "only a proposed item can be approved")
 		}
 		if p.CaseID != nil {
 			// The case's identity is checked again: the text was written before.
-			if err := s.checkCase(ctx, tx, *p.CaseID, p.Kind, p.Title+"\n"+p.Body); err != nil {
+			if err := s.checkCase(ctx, tx, who, *p.CaseID, p.Kind, p.Title+"\n"+p.Body); err != nil {
 				return "", nil, err
 			}
 		}
@@ -292,8 +299,8 @@ func (s *Service) Approve(ctx context.Context, id int64, actor string) (Publicat
 
 // Publish puts an approved item on the portal; an item not approved (or
 // already published) answers 409.
-func (s *Service) Publish(ctx context.Context, id int64, actor string) (Publication, error) {
-	return s.transition(ctx, id, actor, "publication.publish", func(ctx context.Context, tx *sql.Tx, p Publication) (string, []any, error) {
+func (s *Service) Publish(ctx context.Context, who auth.Principal, id int64) (Publication, error) {
+	return s.transition(ctx, id, who.Actor(), "publication.publish", func(ctx context.Context, tx *sql.Tx, p Publication) (string, []any, error) {
 		if p.State != StateApproved {
 			return "", nil, problem.Conflict("not_approved", "未经领导批准，不能公开", "an item must be approved by a leader before it is published")
 		}
@@ -305,8 +312,8 @@ func (s *Service) Publish(ctx context.Context, id int64, actor string) (Publicat
 }
 
 // Withdraw takes an item back (off the portal); a withdrawn item answers 409.
-func (s *Service) Withdraw(ctx context.Context, id int64, actor string) (Publication, error) {
-	return s.transition(ctx, id, actor, "publication.withdraw", func(ctx context.Context, tx *sql.Tx, p Publication) (string, []any, error) {
+func (s *Service) Withdraw(ctx context.Context, who auth.Principal, id int64) (Publication, error) {
+	return s.transition(ctx, id, who.Actor(), "publication.withdraw", func(ctx context.Context, tx *sql.Tx, p Publication) (string, []any, error) {
 		if p.State == StateWithdrawn {
 			return "", nil, problem.Conflict("already_withdrawn", "该事项已经撤回", "the item is already withdrawn")
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
@@ -57,7 +58,7 @@ func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months 
 		idx[key] = i
 		ps.Months = append(ps.Months, Month{Month: key, ByChannel: map[string]int{}, ByCategory: map[string]int{}})
 	}
-	rows, err := s.caseRows(ctx, first, today)
+	rows, err := s.caseRows(ctx, first, today, access.PublicFigures())
 	if err != nil {
 		return PublicStats{}, err
 	}
@@ -99,7 +100,7 @@ func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months 
 	}
 	ps.ByChannel = counts(byCh, vocab(docket.Channels, docket.Channel.Label))
 	ps.ByCategory = counts(byCat, categoryLabels(cat))
-	byGroup, _, n, err := s.decisions(ctx, cat, first, today)
+	byGroup, _, n, err := s.decisions(ctx, cat, first, today, access.PublicFigures())
 	if err != nil {
 		return PublicStats{}, err
 	}

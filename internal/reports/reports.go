@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/clock"
 	"mashang/internal/inspection"
 	"mashang/internal/problem"
@@ -18,6 +19,7 @@ import (
 // Service makes reports.
 type Service struct {
 	db          *store.DB
+	pol         *access.Policy
 	clock       clock.Clock
 	loc         *time.Location
 	render      *Renderer
@@ -26,7 +28,7 @@ type Service struct {
 }
 
 // NewService returns the report service; pdf may be nil (no PDF output).
-func NewService(db *store.DB, c clock.Clock, loc *time.Location, insp *inspection.Service, pdf *PDFPrinter) (*Service, error) {
+func NewService(db *store.DB, pol *access.Policy, c clock.Clock, loc *time.Location, insp *inspection.Service, pdf *PDFPrinter) (*Service, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -34,7 +36,7 @@ func NewService(db *store.DB, c clock.Clock, loc *time.Location, insp *inspectio
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, clock: c, loc: loc, render: r, pdf: pdf, inspections: insp}, nil
+	return &Service{db: db, pol: pol, clock: c, loc: loc, render: r, pdf: pdf, inspections: insp}, nil
 }
 
 // ErrPDFUnavailable is the 503 answered for a PDF when Chromium is missing.

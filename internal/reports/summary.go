@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 
+	"mashang/internal/access"
+	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
@@ -154,12 +156,14 @@ func nullDate(ns sql.NullString) civil.Date {
 
 // caseRows reads the cases the report needs: received in the period, or
 // concluded or rated in it.
-func (s *Service) caseRows(ctx context.Context, from, to civil.Date) ([]caseRow, error) {
+func (s *Service) caseRows(ctx context.Context, from, to civil.Date, f access.CaseFilter) ([]caseRow, error) {
+	args := []any{from, to, from.AddDays(-1), to.AddDays(2)}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.channel, c.category, c.state, c.finding, c.rating, c.due_status,
 		COALESCE(u.code, ''), COALESCE(u.name, ''), c.received_on, c.accepted_on, c.accept_by, c.concluded_on, c.finish_by, c.rated_at
 		FROM cases c LEFT JOIN units u ON u.id = COALESCE(c.transfer_unit_id, c.unit_id)
 		WHERE c.state <> '`+string(docket.Merged)+`' AND ((c.received_on >= $1 AND c.received_on <= $2) OR (c.concluded_on >= $1 AND c.concluded_on <= $2)
-		   OR (c.rated_at IS NOT NULL AND c.rated_at >= $3 AND c.rated_at < $4))`, from, to, from.AddDays(-1), to.AddDays(2))
+		   OR (c.rated_at IS NOT NULL AND c.rated_at >= $3 AND c.rated_at < $4)) AND `+f.SQL("c", arg), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reports: read cases: %w", err)
 	}
@@ -229,13 +233,15 @@ func inPeriod(d, from, to civil.Date) bool {
 	return !d.IsZero() && !d.Before(from) && !d.After(to)
 }
 
-// Summary makes the report for [from, to].
-func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to civil.Date) (Summary, error) {
+// Summary makes the report for [from, to], of the cases p may count
+// (access.ReportSummary; never a covert plan's before it is done).
+func (s *Service) Summary(ctx context.Context, p auth.Principal, cat *catalog.Catalog, from, to civil.Date) (Summary, error) {
 	if err := CheckPeriod(from, to); err != nil {
 		return Summary{}, err
 	}
+	f := s.pol.Cases(p, access.ReportSummary).ForFigures()
 	sum := Summary{From: from, To: to}
-	rows, err := s.caseRows(ctx, from, to)
+	rows, err := s.caseRows(ctx, from, to, f)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -316,7 +322,7 @@ func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to ci
 		}
 		return a.Unit < b.Unit
 	})
-	byGroup, bySanction, n, err := s.decisions(ctx, cat, from, to)
+	byGroup, bySanction, n, err := s.decisions(ctx, cat, from, to, f)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -333,8 +339,11 @@ func (s *Service) Summary(ctx context.Context, cat *catalog.Catalog, from, to ci
 
 // decisions counts the decisions in force made in the period: by method
 // (sanction group; a decision counts once per group) and by sanction.
-func (s *Service) decisions(ctx context.Context, cat *catalog.Catalog, from, to civil.Date) (map[string]int, map[string]int, int, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT sanctions FROM decisions WHERE status = 'in_force' AND decided_on >= $1 AND decided_on <= $2`, from, to)
+func (s *Service) decisions(ctx context.Context, cat *catalog.Catalog, from, to civil.Date, f access.CaseFilter) (map[string]int, map[string]int, int, error) {
+	args := []any{from, to}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT d.sanctions FROM decisions d JOIN cases c ON c.id = d.case_id
+		WHERE d.status = 'in_force' AND d.decided_on >= $1 AND d.decided_on <= $2 AND `+f.SQL("c", arg), args...)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("reports: read decisions: %w", err)
 	}

@@ -41,10 +41,10 @@ func build(t *testing.T, h *webtest.Harness, now time.Time) scenario {
 	t.Helper()
 	ctx := context.Background()
 	a := h.App
-	if _, err := a.Org.CreateUnit(ctx, org.UnitInput{Code: "MX", Name: "梅溪镇"}, "test"); err != nil {
+	if _, err := a.Org.CreateUnit(ctx, auth.System("test"), org.UnitInput{Code: "MX", Name: "梅溪镇"}); err != nil {
 		t.Fatal(err)
 	}
-	p, err := a.Org.CreatePerson(ctx, org.PersonInput{Name: "王某某", Unit: "MX"}, "test")
+	p, err := a.Org.CreatePerson(ctx, auth.System("test"), org.PersonInput{Name: "王某某", Unit: "MX"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mashang/internal/access"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/catalog"
@@ -50,6 +51,7 @@ var Sorts = []string{"received", "deadline", "relevance"}
 
 // Options configure a Service.
 type Options struct {
+	Policy   *access.Policy // which cases, and which of their fields, a caller may know
 	Clock    clock.Clock
 	Loc      *time.Location
 	Calendar func() *calendar.Calendar
@@ -292,7 +294,7 @@ type Row struct {
 	Due        *docket.Due     `json:"due"`
 	DaysLeft   *int            `json:"days_left"`
 	Assignee   *string         `json:"assignee"`
-	Reporter   json.RawMessage `json:"reporter"`
+	Reporter   json.RawMessage `json:"reporter,omitempty"` // masked, and only for those who may know the reporter of the case
 	Summary    string          `json:"summary"`
 	Snippet    *Snippet        `json:"snippet,omitempty"`
 	Score      *float64        `json:"score,omitempty"`
@@ -301,6 +303,8 @@ type Row struct {
 	deadlineRaw string
 	content     string
 	folded      string
+	mask        string
+	facts       access.Facts
 }
 
 // Page is one page of a list.
@@ -320,6 +324,10 @@ type builder struct {
 	// units is set when the unit filter names several units (a subtree):
 	// plain lists then read each unit's index range and merge.
 	units []int64
+	// thread and identity are the cases whose reporter thread, and whose
+	// reporter, the caller may know: a search matches the thread only on
+	// the first, a row shows the masked reporter only on the second.
+	thread, identity access.CaseFilter
 }
 
 func (b *builder) arg(v any) string {
@@ -337,20 +345,24 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), units: b.units}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), units: b.units, thread: b.thread, identity: b.identity}
 }
 
-const rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
-	c.accept_by, c.finish_by, c.provisional, c.deadline, a.username, c.identity_mask, c.content`
+var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
+	c.accept_by, c.finish_by, c.provisional, c.deadline, a.username, c.identity_mask, c.content, ` + access.FactsSQL("c")
+
+// bareColumns are rowColumns without the joins, for verifying candidates.
+var bareColumns = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', c.content, ` +
+	access.FactsSQL("c")
 
 const rowFrom = ` FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id`
 
 func scanRow(sc scanner, extra ...any) (Row, error) {
 	var r Row
 	var unit, unitName, acceptBy, finishBy, assignee sql.NullString
-	var mask string
 	dst := []any{&r.ID, &r.State, &r.Channel, &r.receivedRaw, &unit, &unitName, &r.Situation, &r.Category,
-		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &mask, &r.content}
+		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &r.mask, &r.content}
+	dst = append(dst, r.facts.Dest()...)
 	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return r, err
 	}
@@ -369,24 +381,29 @@ func scanRow(sc scanner, extra ...any) (Row, error) {
 	}
 	r.Deadlines.AcceptBy = civil.FromNull(acceptBy)
 	r.Deadlines.FinishBy = civil.FromNull(finishBy)
-	if mask != "" && json.Valid([]byte(mask)) {
-		r.Reporter = json.RawMessage(mask)
-	} else {
-		r.Reporter = json.RawMessage("null")
-	}
 	return r, nil
 }
 
 // Provisional gives scanRow the address of the provisional flag.
 func (r *Row) Provisional() *bool { return &r.Deadlines.Provisional }
 
-// List answers GET /api/v1/cases for p.
+// List answers GET /api/v1/cases for p: the cases p may read
+// (access.CaseRead), each with the masked reporter only where p may know it.
 func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (Page, error) {
+	return s.list(ctx, p, access.CaseRead, q)
+}
+
+// Export is List for the exports (access.CaseExport).
+func (s *Service) Export(ctx context.Context, p auth.Principal, q ListQuery) (Page, error) {
+	return s.list(ctx, p, access.CaseExport, q)
+}
+
+func (s *Service) list(ctx context.Context, p auth.Principal, perm access.Perm, q ListQuery) (Page, error) {
 	cur, err := decodeCursor(q.Cursor, q.Sort)
 	if err != nil {
 		return Page{}, err
 	}
-	b, err := s.filters(ctx, p, q)
+	b, err := s.filters(ctx, p, perm, q)
 	if err != nil {
 		return Page{}, err
 	}
@@ -422,7 +439,7 @@ func (s *Service) List(ctx context.Context, p auth.Principal, q ListQuery) (Page
 			return Page{}, err
 		}
 	}
-	s.decorate(page.Cases)
+	s.decorate(b, page.Cases)
 	return page, nil
 }
 
@@ -431,15 +448,10 @@ func (p *Page) setTotal(n int, exact bool) {
 }
 
 // filters turns q's filters and p's visibility into WHERE clauses.
-func (s *Service) filters(ctx context.Context, p auth.Principal, q ListQuery) (*builder, error) {
-	b := &builder{}
-	if p.Role == auth.Liaison {
-		if p.UnitID == 0 {
-			b.add("FALSE")
-		} else {
-			b.add("c.transfer_unit_id = " + b.arg(p.UnitID))
-		}
-	}
+func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Perm, q ListQuery) (*builder, error) {
+	pol := s.o.Policy
+	b := &builder{thread: pol.Cases(p, access.ReporterThread), identity: pol.Cases(p, access.ReporterIdentity)}
+	b.add(pol.Cases(p, perm).SQL("c", b.arg))
 	if len(q.States) == 1 {
 		b.add("c.state = " + b.arg(string(q.States[0])))
 	} else if len(q.States) > 1 {
@@ -594,7 +606,7 @@ func (s *Service) DueOf(deadline civil.Date) (docket.Due, int) {
 }
 
 // decorate fills the computed fields of rows.
-func (s *Service) decorate(rows []Row) {
+func (s *Service) decorate(b *builder, rows []Row) {
 	today, soon := s.dueBounds()
 	cal := s.o.Calendar()
 	for i := range rows {
@@ -615,6 +627,9 @@ func (s *Service) decorate(rows []Row) {
 			}
 		}
 		r.Summary = cut(r.content, 60)
+		if r.mask != "" && json.Valid([]byte(r.mask)) && b.identity.Admits(r.facts) {
+			r.Reporter = json.RawMessage(r.mask)
+		}
 	}
 }
 
@@ -744,7 +759,7 @@ func (s *Service) search(ctx context.Context, b *builder, q ListQuery, query tex
 		return page, err
 	}
 	for i := range page.Cases {
-		s.snippet(ctx, &page.Cases[i], query)
+		s.snippet(ctx, b, &page.Cases[i], query)
 	}
 	return page, nil
 }
@@ -757,7 +772,7 @@ func (s *Service) verified(ctx context.Context, b *builder, ids []int64, query t
 	cb := b.clone()
 	cols := rowColumns
 	if !full {
-		cols = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', ''`
+		cols = bareColumns
 	}
 	where := cb.sql()
 	from := rowFrom
@@ -775,6 +790,11 @@ func (s *Service) verified(ctx context.Context, b *builder, ids []int64, query t
 		r, err := scanRow(rows, &folded)
 		if err != nil {
 			return nil, err
+		}
+		if !b.thread.Admits(r.facts) {
+			// The indexed document holds the reporter thread too: who may
+			// not read it finds a case by its content only.
+			folded = s.folder.Fold(r.content)
 		}
 		if query.Matches(folded) {
 			r.folded = folded
@@ -891,7 +911,7 @@ func (s *Service) searchSorted(ctx context.Context, b *builder, q ListQuery, que
 		pageIDs[i] = r.ID
 		pos[r.ID] = i
 	}
-	full, err := s.verified(ctx, &builder{}, pageIDs, query, true)
+	full, err := s.verified(ctx, &builder{thread: b.thread, identity: b.identity}, pageIDs, query, true)
 	if err != nil {
 		return err
 	}
@@ -927,10 +947,11 @@ func (s *Service) countMatches(ctx context.Context, b *builder, query textsearch
 	return n, exact, err
 }
 
-// snippet shows the first hit, from the content or else from the messages.
-func (s *Service) snippet(ctx context.Context, r *Row, query textsearch.Query) {
+// snippet shows the first hit, from the content or else, for those who may
+// read the reporter thread, from the messages.
+func (s *Service) snippet(ctx context.Context, b *builder, r *Row, query textsearch.Query) {
 	sn := s.folder.Snippet(r.content, query, SnippetRadius)
-	if sn.Hit == "" {
+	if sn.Hit == "" && b.thread.Admits(r.facts) {
 		var text strings.Builder
 		text.WriteString(r.content)
 		rows, err := s.db.Read.QueryContext(ctx, `SELECT body FROM messages WHERE case_id = $1 ORDER BY id`, r.ID)

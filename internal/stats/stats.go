@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/access"
+	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
@@ -39,6 +41,7 @@ import (
 // Service computes statistics.
 type Service struct {
 	db         *store.DB
+	pol        *access.Policy
 	clock      clock.Clock
 	loc        *time.Location
 	categories []string
@@ -46,7 +49,7 @@ type Service struct {
 
 // New returns the service; the catalogue gives the categories, the clock
 // and zone say which day is today.
-func New(db *store.DB, cat *catalog.Catalog, c clock.Clock, loc *time.Location) *Service {
+func New(db *store.DB, pol *access.Policy, cat *catalog.Catalog, c clock.Clock, loc *time.Location) *Service {
 	var cats []string
 	if cat != nil {
 		for _, s := range cat.Situations {
@@ -62,7 +65,7 @@ func New(db *store.DB, cat *catalog.Catalog, c clock.Clock, loc *time.Location) 
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, clock: c, loc: loc, categories: cats}
+	return &Service{db: db, pol: pol, clock: c, loc: loc, categories: cats}
 }
 
 // Rate is n of a base.
@@ -179,7 +182,9 @@ func unmarshalDay(s string) (*day, error) {
 	return d, nil
 }
 
-// Compute returns the statistics of the cases received from..to (inclusive).
+// Compute returns the statistics of the cases received from..to
+// (inclusive) that p may count (access.StatsRead: a liaison its unit
+// subtree's; no one a covert plan's case before the plan is done).
 //
 // Each day's aggregate is cached in stats_days; triggers on cases mark the
 // days whose cases were written since (stats_dirty), and only those, the
@@ -188,14 +193,27 @@ func unmarshalDay(s string) (*day, error) {
 // hundred small rows. (On PostgreSQL a case committed in the very instant a
 // day is recomputed may be counted only at the day's next change; today and
 // yesterday, where new cases land, are always recomputed.)
-func (s *Service) Compute(ctx context.Context, from, to civil.Date) (*Report, error) {
+func (s *Service) Compute(ctx context.Context, p auth.Principal, from, to civil.Date) (*Report, error) {
 	if to.Before(from) {
 		return nil, problem.Invalid("to", "invalid_range", "to 早于 from", "to is before from")
 	}
 	if from.DaysUntil(to) > MaxDays {
 		return nil, problem.Invalid("from", "period_too_long", "统计期间不能超过 20 年", "the period may not be longer than 20 years")
 	}
-	days, err := s.days(ctx, from, to)
+	f := s.pol.Cases(p, access.StatsRead).ForFigures()
+	var days map[string]*day
+	var err error
+	if f.Scope() == access.All {
+		// The office's figures: the same for everyone who sees all, cached.
+		days, err = s.days(ctx, from, to, f)
+	} else {
+		// A narrower scope (a liaison's subtree) is small: scanned each time.
+		days = map[string]*day{}
+		for d := from; !d.After(to); d = d.AddDays(1) {
+			days[d.String()] = &day{units: map[int64]*acc{}, dims: map[string]map[string]int{}}
+		}
+		err = s.scan(ctx, from.String(), to.String(), days, f)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -262,15 +280,40 @@ func (s *Service) Compute(ctx context.Context, from, to civil.Date) (*Report, er
 	for _, m := range months {
 		r.ByMonth = append(r.ByMonth, Group{Month: m, Total: byMonth[m].total, Rates: byMonth[m].rates()})
 	}
-	if err := s.sanctions(ctx, from, to, r.BySanction); err != nil {
+	if err := s.sanctions(ctx, from, to, f, r.BySanction); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
+// OverdueByUnit counts the open cases past their deadline today that p may
+// count, by the name of their unit ("" for none).
+func (s *Service) OverdueByUnit(ctx context.Context, p auth.Principal) (map[string]int, error) {
+	today := civil.In(s.clock.Now(), s.loc)
+	args := []any{today.String()}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := s.pol.Cases(p, access.StatsRead).ForFigures().SQL("c", arg)
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT COALESCE(u.name, ''), COUNT(*) FROM cases c LEFT JOIN units u ON u.id = c.unit_id
+		WHERE c.state IN `+docket.SQLList(docket.OpenStates...)+` AND c.deadline < $1 AND `+where+` GROUP BY u.name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stats: overdue by unit: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, err
+		}
+		out[name] += n
+	}
+	return out, rows.Err()
+}
+
 // days returns the aggregate of every day from..to that has cases,
 // recomputing the days that need it.
-func (s *Service) days(ctx context.Context, from, to civil.Date) (map[string]*day, error) {
+func (s *Service) days(ctx context.Context, from, to civil.Date, f access.CaseFilter) (map[string]*day, error) {
 	out := map[string]*day{}
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT day, data FROM stats_days WHERE day >= $1 AND day <= $2`, from.String(), to.String())
 	if err != nil {
@@ -350,7 +393,7 @@ func (s *Service) days(ctx context.Context, from, to civil.Date) (map[string]*da
 		for j+1 < len(list) && civil.MustParse(list[j]).AddDays(1).String() == list[j+1] {
 			j++
 		}
-		if err := s.scan(ctx, list[i], list[j], fresh); err != nil {
+		if err := s.scan(ctx, list[i], list[j], fresh, f); err != nil {
 			return nil, err
 		}
 		i = j + 1
@@ -383,8 +426,9 @@ func (s *Service) days(ctx context.Context, from, to civil.Date) (map[string]*da
 	return out, nil
 }
 
-// scan aggregates the cases received from a to b (dates as text) into days.
-func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day) error {
+// scan aggregates the cases received from a to b (dates as text) that f
+// admits into days.
+func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day, f access.CaseFilter) error {
 	type dim struct {
 		col    string
 		values []string
@@ -409,10 +453,12 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day) e
 		"SUM(CASE WHEN c.rating <> '' THEN 1 ELSE 0 END)",
 		"SUM(CASE WHEN c.rating IN ('"+string(docket.Satisfied)+"', '"+string(docket.BasicallySatisfied)+"') THEN 1 ELSE 0 END)",
 	)
+	args := []any{a, b}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	q := `SELECT c.received_on, c.unit_id, ` + strings.Join(cols, ", ") + `
-		FROM cases c WHERE c.received_on >= $1 AND c.received_on <= $2
+		FROM cases c WHERE c.received_on >= $1 AND c.received_on <= $2 AND ` + f.SQL("c", arg) + `
 		GROUP BY c.received_on, c.unit_id`
-	rows, err := s.db.Read.QueryContext(ctx, q, a, b)
+	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("stats: scan cases: %w", err)
 	}
@@ -489,7 +535,7 @@ func (s *Service) unitNames(ctx context.Context) (map[int64][2]string, error) {
 // sanctions counts the sanctions of decisions in force decided in the
 // period (the decisions table comes with migration 00006; without it the
 // counts stay empty).
-func (s *Service) sanctions(ctx context.Context, from, to civil.Date, into map[string]int) error {
+func (s *Service) sanctions(ctx context.Context, from, to civil.Date, f access.CaseFilter, into map[string]int) error {
 	var exists bool
 	q := `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions')`
 	if s.db.Engine == store.Postgres {
@@ -501,8 +547,10 @@ func (s *Service) sanctions(ctx context.Context, from, to civil.Date, into map[s
 	if !exists {
 		return nil
 	}
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT sanctions FROM decisions
-		WHERE status = 'in_force' AND decided_on >= $1 AND decided_on <= $2`, from.String(), to.String())
+	args := []any{from.String(), to.String()}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT d.sanctions FROM decisions d JOIN cases c ON c.id = d.case_id
+		WHERE d.status = 'in_force' AND d.decided_on >= $1 AND d.decided_on <= $2 AND `+f.SQL("c", arg), args...)
 	if err != nil {
 		return fmt.Errorf("stats: decisions: %w", err)
 	}

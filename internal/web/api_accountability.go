@@ -18,7 +18,7 @@ func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	d, err := s.app.Accountability.CreateDecision(r.Context(), caseID, in, me(r).Actor())
+	d, err := s.app.Accountability.CreateDecision(r.Context(), me(r), caseID, in)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (s *Server) approveDecision(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.app.Accountability.ApproveDecision(r.Context(), id, me(r).Actor())
+	d, err := s.app.Accountability.ApproveDecision(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Server) fileAppeal(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.app.Accountability.FileAppeal(r.Context(), id, in, me(r).Actor())
+	a, err := s.app.Accountability.FileAppeal(r.Context(), me(r), id, in)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func (s *Server) appealOutcome(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	a, err := s.app.Accountability.DecideAppeal(r.Context(), id, in, me(r).Actor())
+	a, err := s.app.Accountability.DecideAppeal(r.Context(), me(r), id, in)
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Server) personRecord(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rec, err := s.app.Accountability.Record(r.Context(), id)
+	rec, err := s.app.Accountability.Record(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (s *Server) putAccountabilitySettings(w http.ResponseWriter, r *http.Reques
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	st, err := s.app.Accountability.SetSettings(r.Context(), in, me(r).Actor())
+	st, err := s.app.Accountability.SetSettings(r.Context(), me(r), in)
 	if err != nil {
 		return err
 	}

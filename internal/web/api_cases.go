@@ -15,7 +15,8 @@ import (
 // calendar and supervision notices.
 
 // caseAnswer is a case as the API answers it: the case and the
-// accountability decisions recorded on it.
+// accountability decisions recorded on it (part of the case for whoever
+// may read it, as CONTRACT.md has it).
 type caseAnswer struct {
 	*cases.Case
 	Decisions []accountability.Decision `json:"decisions"`
@@ -110,7 +111,7 @@ func (s *Server) importCalendarYear(w http.ResponseWriter, r *http.Request) erro
 	}
 	q := r.URL.Query()
 	opts := cases.CalendarOptions{Force: q.Get("force") == "true", DryRun: q.Get("dry_run") == "true"}
-	res, err := s.app.Cases.ImportCalendarWith(r.Context(), b, opts, me(r).Actor())
+	res, err := s.app.Cases.ImportCalendarWith(r.Context(), me(r), b, opts)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func TestHealthz(t *testing.T) {
 	h.Must(200, "GET", "/healthz", "", nil)
 }
 
-// TestFoundationBadInput walks the bad inputs of issue 3 on both engines:
+// TestFoundationBadInput walks the bad inputs of the foundation on both engines:
 // each gets the JSON error format with the right status, and nothing is
 // half-written.
 func TestFoundationBadInput(t *testing.T) {

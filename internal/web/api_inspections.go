@@ -18,7 +18,7 @@ func (s *Server) createInspection(w http.ResponseWriter, r *http.Request) error 
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.app.Inspections.Plan(r.Context(), in, me(r).Actor())
+	p, err := s.app.Inspections.Plan(r.Context(), me(r), in)
 	if err != nil {
 		return err
 	}

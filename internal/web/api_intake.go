@@ -21,7 +21,7 @@ import (
 	"mashang/internal/problem"
 )
 
-// Reports from every channel (issue 4): public reports, clerk entry,
+// Reports from every channel: public reports, clerk entry,
 // tracking and messages, attachments, the reporter's identity.
 
 var (
@@ -318,7 +318,7 @@ func (s *Server) listCaseMessages(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ms, err := s.app.Intake.Messages(r.Context(), id)
+	ms, err := s.app.Intake.Messages(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
@@ -338,7 +338,7 @@ func (s *Server) createCaseMessage(w http.ResponseWriter, r *http.Request) error
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	m, err := s.app.Intake.WriteToReporter(r.Context(), id, in.Body, me(r).Actor())
+	m, err := s.app.Intake.WriteToReporter(r.Context(), me(r), id, in.Body)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (s *Server) listCaseAttachments(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	as, err := s.app.Intake.Attachments(r.Context(), id)
+	as, err := s.app.Intake.Attachments(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
@@ -366,7 +366,7 @@ func (s *Server) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, f, err := s.app.Intake.OpenAttachment(r.Context(), id)
+	a, f, err := s.app.Intake.OpenAttachment(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
@@ -396,7 +396,7 @@ func (s *Server) getReporter(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.app.Intake.Reporter(r.Context(), id)
+	v, err := s.app.Intake.Reporter(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
@@ -416,12 +416,12 @@ func (s *Server) revealReporter(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	who := me(r).Actor()
-	ident, err := s.app.Intake.Reveal(r.Context(), id, in.Reason, who)
+	who := me(r)
+	ident, err := s.app.Intake.Reveal(r.Context(), who, id, in.Reason)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"identity": ident, "revealed_by": who, "revealed_at": s.app.Clock.Now().In(s.app.Loc), "reason": strings.TrimSpace(in.Reason)})
+	writeJSON(w, http.StatusOK, map[string]any{"identity": ident, "revealed_by": who.Actor(), "revealed_at": s.app.Clock.Now().In(s.app.Loc), "reason": strings.TrimSpace(in.Reason)})
 	return nil
 }
 
@@ -431,7 +431,7 @@ func (s *Server) getRepeatReporter(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v, err := s.app.Intake.RepeatReporter(r.Context(), id)
+	v, err := s.app.Intake.RepeatReporter(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}

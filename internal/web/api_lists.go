@@ -39,7 +39,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	if from.IsZero() {
 		from = civil.New(to.Year, 1, 1)
 	}
-	rep, err := s.app.Stats.Compute(r.Context(), from, to)
+	rep, err := s.app.Stats.Compute(r.Context(), me(r), from, to)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (s *Server) createUnit(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := s.app.Org.CreateUnit(r.Context(), in, me(r).Actor())
+	u, err := s.app.Org.CreateUnit(r.Context(), me(r), in)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func (s *Server) updateUnit(w http.ResponseWriter, r *http.Request) error {
 	if in.Code != "" && in.Code != r.PathValue("code") {
 		return problem.Invalid("code", "code_immutable", "单位代码不能修改", "a unit's code cannot be changed")
 	}
-	u, err := s.app.Org.UpdateUnit(r.Context(), r.PathValue("code"), in, me(r).Actor())
+	u, err := s.app.Org.UpdateUnit(r.Context(), me(r), r.PathValue("code"), in)
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.app.Org.CreatePerson(r.Context(), in, me(r).Actor())
+	p, err := s.app.Org.CreatePerson(r.Context(), me(r), in)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.app.Org.UpdatePerson(r.Context(), id, in, me(r).Actor())
+	p, err := s.app.Org.UpdatePerson(r.Context(), me(r), id, in)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (s *Server) importOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.app.Org.Import(r.Context(), b, me(r).Actor())
+	res, err := s.app.Org.Import(r.Context(), me(r), b)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func (s *Server) createPublication(w http.ResponseWriter, r *http.Request) error
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	p, err := s.app.Publications.Propose(r.Context(), in, me(r).Actor())
+	p, err := s.app.Publications.Propose(r.Context(), me(r), in)
 	if err != nil {
 		return err
 	}
@@ -71,15 +71,15 @@ func (s *Server) publicationStep(step func(ps *publication.Service, r *http.Requ
 }
 
 func approveStep(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error) {
-	return ps.Approve(r.Context(), id, me(r).Actor())
+	return ps.Approve(r.Context(), me(r), id)
 }
 
 func publishStep(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error) {
-	return ps.Publish(r.Context(), id, me(r).Actor())
+	return ps.Publish(r.Context(), me(r), id)
 }
 
 func withdrawStep(ps *publication.Service, r *http.Request, id int64) (publication.Publication, error) {
-	return ps.Withdraw(r.Context(), id, me(r).Actor())
+	return ps.Withdraw(r.Context(), me(r), id)
 }
 
 // The portal's JSON (anyone): /api/v1/public/... twins of the /public pages.

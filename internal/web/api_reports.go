@@ -91,7 +91,7 @@ func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sum, err := s.app.Reports.Summary(r.Context(), s.app.Catalog, from, to)
+	sum, err := s.app.Reports.Summary(r.Context(), me(r), s.app.Catalog, from, to)
 	if err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q.Limit = search.MaxLimit
-	page, err := s.app.Search.List(r.Context(), me(r), q)
+	page, err := s.app.Search.Export(r.Context(), me(r), q)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) error {
 			break
 		}
 		q.Cursor = *page.Next
-		if page, err = s.app.Search.List(r.Context(), me(r), q); err != nil {
+		if page, err = s.app.Search.Export(r.Context(), me(r), q); err != nil {
 			abort(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"mashang/internal/access"
 	"mashang/internal/auth"
 	"mashang/internal/problem"
 )
@@ -11,23 +12,22 @@ import (
 // handlerFunc is a thin handler: it returns an error and the frame answers it.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// access says who may call a route.
-type access struct {
-	public bool        // anyone, signed in or not
-	roles  []auth.Role // empty: any staff role
-	read   bool        // an auditor may call it too (it changes nothing)
+// gate says who may call a route: anyone, any signed-in staff member, or
+// the staff the access policy gives one of perms. A route about one case
+// is gated by the permission anywhere; its service checks the case itself
+// (its scope: a handler's own cases, a liaison's unit).
+type gate struct {
+	public bool
+	perms  []access.Perm // none (and not public): any signed-in staff member
 }
 
 var (
-	anyone   = access{public: true}
-	anyStaff = access{read: true}
+	anyone   = gate{public: true}
+	signedIn = gate{}
 )
 
-// may returns the access for staff acting in roles (admin always may).
-func may(roles ...auth.Role) access { return access{roles: roles} }
-
-// reads is may, and the auditor may read.
-func reads(roles ...auth.Role) access { return access{roles: roles, read: true} }
+// need is the gate of the staff who hold one of perms.
+func need(perms ...access.Perm) gate { return gate{perms: perms} }
 
 var (
 	errForbidden      = problem.Forbidden("forbidden", "您的角色无权执行此操作", "your role may not do this")
@@ -54,22 +54,22 @@ func passwordChanged(p auth.Principal, pattern string) error {
 	return nil
 }
 
-// handle registers pattern ("METHOD /path") with access rules. API routes
-// are the ones under /api/; they are listed in the OpenAPI document.
-func (s *Server) handle(pattern string, a access, h handlerFunc) {
+// handle registers pattern ("METHOD /path") behind gate g. API routes are
+// the ones under /api/; they are listed in the OpenAPI document.
+func (s *Server) handle(pattern string, g gate, h handlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.routes = append(s.routes, Route{Method: method, Path: path, API: strings.HasPrefix(path, "/api/")})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if holder, ok := r.Context().Value(keyRoute).(*routeHolder); ok {
 			holder.pattern = pattern
 		}
-		if !a.public {
+		if !g.public {
 			p, err := s.authenticate(r)
 			if err != nil {
 				s.writeError(w, r, err)
 				return
 			}
-			if !allowed(p, a) {
+			if !s.passes(p, g) {
 				s.writeError(w, r, errForbidden)
 				return
 			}
@@ -85,14 +85,22 @@ func (s *Server) handle(pattern string, a access, h handlerFunc) {
 	})
 }
 
-func allowed(p auth.Principal, a access) bool {
-	if p.Role == auth.Auditor {
-		return a.read
-	}
-	if len(a.roles) == 0 {
+// passes reports whether p may go through g.
+func (s *Server) passes(p auth.Principal, g gate) bool {
+	if g.public {
 		return true
 	}
-	return p.May(a.roles...)
+	if len(g.perms) == 0 {
+		return p.Staff()
+	}
+	return s.app.Policy.AllowsAny(p, g.perms...)
+}
+
+// may reports whether the request's principal holds perm anywhere (a
+// navigation entry, a button that is not about one case).
+func (s *Server) may(r *http.Request, perm access.Perm) bool {
+	p, ok := principal(r)
+	return ok && s.app.Policy.Allows(p, perm)
 }
 
 // bearer extracts the token of an Authorization: Bearer header.

@@ -83,9 +83,9 @@ func (p *pageServer) adminUnitSave(w http.ResponseWriter, r *http.Request, v *vi
 		if f["parent"] == "" {
 			in.Parent = nil
 		}
-		_, err = p.s.app.Org.UpdateUnit(r.Context(), f["code"], in, me(r).Actor())
+		_, err = p.s.app.Org.UpdateUnit(r.Context(), me(r), f["code"], in)
 	} else {
-		_, err = p.s.app.Org.CreateUnit(r.Context(), in, me(r).Actor())
+		_, err = p.s.app.Org.CreateUnit(r.Context(), me(r), in)
 	}
 	if err != nil {
 		st, ferr := p.failed(r, v, err)
@@ -110,7 +110,7 @@ func (p *pageServer) adminImport(w http.ResponseWriter, r *http.Request, v *view
 	if err != nil {
 		return err
 	}
-	res, err := p.s.app.Org.Import(r.Context(), b, me(r).Actor())
+	res, err := p.s.app.Org.Import(r.Context(), me(r), b)
 	if err != nil {
 		st, ferr := p.failed(r, v, err)
 		if ferr != nil {
@@ -162,9 +162,9 @@ func (p *pageServer) adminPersonSave(w http.ResponseWriter, r *http.Request, v *
 		}
 		active := f["active"] != "no"
 		in.Active = &active
-		_, err = p.s.app.Org.UpdatePerson(r.Context(), id, in, me(r).Actor())
+		_, err = p.s.app.Org.UpdatePerson(r.Context(), me(r), id, in)
 	} else {
-		_, err = p.s.app.Org.CreatePerson(r.Context(), in, me(r).Actor())
+		_, err = p.s.app.Org.CreatePerson(r.Context(), me(r), in)
 	}
 	if err != nil {
 		st, ferr := p.failed(r, v, err)

@@ -272,7 +272,7 @@ func TestBrowserReporterFilesAndTracks(t *testing.T) {
 	c.check("track result")
 	c.shoot("track")
 	ctx := context.Background()
-	cs, err := h.App.Intake.Attachments(ctx, 1)
+	cs, err := h.App.Intake.Attachments(ctx, auth.System("test"), 1)
 	if err != nil || len(cs) != 1 || cs[0].Filename != "photo.png" {
 		t.Fatalf("attachments: %v %+v", err, cs)
 	}
@@ -321,7 +321,7 @@ func TestBrowserClerkKeyboardOnly(t *testing.T) {
 func TestBrowserDirectorAcceptsAssignsConcludesDecides(t *testing.T) {
 	h := browserHarness(t)
 	ctx := context.Background()
-	person, err := h.App.Org.CreatePerson(ctx, org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test")
+	person, err := h.App.Org.CreatePerson(ctx, auth.System("test"), org.PersonInput{Name: "张三", Unit: "MQ-XZFW"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func TestBrowserDirectorAcceptsAssignsConcludesDecides(t *testing.T) {
 
 func TestBrowserLanguages(t *testing.T) {
 	h := browserHarness(t)
-	if _, err := h.App.Org.CreatePerson(context.Background(), org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test"); err != nil {
+	if _, err := h.App.Org.CreatePerson(context.Background(), auth.System("test"), org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}); err != nil {
 		t.Fatal(err)
 	}
 	// A signed checkpoint, so that the log page shows its long lines.

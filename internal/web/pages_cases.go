@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mashang/internal/access"
 	"mashang/internal/accountability"
 	"mashang/internal/auth"
 	"mashang/internal/cases"
@@ -39,8 +40,8 @@ var actionOrder = []docket.Action{docket.Accept, docket.Assign, docket.Conclude,
 // nextAction is the usual next step in the case's state, offered first (open).
 func nextAction(c *cases.Case) docket.Action {
 	replied := false
-	for _, m := range c.Messages {
-		if m.Direction == "reply" {
+	for _, e := range c.History {
+		if e.Action == docket.Reply && !e.Public {
 			replied = true
 		}
 	}
@@ -75,7 +76,10 @@ type casePage struct {
 	Events       []eventLine
 	Reporter     *intake.ReporterView
 	Revealed     *identity.Identity
-	CanSee       bool // may see the masked reporter
+	Anonymous    bool            // the reporter left no identity (shown only when CanSee)
+	Messages     []cases.Message // the reporter thread, when the user may read it
+	CanSee       bool            // may know the reporter (masked)
+	CanThread    bool            // may read the reporter thread
 	CanReveal    bool
 	CanMessage   bool
 	CanDecide    bool
@@ -145,36 +149,40 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	for _, e := range c.History {
 		d.Events = append(d.Events, eventLine{At: e.At, Actor: e.Actor, Action: e.Action, Public: e.Public, Detail: p.eventDetail(e.Data, v.Lang)})
 	}
-	d.CanSee = pr.MayRead(auth.Clerk, auth.Handler, auth.Director, auth.Leader)
-	d.CanReveal = pr.May(auth.Director, auth.Leader)
-	d.CanMessage = pr.May(auth.Clerk, auth.Handler, auth.Director, auth.Leader)
-	if d.CanSee && !c.Anonymous {
-		rv, err := p.s.app.Intake.Reporter(ctx, id)
+	// What the user may know and do about the reporter of this case is the
+	// access policy's answer (cases.Case.Can).
+	d.CanSee, d.CanThread, d.CanReveal, d.CanMessage = c.Can.Identity, c.Can.Thread, c.Can.Reveal, c.Can.Write
+	d.Messages = c.Thread()
+	if c.Anonymous != nil {
+		d.Anonymous = *c.Anonymous
+	}
+	if d.CanSee && !d.Anonymous {
+		rv, err := p.s.app.Intake.Reporter(ctx, pr, id)
 		if err != nil {
 			return err
 		}
 		d.Reporter = &rv
 	}
-	if pr.MayRead(auth.Director, auth.Leader, auth.OrgDept) {
-		if d.Decisions, err = p.s.app.Accountability.DecisionsForCase(ctx, id); err != nil {
-			return err
-		}
+	pol := p.s.app.Policy
+	// The decisions recorded on a case are part of it (as in the API).
+	if d.Decisions, err = p.s.app.Accountability.DecisionsForCase(ctx, id); err != nil {
+		return err
 	}
-	if pr.May(auth.Director) {
+	if pol.Allows(pr, access.PublicationPropose) {
 		for _, dc := range d.Decisions {
 			if dc.Status == accountability.StatusInForce {
 				d.CanPublish = true
 			}
 		}
 	}
-	d.CanDecide = pr.May(auth.Director) && c.Finding.Substantiated() && len(c.PersonIDs) > 0
+	d.CanDecide = pol.Allows(pr, access.DecisionCreate) && c.Finding.Substantiated() && len(c.PersonIDs) > 0
 	if allowedSet[docket.Assign] {
 		us, err := p.s.app.Auth.ListUsers(ctx)
 		if err != nil {
 			return err
 		}
 		for _, u := range us {
-			if !u.Disabled && (u.Role == auth.Handler || u.Role == auth.Director || u.Role == auth.Admin) {
+			if !u.Disabled && pol.RoleHolds(u.Role, access.CaseConclude) {
 				d.Users = append(d.Users, u)
 			}
 		}
@@ -320,7 +328,7 @@ func (p *pageServer) caseMessage(w http.ResponseWriter, r *http.Request, v *view
 	if err != nil {
 		return err
 	}
-	if _, err := p.s.app.Intake.WriteToReporter(r.Context(), id, r.PostFormValue("body"), me(r).Actor()); err != nil {
+	if _, err := p.s.app.Intake.WriteToReporter(r.Context(), me(r), id, r.PostFormValue("body")); err != nil {
 		return p.failCase(w, r, v, id, err)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=message", id), http.StatusSeeOther)
@@ -334,7 +342,7 @@ func (p *pageServer) caseReveal(w http.ResponseWriter, r *http.Request, v *view)
 	if err != nil {
 		return err
 	}
-	ident, err := p.s.app.Intake.Reveal(r.Context(), id, r.PostFormValue("reason"), me(r).Actor())
+	ident, err := p.s.app.Intake.Reveal(r.Context(), me(r), id, r.PostFormValue("reason"))
 	if err != nil {
 		return p.failCase(w, r, v, id, err)
 	}
@@ -359,7 +367,7 @@ func (p *pageServer) caseDecision(w http.ResponseWriter, r *http.Request, v *vie
 			return p.failCase(w, r, v, id, problem.Invalid("probation_years", "invalid_probation", "察看期应为 1 或 2 年", "probation is 1 or 2 years"))
 		}
 	}
-	if _, err := p.s.app.Accountability.CreateDecision(r.Context(), id, in, me(r).Actor()); err != nil {
+	if _, err := p.s.app.Accountability.CreateDecision(r.Context(), me(r), id, in); err != nil {
 		return p.failCase(w, r, v, id, err)
 	}
 	http.Redirect(w, r, fmt.Sprintf("/staff/cases/%d?done=decision", id), http.StatusSeeOther)

@@ -45,7 +45,7 @@ func TestPagesQueueAndCase(t *testing.T) {
 	h := webtest.New(t, "")
 	seedUnits(t, h)
 	ctx := context.Background()
-	person, err := h.App.Org.CreatePerson(ctx, org.PersonInput{Name: "张三", Unit: "MQ-XZFW"}, "test")
+	person, err := h.App.Org.CreatePerson(ctx, auth.System("test"), org.PersonInput{Name: "张三", Unit: "MQ-XZFW"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/auth"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
@@ -343,7 +344,7 @@ func (p *pageServer) public(h pageFunc) handlerFunc {
 }
 
 // staff wraps a staff page: a signed-out visitor is sent to the sign-in page.
-func (p *pageServer) staff(a access, h pageFunc) handlerFunc {
+func (p *pageServer) staff(g gate, h pageFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		pr, aerr := p.s.authenticate(r)
 		if aerr != nil {
@@ -361,7 +362,7 @@ func (p *pageServer) staff(a access, h pageFunc) handlerFunc {
 			v.User = &pr
 			v.Nav = p.nav(r.Context(), pr, r.URL.Path)
 			v.Wide = true
-			if !allowed(pr, a) {
+			if !p.s.passes(pr, g) {
 				err = errForbidden
 			} else if perr := passwordChanged(pr, routePattern(r)); perr != nil {
 				if r.Method == http.MethodGet {
@@ -381,25 +382,25 @@ func (p *pageServer) staff(a access, h pageFunc) handlerFunc {
 	}
 }
 
-// The staff navigation: each entry with who may open it.
+// The staff navigation: each entry with the permission that opens it.
 var staffNav = []struct {
 	href, key string
-	a         access
+	perm      access.Perm
 }{
-	{"/staff/desk", "nav.desk", may(auth.Clerk)},
-	{"/staff/cases", "nav.cases", anyStaff},
-	{"/staff/overview", "nav.overview", anyStaff},
-	{"/staff/eligibility", "nav.eligibility", reads(auth.OrgDept, auth.Leader)},
-	{"/staff/inspections", "insp.nav", anyStaff},
-	{"/staff/publications", "pub.nav", reads(auth.Director, auth.Leader)},
-	{"/staff/notices", "notice.nav", reads(auth.Director, auth.Leader)},
-	{"/staff/admin", "nav.admin", reads(auth.Admin)},
+	{"/staff/desk", "nav.desk", access.CaseRegister},
+	{"/staff/cases", "nav.cases", access.CaseRead},
+	{"/staff/overview", "nav.overview", access.StatsRead},
+	{"/staff/eligibility", "nav.eligibility", access.EligibilityRead},
+	{"/staff/inspections", "insp.nav", access.InspectionRead},
+	{"/staff/publications", "pub.nav", access.PublicationRead},
+	{"/staff/notices", "notice.nav", access.NoticeRead},
+	{"/staff/admin", "nav.admin", access.AdminRead},
 }
 
 func (p *pageServer) nav(ctx context.Context, pr auth.Principal, path string) []navItem {
 	var out []navItem
 	for _, n := range staffNav {
-		if allowed(pr, n.a) {
+		if p.s.app.Policy.Allows(pr, n.perm) {
 			it := navItem{Href: n.href, Key: n.key, Current: strings.HasPrefix(path, n.href)}
 			if n.href == "/staff/notices" {
 				it.Badge = p.noticeBadge(ctx, pr)

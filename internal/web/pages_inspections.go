@@ -2,19 +2,19 @@ package web
 
 import (
 	"fmt"
+	"mashang/internal/access"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/inspection"
 	"mashang/internal/org"
 	"mashang/internal/problem"
 )
 
-// Inspection pages (issue 9), made for an inspector's phone: the list of
+// Inspection pages, made for an inspector's phone: the list of
 // plans (covert ones only for those who may see them, as the API), the plan
 // form, the plan's page with its visits, findings and the cases they opened,
 // and the visit form with checklist answers, findings, photos and videos.
@@ -58,7 +58,7 @@ func (p *pageServer) inspections(w http.ResponseWriter, r *http.Request, v *view
 		v.Flash = p.T(v.Lang, "insp.flash_planned")
 	}
 	v.Title = p.T(v.Lang, "insp.title")
-	return p.render(w, http.StatusOK, v, "inspection_list", inspListPage{Items: list, UnitNames: names, CanPlan: me(r).May(auth.Inspector)})
+	return p.render(w, http.StatusOK, v, "inspection_list", inspListPage{Items: list, UnitNames: names, CanPlan: p.s.may(r, access.InspectionPlan)})
 }
 
 type inspPlanPage struct {
@@ -187,7 +187,7 @@ func (p *pageServer) inspectionCreate(w http.ResponseWriter, r *http.Request, v 
 	if len(in.Checklist) == 0 {
 		return fail(problem.Required("checklist"))
 	}
-	plan, err := p.s.app.Inspections.Plan(r.Context(), in, me(r).Actor())
+	plan, err := p.s.app.Inspections.Plan(r.Context(), me(r), in)
 	if err != nil {
 		return fail(err)
 	}
@@ -223,8 +223,8 @@ func (p *pageServer) inspectionData(r *http.Request, id int64) (inspPage, error)
 		return inspPage{}, err
 	}
 	d := inspPage{Plan: plan, UnitNames: names,
-		CanRecord: plan.State == inspection.StatePlanned && me(r).May(auth.Inspector),
-		SeesFiles: allowed(me(r), reads(auth.Inspector, auth.Leader))}
+		CanRecord: plan.State == inspection.StatePlanned && p.s.may(r, access.InspectionRecord),
+		SeesFiles: p.s.may(r, access.InspectionFiles)}
 	for _, vis := range plan.Visits {
 		vv := inspVisitView{Visit: vis}
 		for _, it := range plan.Checklist {

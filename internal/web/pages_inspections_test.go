@@ -166,7 +166,7 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 		t.Fatalf("visit redirect %q", res.Header.Get("Location"))
 	}
 	iid, _ := strconv.ParseInt(id, 10, 64)
-	plan, err := h.App.Inspections.Get(context.Background(), auth.Principal{Role: auth.Leader}, iid)
+	plan, err := h.App.Inspections.Get(context.Background(), auth.Principal{UserID: 1, Username: "leader", Role: auth.Leader}, iid)
 	if err != nil || len(plan.Visits) != 1 || len(plan.Visits[0].Findings) != 1 || plan.Visits[0].Findings[0].CaseID == nil {
 		t.Fatalf("stored plan: %+v %v", plan, err)
 	}
@@ -174,7 +174,13 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 	if len(plan.Visits[0].Attachments) != 1 || plan.Visits[0].Answers["attitude"] != "差" {
 		t.Fatalf("stored visit: %+v", plan.Visits[0])
 	}
-	c, err := h.App.Cases.Get(context.Background(), auth.Principal{Role: auth.Director, UserID: 1, Username: "d"}, *fnd.CaseID)
+	// The covert plan's case: the director does not know of it until the
+	// plan is done; a leader does.
+	director := auth.Principal{Role: auth.Director, UserID: 1, Username: "d"}
+	if _, err := h.App.Cases.Get(context.Background(), director, *fnd.CaseID); err == nil {
+		t.Fatalf("the director reads the covert plan's case before it is done")
+	}
+	c, err := h.App.Cases.Get(context.Background(), auth.Principal{Role: auth.Leader, UserID: 1, Username: "l"}, *fnd.CaseID)
 	if err != nil || c.Channel != "inspection" || c.Situation != "P1.2" || len(c.Attachments) != 1 {
 		t.Fatalf("case of the finding: %+v %v", c, err)
 	}
@@ -198,6 +204,9 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 	inspWant(t, ins.post(base+"/done", url.Values{"csrf": {dtok}}), "done twice", 409, "该检查已经结束", `id="insp-title"`)
 	inspWant(t, inspPost(ins, base+"/visit", visit, nil), "visit after done", 409, "该检查已结束")
 	inspWant(t, ins.get(base+"/visit"), "visit form after done", 409)
+	if _, err := h.App.Cases.Get(context.Background(), director, *fnd.CaseID); err != nil {
+		t.Fatalf("the director does not read the case once the plan is done: %v", err)
+	}
 	inspWant(t, ins.post(base+"/done", url.Values{}), "done without csrf", 403)
 
 	// Done, the covert plan is visible to a clerk, without the photos.

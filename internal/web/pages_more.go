@@ -7,15 +7,14 @@ import (
 	"strconv"
 	"strings"
 
+	"mashang/internal/access"
 	"mashang/internal/accountability"
-	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
 	"mashang/internal/org"
 	"mashang/internal/problem"
-	"mashang/internal/search"
 	"mashang/internal/stats"
 )
 
@@ -115,7 +114,7 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	if from.IsZero() {
 		from = civil.New(to.Year, 1, 1)
 	}
-	rep, err := p.s.app.Stats.Compute(r.Context(), from, to)
+	rep, err := p.s.app.Stats.Compute(r.Context(), me(r), from, to)
 	if err != nil {
 		if _, ferr := p.formError(r, v, err); ferr != nil {
 			return ferr
@@ -123,7 +122,7 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 		return p.render(w, statusOf[mustProblem(err).Kind], v, "overview", overviewPage{From: from.String(), To: to.String()})
 	}
 	t := func(k string) string { return p.T(v.Lang, k) }
-	d := overviewPage{From: from.String(), To: to.String(), Report: rep, Reports: allowed(me(r), reads(auth.Leader, auth.Director, auth.OrgDept))}
+	d := overviewPage{From: from.String(), To: to.String(), Report: rep, Reports: p.s.may(r, access.ReportSummary)}
 	var ul []string
 	var uv []int
 	for i, g := range rep.ByUnit {
@@ -156,26 +155,18 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	}
 	d.Charts = append(d.Charts, makeChart("by-month", t("overview.by_month"), ml, mv, false))
 	d.Charts = append(d.Charts, mapChart("by-state", t("overview.by_state"), rep.ByState, func(k string) string { return docket.State(k).Label(v.Lang) }, 12))
-	// Overdue open cases by unit, from the list (there are few of them).
+	// Overdue open cases by unit, in the same scope as the figures above.
+	byUnit, err := p.s.app.Stats.OverdueByUnit(r.Context(), me(r))
+	if err != nil {
+		return err
+	}
 	overdue := map[string]int{}
-	q := search.ListQuery{States: docket.OpenStates, Due: docket.Overdue, Sort: "received", Limit: search.MaxLimit}
-	for pages := 0; pages < 20; pages++ {
-		page, err := p.s.app.Search.List(r.Context(), me(r), q)
-		if err != nil {
-			return err
+	for name, n := range byUnit {
+		if name == "" {
+			name = t("common.none")
 		}
-		for _, row := range page.Cases {
-			name := t("common.none")
-			if row.UnitName != nil {
-				name = *row.UnitName
-			}
-			overdue[name]++
-			d.Overdue++
-		}
-		if page.Next == nil {
-			break
-		}
-		q.Cursor = *page.Next
+		overdue[name] += n
+		d.Overdue += n
 	}
 	oc := mapChart("overdue-by-unit", t("overview.overdue_by_unit"), overdue, func(k string) string { return k }, 15)
 	oc.Bad = true
@@ -265,13 +256,14 @@ func (p *pageServer) person(w http.ResponseWriter, r *http.Request, v *view) err
 }
 
 func (p *pageServer) showPerson(w http.ResponseWriter, r *http.Request, v *view, id int64, st int) error {
-	rec, err := p.s.app.Accountability.Record(r.Context(), id)
+	rec, err := p.s.app.Accountability.Record(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}
 	pr := me(r)
-	d := personPage{R: rec, CanAppeal: pr.May(auth.Director, auth.OrgDept), CanDecideAp: pr.May(auth.OrgDept, auth.Leader),
-		CanApprove: pr.May(auth.Leader), Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), Outcomes: []string{"upheld", "varied", "revoked"}}
+	pol := p.s.app.Policy
+	d := personPage{R: rec, CanAppeal: pol.Allows(pr, access.AppealFile), CanDecideAp: pol.Allows(pr, access.AppealDecide),
+		CanApprove: pol.Allows(pr, access.DecisionApprove), Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), Outcomes: []string{"upheld", "varied", "revoked"}}
 	if d.CanDecideAp {
 		for _, s := range p.s.app.Catalog.Sanctions {
 			g, _ := p.s.app.Catalog.Group(s.Group)
@@ -298,16 +290,16 @@ func (p *pageServer) personAct(w http.ResponseWriter, r *http.Request, v *view) 
 	}
 	switch r.PostFormValue("op") {
 	case "appeal":
-		if !pr.May(auth.Director, auth.OrgDept) {
+		if !p.s.may(r, access.AppealFile) {
 			return errForbidden
 		}
 		var in accountability.AppealInput
 		if in.FiledOn, err = date("filed_on"); err == nil {
 			in.Reason = r.PostFormValue("reason")
-			_, err = p.s.app.Accountability.FileAppeal(ctx, target, in, pr.Actor())
+			_, err = p.s.app.Accountability.FileAppeal(ctx, pr, target, in)
 		}
 	case "outcome":
-		if !pr.May(auth.OrgDept, auth.Leader) {
+		if !p.s.may(r, access.AppealDecide) {
 			return errForbidden
 		}
 		in := accountability.OutcomeInput{Outcome: r.PostFormValue("outcome"), Note: r.PostFormValue("note")}
@@ -323,13 +315,13 @@ func (p *pageServer) personAct(w http.ResponseWriter, r *http.Request, v *view) 
 			}
 		}
 		if err == nil {
-			_, err = p.s.app.Accountability.DecideAppeal(ctx, target, in, pr.Actor())
+			_, err = p.s.app.Accountability.DecideAppeal(ctx, pr, target, in)
 		}
 	case "approve":
-		if !pr.May(auth.Leader) {
+		if !p.s.may(r, access.DecisionApprove) {
 			return errForbidden
 		}
-		_, err = p.s.app.Accountability.ApproveDecision(ctx, target, pr.Actor())
+		_, err = p.s.app.Accountability.ApproveDecision(ctx, pr, target)
 	default:
 		err = problem.Invalid("op", "unknown_op", "未知操作", "unknown operation")
 	}
@@ -375,7 +367,7 @@ func (p *pageServer) renderCalendarPreview(w http.ResponseWriter, r *http.Reques
 // adminCalendarSave imports a year's calendar, runs the sweep, or changes
 // the decision-approval setting (op).
 func (p *pageServer) adminCalendarSave(w http.ResponseWriter, r *http.Request, v *view) error {
-	ctx, actor := r.Context(), me(r).Actor()
+	ctx := r.Context()
 	var err error
 	switch r.PostFormValue("op") {
 	case "import":
@@ -391,7 +383,7 @@ func (p *pageServer) adminCalendarSave(w http.ResponseWriter, r *http.Request, v
 		}
 		opts := cases.CalendarOptions{Force: r.PostFormValue("force") == "yes", DryRun: r.PostFormValue("dry_run") == "yes"}
 		var res cases.CalendarImport
-		if res, err = p.s.app.Cases.ImportCalendarWith(ctx, b, opts, actor); err == nil {
+		if res, err = p.s.app.Cases.ImportCalendarWith(ctx, me(r), b, opts); err == nil {
 			if res.DryRun {
 				return p.renderCalendarPreview(w, r, v, http.StatusOK, &res)
 			}
@@ -403,7 +395,7 @@ func (p *pageServer) adminCalendarSave(w http.ResponseWriter, r *http.Request, v
 			v.Flash = p.T(v.Lang, "admin.swept") + " " + strconv.FormatInt(res.Marked, 10)
 		}
 	case "settings":
-		_, err = p.s.app.Accountability.SetSettings(ctx, accountability.Settings{DecisionApproval: r.PostFormValue("decision_approval") == "yes"}, actor)
+		_, err = p.s.app.Accountability.SetSettings(ctx, me(r), accountability.Settings{DecisionApproval: r.PostFormValue("decision_approval") == "yes"})
 		if err == nil {
 			v.Flash = p.T(v.Lang, "common.saved")
 		}

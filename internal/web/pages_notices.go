@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 
+	"mashang/internal/access"
 	"mashang/internal/auth"
 	"mashang/internal/cases"
 	"mashang/internal/docket"
@@ -33,7 +34,7 @@ func noticeRank(kind string) int {
 
 func (p *pageServer) noticesData(r *http.Request, unread bool) (noticesPage, error) {
 	pr := me(r)
-	d := noticesPage{Unread: unread, CanRead: pr.May(auth.Director, auth.Leader)}
+	d := noticesPage{Unread: unread, CanRead: p.s.app.Policy.Allows(pr, access.NoticeMark)}
 	ns, err := p.s.app.Cases.Notices(r.Context(), pr, unread, 500)
 	if err != nil {
 		return d, err
@@ -88,10 +89,10 @@ func (p *pageServer) noticeRead(w http.ResponseWriter, r *http.Request, v *view)
 const maxNoticeBadge = 99
 
 // noticeBadge is the unread count shown on the notices entry of the
-// navigation, for the roles the notices go to; "" when there are none. A
-// failure only hides the badge.
+// navigation, for those who deal with notices (notice.mark); "" when there
+// are none. A failure only hides the badge.
 func (p *pageServer) noticeBadge(ctx context.Context, pr auth.Principal) string {
-	if pr.Role != auth.Director && pr.Role != auth.Leader {
+	if !p.s.app.Policy.Allows(pr, access.NoticeMark) {
 		return ""
 	}
 	ns, err := p.s.app.Cases.Notices(ctx, pr, true, maxNoticeBadge+1)

@@ -11,7 +11,7 @@ import (
 	"mashang/internal/reports"
 )
 
-// The public portal (issue 9): the exposure list (曝光台), the exemplars
+// The public portal: the exposure list (曝光台), the exemplars
 // ("马上就办"典型), the published statistics with charts, and the channels
 // to report. Only approved and published items are ever shown; any other
 // id answers 404 exactly as a missing one. Each page answers JSON instead

@@ -45,7 +45,7 @@ func seedUnits(t *testing.T, h *webtest.Harness) {
 			parent := "MQ"
 			u.Parent = &parent
 		}
-		if _, err := h.App.Org.CreateUnit(context.Background(), u, "test"); err != nil {
+		if _, err := h.App.Org.CreateUnit(context.Background(), auth.System("test"), u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestPagesReportAndTrack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Attachments) != 1 || c.Attachments[0].Filename != "单据.png" || c.Unit == nil || c.Unit.Code != "MQ-XZFW" || c.Situation != "P1.2" || c.Anonymous {
+	if len(c.Attachments) != 1 || c.Attachments[0].Filename != "单据.png" || c.Unit == nil || c.Unit.Code != "MQ-XZFW" || c.Situation != "P1.2" || c.Anonymous == nil || *c.Anonymous {
 		t.Fatalf("case: %+v", c)
 	}
 }

@@ -2,17 +2,17 @@ package web
 
 import (
 	"fmt"
+	"mashang/internal/access"
 	"net/http"
 	"strconv"
 
 	"mashang/internal/accountability"
-	"mashang/internal/auth"
 	"mashang/internal/cases"
 	"mashang/internal/problem"
 	"mashang/internal/publication"
 )
 
-// Publication pages (issue 9): a director proposes an exposure of a
+// Publication pages: a director proposes an exposure of a
 // concluded case with a decision, or an exemplar, with the public text; a
 // leader approves; a director or leader publishes or withdraws. The list
 // shows each item with the steps the user's role may take in its state.
@@ -39,7 +39,7 @@ var pubFlash = map[string]string{
 
 func (p *pageServer) pubListData(r *http.Request) (pubListPage, error) {
 	q := r.URL.Query()
-	d := pubListPage{Kind: q.Get("kind"), State: q.Get("state"), CanPropose: me(r).May(auth.Director),
+	d := pubListPage{Kind: q.Get("kind"), State: q.Get("state"), CanPropose: p.s.may(r, access.PublicationPropose),
 		Kinds:  []string{publication.KindExposure, publication.KindExemplar},
 		States: []string{publication.StateProposed, publication.StateApproved, publication.StateWithdrawn}}
 	if d.Kind != "" && d.Kind != publication.KindExposure && d.Kind != publication.KindExemplar {
@@ -49,12 +49,12 @@ func (p *pageServer) pubListData(r *http.Request) (pubListPage, error) {
 	if err != nil {
 		return d, err
 	}
-	pr := me(r)
+	approve, publish := p.s.may(r, access.PublicationApprove), p.s.may(r, access.PublicationPublish)
 	for _, it := range list {
 		d.Items = append(d.Items, pubRow{Publication: it,
-			CanApprove:  it.State == publication.StateProposed && pr.May(auth.Leader),
-			CanPublish:  it.State == publication.StateApproved && !it.Published && pr.May(auth.Director, auth.Leader),
-			CanWithdraw: it.State != publication.StateWithdrawn && pr.May(auth.Director, auth.Leader),
+			CanApprove:  it.State == publication.StateProposed && approve,
+			CanPublish:  it.State == publication.StateApproved && !it.Published && publish,
+			CanWithdraw: it.State != publication.StateWithdrawn && publish,
 		})
 	}
 	return d, nil
@@ -153,7 +153,7 @@ func (p *pageServer) publicationCreate(w http.ResponseWriter, r *http.Request, v
 		}
 		in.CaseID = &id
 	}
-	pub, err := p.s.app.Publications.Propose(r.Context(), in, me(r).Actor())
+	pub, err := p.s.app.Publications.Propose(r.Context(), me(r), in)
 	if err != nil {
 		return fail(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"mashang/internal/app"
 	"mashang/internal/audit"
+	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
 	"mashang/internal/identity"
@@ -45,7 +46,7 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 	if _, _, err := ratelimit.NewSQL(a.DB, func() time.Time { return now }).Add(ctx, "report:*", time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Cases.ImportCalendar(ctx, []byte(`{"year": 2031, "days": [{"date": "2031-01-01", "kind": "off", "name": "元旦"}]}`), "test"); err != nil {
+	if _, err := a.Cases.ImportCalendar(ctx, auth.System("test"), []byte(`{"year": 2031, "days": [{"date": "2031-01-01", "kind": "off", "name": "元旦"}]}`)); err != nil {
 		t.Fatal(err)
 	}
 	blob, err := a.Files.Put(strings.NewReader("%PDF-1.4 收费单据 "+now.String()), 1<<20)
