@@ -142,7 +142,8 @@ func (s *Service) ChangePassword(ctx context.Context, id int64, old, pw, addr st
 
 // SetPassword gives username a new password (an operator at the console):
 // every session and token of the user is revoked.
-func (s *Service) SetPassword(ctx context.Context, username, pw, actor string) error {
+func (s *Service) SetPassword(ctx context.Context, who Principal, username, pw string) error {
+	actor := who.Actor()
 	if err := s.ValidatePassword(username, pw); err != nil {
 		return err
 	}
@@ -166,7 +167,8 @@ const oneTimeAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
 // at the next sign-in (until then the user may do nothing else), and
 // revokes every session and token of the user. The password is returned
 // once, to be handed over; only its hash is kept.
-func (s *Service) ResetPassword(ctx context.Context, id int64, actor string) (string, error) {
+func (s *Service) ResetPassword(ctx context.Context, who Principal, id int64) (string, error) {
+	actor := who.Actor()
 	raw := make([]byte, 16)
 	if _, err := rand.Read(raw); err != nil {
 		return "", err

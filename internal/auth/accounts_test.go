@@ -31,7 +31,7 @@ func TestStrangerCannotLockOwnerOut(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, slept := newService(db, c)
-		owner, _ := s.AddUser(ctx, "li", "correct horse battery", auth.Clerk, "", "cli")
+		owner, _ := s.AddUser(ctx, auth.System("cli"), "li", "correct horse battery", auth.Clerk, "")
 		for i := range 10 {
 			if _, _, err := s.Login(ctx, "li", "guess number "+string(rune('a'+i)), "", "203.0.113.66"); !problem.Is(err, problem.KindUnauthorized) {
 				t.Fatalf("guess %d: %v", i, err)
@@ -109,7 +109,7 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, _ := newService(db, c)
-		u, _ := s.AddUser(ctx, "zhou", "correct horse battery", auth.Handler, "", "cli")
+		u, _ := s.AddUser(ctx, auth.System("cli"), "zhou", "correct horse battery", auth.Handler, "")
 		t1, _, _ := s.Login(ctx, "zhou", "correct horse battery", "", "10.0.0.1")
 		t2, _, _ := s.LoginSession(ctx, "zhou", "correct horse battery", "", "10.0.0.2")
 		wantCode(t, s.ChangePassword(ctx, u.ID, "not my password", "a new long passphrase", "10.0.0.1"), problem.KindInvalid, "wrong_password")
@@ -140,13 +140,13 @@ func TestPasswordChangeRevokesTokens(t *testing.T) {
 		}
 		// The console's passwd does the same.
 		t3, _, _ := s.Login(ctx, "zhou", "a new long passphrase", "", "10.0.0.1")
-		if err := s.SetPassword(ctx, "zhou", "the console's new passphrase", "cli"); err != nil {
+		if err := s.SetPassword(ctx, auth.System("cli"), "zhou", "the console's new passphrase"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Authenticate(ctx, t3); !problem.Is(err, problem.KindUnauthorized) {
 			t.Fatalf("a token outlived passwd: %v", err)
 		}
-		wantCode(t, s.SetPassword(ctx, "nobody", "the console's new passphrase", "cli"), problem.KindNotFound, "unknown_user")
+		wantCode(t, s.SetPassword(ctx, auth.System("cli"), "nobody", "the console's new passphrase"), problem.KindNotFound, "unknown_user")
 	})
 }
 
@@ -157,9 +157,9 @@ func TestResetForcesChange(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, _ := newService(db, c)
-		u, _ := s.AddUser(ctx, "qian", "correct horse battery", auth.Clerk, "", "cli")
+		u, _ := s.AddUser(ctx, auth.System("cli"), "qian", "correct horse battery", auth.Clerk, "")
 		old, _, _ := s.Login(ctx, "qian", "correct horse battery", "", "10.0.0.1")
-		otp, err := s.ResetPassword(ctx, u.ID, "user:admin")
+		otp, err := s.ResetPassword(ctx, auth.System("user:admin"), u.ID)
 		if err != nil || len(otp) != 19 {
 			t.Fatalf("reset: %q %v", otp, err)
 		}
@@ -181,7 +181,7 @@ func TestResetForcesChange(t *testing.T) {
 		if p, _ := s.Authenticate(ctx, tok); p.MustChangePassword {
 			t.Fatal("still forced after the change")
 		}
-		if _, err := s.ResetPassword(ctx, 9999, "user:admin"); !problem.Is(err, problem.KindNotFound) {
+		if _, err := s.ResetPassword(ctx, auth.System("user:admin"), 9999); !problem.Is(err, problem.KindNotFound) {
 			t.Fatalf("unknown user: %v", err)
 		}
 	})
@@ -195,8 +195,8 @@ func TestTOTPCodeAcceptedOnce(t *testing.T) {
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, _ := newService(db, c)
 		other, _ := newService(db, c) // a second instance
-		s.AddUser(ctx, "zhao", "correct horse battery", auth.Leader, "", "cli")
-		uri, _ := s.EnrolTOTP(ctx, "zhao", "cli")
+		s.AddUser(ctx, auth.System("cli"), "zhao", "correct horse battery", auth.Leader, "")
+		uri, _ := s.EnrolTOTP(ctx, auth.System("cli"), "zhao")
 		u, _ := url.Parse(uri)
 		secret := u.Query().Get("secret")
 		code, _ := totp.GenerateCode(secret, c.Now())
@@ -228,19 +228,19 @@ func TestLastAdminKept(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		s, _ := newService(db, clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)))
-		a1, _ := s.AddUser(ctx, "admin1", "correct horse battery", auth.Admin, "", "cli")
-		clerk, _ := s.AddUser(ctx, "clerk1", "correct horse battery", auth.Clerk, "", "cli")
+		a1, _ := s.AddUser(ctx, auth.System("cli"), "admin1", "correct horse battery", auth.Admin, "")
+		clerk, _ := s.AddUser(ctx, auth.System("cli"), "clerk1", "correct horse battery", auth.Clerk, "")
 		role, yes := auth.Clerk, true
-		wantCode(t, s.UpdateUser(ctx, a1.ID, &role, nil, nil, "user:admin1"), problem.KindConflict, "last_admin")
-		wantCode(t, s.UpdateUser(ctx, a1.ID, nil, nil, &yes, "user:admin1"), problem.KindConflict, "last_admin")
-		if err := s.UpdateUser(ctx, clerk.ID, nil, nil, &yes, "user:admin1"); err != nil {
+		wantCode(t, s.UpdateUser(ctx, auth.System("user:admin1"), a1.ID, &role, nil, nil), problem.KindConflict, "last_admin")
+		wantCode(t, s.UpdateUser(ctx, auth.System("user:admin1"), a1.ID, nil, nil, &yes), problem.KindConflict, "last_admin")
+		if err := s.UpdateUser(ctx, auth.System("user:admin1"), clerk.ID, nil, nil, &yes); err != nil {
 			t.Fatalf("disabling a clerk: %v", err)
 		}
-		a2, _ := s.AddUser(ctx, "admin2", "correct horse battery", auth.Admin, "", "cli")
-		if err := s.UpdateUser(ctx, a1.ID, &role, nil, nil, "user:admin2"); err != nil {
+		a2, _ := s.AddUser(ctx, auth.System("cli"), "admin2", "correct horse battery", auth.Admin, "")
+		if err := s.UpdateUser(ctx, auth.System("user:admin2"), a1.ID, &role, nil, nil); err != nil {
 			t.Fatalf("demoting one of two admins: %v", err)
 		}
-		wantCode(t, s.UpdateUser(ctx, a2.ID, nil, nil, &yes, "user:admin2"), problem.KindConflict, "last_admin")
+		wantCode(t, s.UpdateUser(ctx, auth.System("user:admin2"), a2.ID, nil, nil, &yes), problem.KindConflict, "last_admin")
 		us, _ := s.ListUsers(ctx)
 		for _, u := range us {
 			if u.Username == "admin2" && (u.Role != auth.Admin || u.Disabled) {

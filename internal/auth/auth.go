@@ -137,7 +137,8 @@ func unitID(ctx context.Context, q interface {
 }
 
 // AddUser creates an account. actor names who did it (for the audit log).
-func (s *Service) AddUser(ctx context.Context, username, password string, role Role, unitCode, actor string) (User, error) {
+func (s *Service) AddUser(ctx context.Context, who Principal, username, password string, role Role, unitCode string) (User, error) {
+	actor := who.Actor()
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
@@ -178,7 +179,8 @@ func (s *Service) AddUser(ctx context.Context, username, password string, role R
 
 // EnrolTOTP gives the user a new TOTP secret and returns the otpauth:// URI
 // for an authenticator app. From then on a login needs a valid code.
-func (s *Service) EnrolTOTP(ctx context.Context, username, actor string) (string, error) {
+func (s *Service) EnrolTOTP(ctx context.Context, who Principal, username string) (string, error) {
+	actor := who.Actor()
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.Issuer, AccountName: username})
 	if err != nil {
 		return "", err
@@ -391,7 +393,8 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 }
 
 // UpdateUser changes role, unit or the disabled flag (nil leaves a field as it is).
-func (s *Service) UpdateUser(ctx context.Context, id int64, role *Role, unitCode *string, disabled *bool, actor string) error {
+func (s *Service) UpdateUser(ctx context.Context, who Principal, id int64, role *Role, unitCode *string, disabled *bool) error {
+	actor := who.Actor()
 	if role != nil && !role.Valid() {
 		return problem.Invalid("role", "unknown_role", "未知角色 "+string(*role), "unknown role "+string(*role))
 	}

@@ -32,10 +32,10 @@ func TestLoginTokenLifecycle(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, _ := newService(db, c)
-		if _, err := s.AddUser(ctx, "wang", "correct horse battery", auth.Director, "", "cli"); err != nil {
+		if _, err := s.AddUser(ctx, auth.System("cli"), "wang", "correct horse battery", auth.Director, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.AddUser(ctx, "wang", "correct horse battery", auth.Clerk, "", "cli"); !problem.Is(err, problem.KindConflict) {
+		if _, err := s.AddUser(ctx, auth.System("cli"), "wang", "correct horse battery", auth.Clerk, ""); !problem.Is(err, problem.KindConflict) {
 			t.Fatalf("duplicate: %v", err)
 		}
 		for _, bad := range []struct {
@@ -50,7 +50,7 @@ func TestLoginTokenLifecycle(t *testing.T) {
 			{"li", "long enough pw", auth.Clerk, "NOPE", problem.KindInvalid},
 			{"a b", "long enough pw", auth.Clerk, "", problem.KindInvalid},
 		} {
-			if _, err := s.AddUser(ctx, bad.name, bad.pw, bad.role, bad.unit, "cli"); !problem.Is(err, bad.kind) {
+			if _, err := s.AddUser(ctx, auth.System("cli"), bad.name, bad.pw, bad.role, bad.unit); !problem.Is(err, bad.kind) {
 				t.Errorf("%+v: %v", bad, err)
 			}
 		}
@@ -86,7 +86,7 @@ func TestFailedLoginsSlowThenRefuse(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, slept := newService(db, c)
-		s.AddUser(ctx, "li", "correct horse battery", auth.Clerk, "", "cli")
+		s.AddUser(ctx, auth.System("cli"), "li", "correct horse battery", auth.Clerk, "")
 		for i := 0; i < 10; i++ {
 			if _, _, err := s.Login(ctx, "li", "wrong password!", "", "10.0.0.9"); !problem.Is(err, problem.KindUnauthorized) {
 				t.Fatalf("try %d: %v", i, err)
@@ -111,8 +111,8 @@ func TestTOTP(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 		s, _ := newService(db, c)
-		s.AddUser(ctx, "zhao", "correct horse battery", auth.Leader, "", "cli")
-		uri, err := s.EnrolTOTP(ctx, "zhao", "cli")
+		s.AddUser(ctx, auth.System("cli"), "zhao", "correct horse battery", auth.Leader, "")
+		uri, err := s.EnrolTOTP(ctx, auth.System("cli"), "zhao")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestTOTP(t *testing.T) {
 		if _, _, err := s.Login(ctx, "zhao", "correct horse battery", code, "h"); err != nil {
 			t.Fatalf("right code refused: %v", err)
 		}
-		if _, err := s.EnrolTOTP(ctx, "nobody", "cli"); !problem.Is(err, problem.KindNotFound) {
+		if _, err := s.EnrolTOTP(ctx, auth.System("cli"), "nobody"); !problem.Is(err, problem.KindNotFound) {
 			t.Fatalf("unknown user: %v", err)
 		}
 	})
@@ -155,8 +155,8 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := auth.NewService(db, c, auth.Options{Secrets: v, Sleep: func(context.Context, time.Duration) error { return nil }})
-		s.AddUser(ctx, "zhao", "correct horse battery", auth.Leader, "", "cli")
-		uri, err := s.EnrolTOTP(ctx, "zhao", "cli")
+		s.AddUser(ctx, auth.System("cli"), "zhao", "correct horse battery", auth.Leader, "")
+		uri, err := s.EnrolTOTP(ctx, auth.System("cli"), "zhao")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func TestTOTPSecretSealedAtRest(t *testing.T) {
 			t.Fatalf("right code refused: %v", err)
 		}
 		// A sealed secret copied to another user does not open.
-		s.AddUser(ctx, "qian", "correct horse battery", auth.Leader, "", "cli")
+		s.AddUser(ctx, auth.System("cli"), "qian", "correct horse battery", auth.Leader, "")
 		db.Write.Exec(`UPDATE users SET totp_secret = $1, totp_enabled = TRUE WHERE username = 'qian'`, stored)
 		if _, _, err := s.Login(ctx, "qian", "correct horse battery", code, "h"); err == nil {
 			t.Fatal("a secret moved to another account opened")

@@ -342,7 +342,7 @@ func userAddCommand() *command {
 				return err
 			}
 			defer a.Close()
-			u, err := a.Auth.AddUser(e.Ctx, *f.username, pw, roleOf(*f.role), *f.unit, "cli")
+			u, err := a.Auth.AddUser(e.Ctx, auth.System("cli"), *f.username, pw, roleOf(*f.role), *f.unit)
 			if err != nil {
 				return err
 			}
@@ -361,7 +361,7 @@ func runUserTOTP(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
 		return err
 	}
 	defer a.Close()
-	uri, err := a.Auth.EnrolTOTP(e.Ctx, fs.Arg(0), "cli")
+	uri, err := a.Auth.EnrolTOTP(e.Ctx, auth.System("cli"), fs.Arg(0))
 	if err != nil {
 		return err
 	}

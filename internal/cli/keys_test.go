@@ -26,10 +26,10 @@ func TestKeysRotateIdentity(t *testing.T) {
 	engines(t, func(t *testing.T, dbURL string) {
 		o := newOffice(t, dbURL)
 		ctx := context.Background()
-		if _, err := o.h.App.Auth.AddUser(ctx, "sun", "test password 123", auth.Clerk, "", "test"); err != nil {
+		if _, err := o.h.App.Auth.AddUser(ctx, auth.System("test"), "sun", "test password 123", auth.Clerk, ""); err != nil {
 			t.Fatal(err)
 		}
-		uri, err := o.h.App.Auth.EnrolTOTP(ctx, "sun", "test")
+		uri, err := o.h.App.Auth.EnrolTOTP(ctx, auth.System("test"), "sun")
 		if err != nil {
 			t.Fatal(err)
 		}

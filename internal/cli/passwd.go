@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"mashang/internal/auth"
 	"mashang/internal/config"
 )
 
@@ -42,7 +43,7 @@ func userPasswdCommand() *command {
 				return err
 			}
 			defer a.Close()
-			if err := a.Auth.SetPassword(e.Ctx, username, pw, "cli"); err != nil {
+			if err := a.Auth.SetPassword(e.Ctx, auth.System("cli"), username, pw); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.Stdout, "password of %s changed; every session and token of the user ended\n", username)

@@ -282,7 +282,7 @@ func (g *gen) users(ctx context.Context) (int, error) {
 		{"inspector", auth.Inspector, ""}, {"liaison", auth.Liaison, "MQ-MC"}, {"auditor", auth.Auditor, ""}}
 	made := 0
 	for _, ac := range accts {
-		_, err := g.a.Auth.AddUser(ctx, ac.name, DemoPassword, ac.role, ac.unit, "cli:demo")
+		_, err := g.a.Auth.AddUser(ctx, auth.System("cli:demo"), ac.name, DemoPassword, ac.role, ac.unit)
 		if err != nil && !problem.Is(err, problem.KindConflict) && !store.IsUniqueViolation(err) {
 			return made, fmt.Errorf("demo: add user %s: %w", ac.name, err)
 		}

@@ -249,7 +249,7 @@ func TestAdminResetForcesChange(t *testing.T) {
 func TestTOTPCodeReusedIsRefused(t *testing.T) {
 	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
 		h.TokenFor("zheng", auth.Leader, "")
-		uri, err := h.App.Auth.EnrolTOTP(context.Background(), "zheng", "test")
+		uri, err := h.App.Auth.EnrolTOTP(context.Background(), auth.System("test"), "zheng")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -41,7 +41,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pw, err := s.app.Auth.ResetPassword(r.Context(), id, me(r).Actor())
+	pw, err := s.app.Auth.ResetPassword(r.Context(), me(r), id)
 	if err != nil {
 		return err
 	}

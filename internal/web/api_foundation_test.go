@@ -186,7 +186,7 @@ func TestJSONMediaTypes(t *testing.T) {
 
 func TestTokenLifecycleOverHTTP(t *testing.T) {
 	h := webtest.New(t, "")
-	if _, err := h.App.Auth.AddUser(context.Background(), "li", "a long passphrase", auth.Handler, "", "test"); err != nil {
+	if _, err := h.App.Auth.AddUser(context.Background(), auth.System("test"), "li", "a long passphrase", auth.Handler, ""); err != nil {
 		t.Fatal(err)
 	}
 	r := h.Must(201, "POST", "/api/v1/auth/token", "", map[string]any{"username": "li", "password": "a long passphrase"})

@@ -169,7 +169,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.app.Auth.AddUser(r.Context(), req.Username, req.Password, req.Role, req.Unit, me(r).Actor())
+	u, err := s.app.Auth.AddUser(r.Context(), me(r), req.Username, req.Password, req.Role, req.Unit)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &p); err != nil {
 		return err
 	}
-	if err := s.app.Auth.UpdateUser(r.Context(), id, p.Role, p.Unit, p.Disabled, me(r).Actor()); err != nil {
+	if err := s.app.Auth.UpdateUser(r.Context(), me(r), id, p.Role, p.Unit, p.Disabled); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -202,7 +202,7 @@ func (p *pageServer) adminUserSave(w http.ResponseWriter, r *http.Request, v *vi
 	d := adminUsersPage{}
 	switch {
 	case f["id"] == "":
-		_, err = p.s.app.Auth.AddUser(r.Context(), f["username"], r.PostFormValue("password"), auth.Role(f["role"]), f["unit"], me(r).Actor())
+		_, err = p.s.app.Auth.AddUser(r.Context(), me(r), f["username"], r.PostFormValue("password"), auth.Role(f["role"]), f["unit"])
 		if err != nil {
 			d.Form = f
 		}
@@ -211,19 +211,19 @@ func (p *pageServer) adminUserSave(w http.ResponseWriter, r *http.Request, v *vi
 		if perr != nil {
 			return errBadID
 		}
-		if d.ResetPassword, err = p.s.app.Auth.ResetPassword(r.Context(), id, me(r).Actor()); err == nil {
+		if d.ResetPassword, err = p.s.app.Auth.ResetPassword(r.Context(), me(r), id); err == nil {
 			d.ResetUser = f["username"]
 		}
 	case f["totp"] == "enrol":
 		d.OTPUser = f["username"]
-		d.OTPURI, err = p.s.app.Auth.EnrolTOTP(r.Context(), f["username"], me(r).Actor())
+		d.OTPURI, err = p.s.app.Auth.EnrolTOTP(r.Context(), me(r), f["username"])
 	default:
 		id, perr := strconv.ParseInt(f["id"], 10, 64)
 		if perr != nil {
 			return errBadID
 		}
 		role, unit, disabled := auth.Role(f["role"]), f["unit"], f["disabled"] == "yes"
-		err = p.s.app.Auth.UpdateUser(r.Context(), id, &role, &unit, &disabled, me(r).Actor())
+		err = p.s.app.Auth.UpdateUser(r.Context(), me(r), id, &role, &unit, &disabled)
 	}
 	if err != nil {
 		st, ferr := p.failed(r, v, err)

@@ -225,7 +225,7 @@ func browserHarness(t *testing.T) *webtest.Harness {
 	h := webtest.New(t, "")
 	seedUnits(t, h)
 	for _, r := range []auth.Role{auth.Clerk, auth.Director, auth.Admin, auth.OrgDept} {
-		if _, err := h.App.Auth.AddUser(context.Background(), string(r), "test password 123", r, "", "test"); err != nil {
+		if _, err := h.App.Auth.AddUser(context.Background(), auth.System("test"), string(r), "test password 123", r, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -81,7 +81,7 @@ func (b *browser) csrf(path string) string {
 // signIn makes a user of role and signs in through the login page.
 func (b *browser) signIn(username string, role auth.Role) {
 	b.t.Helper()
-	if _, err := b.h.App.Auth.AddUser(context.Background(), username, "test password 123", role, "", "test"); err != nil {
+	if _, err := b.h.App.Auth.AddUser(context.Background(), auth.System("test"), username, "test password 123", role, ""); err != nil {
 		b.t.Fatal(err)
 	}
 	p := b.post("/staff/login", url.Values{"csrf": {b.csrf("/staff/login")}, "username": {username}, "password": {"test password 123"}})
@@ -142,7 +142,7 @@ func TestPagesStaffSignIn(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/staff/login?next="+url.QueryEscape("/staff/admin/users") {
 		t.Fatalf("signed out: %d %q", p.Status, p.Header.Get("Location"))
 	}
-	if _, err := h.App.Auth.AddUser(context.Background(), "boss", "test password 123", auth.Admin, "", "test"); err != nil {
+	if _, err := h.App.Auth.AddUser(context.Background(), auth.System("test"), "boss", "test password 123", auth.Admin, ""); err != nil {
 		t.Fatal(err)
 	}
 	tok := b.csrf("/staff/login")
@@ -210,10 +210,10 @@ func TestPagesStaffSignIn(t *testing.T) {
 func TestPagesTOTPAndRoles(t *testing.T) {
 	h := webtest.New(t, "")
 	ctx := context.Background()
-	if _, err := h.App.Auth.AddUser(ctx, "li", "test password 123", auth.Clerk, "", "test"); err != nil {
+	if _, err := h.App.Auth.AddUser(ctx, auth.System("test"), "li", "test password 123", auth.Clerk, ""); err != nil {
 		t.Fatal(err)
 	}
-	uri, err := h.App.Auth.EnrolTOTP(ctx, "li", "test")
+	uri, err := h.App.Auth.EnrolTOTP(ctx, auth.System("test"), "li")
 	if err != nil {
 		t.Fatal(err)
 	}

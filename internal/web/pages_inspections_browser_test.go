@@ -22,7 +22,7 @@ import (
 func TestBrowserInspectionOnPhone(t *testing.T) {
 	h := webtest.New(t, "")
 	inspOrg(t, h)
-	if _, err := h.App.Auth.AddUser(context.Background(), "inspector1", "test password 123", auth.Inspector, "", "test"); err != nil {
+	if _, err := h.App.Auth.AddUser(context.Background(), auth.System("test"), "inspector1", "test password 123", auth.Inspector, ""); err != nil {
 		t.Fatal(err)
 	}
 	photo := filepath.Join(t.TempDir(), "IMG_0001.jpg")
@@ -104,7 +104,7 @@ func TestBrowserPublicationSteps(t *testing.T) {
 	personID := inspOrg(t, h)
 	caseID := concludedCase(t, h, personID, true)
 	for _, r := range []auth.Role{auth.Director, auth.Leader} {
-		if _, err := h.App.Auth.AddUser(context.Background(), string(r)+"1", "test password 123", r, "", "test"); err != nil {
+		if _, err := h.App.Auth.AddUser(context.Background(), auth.System("test"), string(r)+"1", "test password 123", r, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

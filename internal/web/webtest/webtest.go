@@ -191,7 +191,7 @@ func (h *Harness) Token(role auth.Role) string {
 func (h *Harness) TokenFor(username string, role auth.Role, unit string) string {
 	h.T.Helper()
 	const pw = "test password 123"
-	if _, err := h.App.Auth.AddUser(context.Background(), username, pw, role, unit, "test"); err != nil {
+	if _, err := h.App.Auth.AddUser(context.Background(), auth.System("test"), username, pw, role, unit); err != nil {
 		h.T.Fatalf("add user %s: %v", username, err)
 	}
 	tok, _, err := h.App.Auth.Login(context.Background(), username, pw, "", "test-"+username)
