@@ -44,7 +44,18 @@ type Store struct {
 	// single writer connection: parsing the long INSERT for every report
 	// costs more than running it. PostgreSQL's driver caches them itself.
 	insertCase, insertEvent *sql.Stmt
+	hooks                   []Hook
 }
+
+// Hook runs inside the transaction of every line appended to a history,
+// after the line is written: what must follow from a change in the same
+// transaction (the notifications it causes, the callback a reply puts on
+// the list) hangs here. An error aborts the change.
+type Hook func(ctx context.Context, tx *sql.Tx, e Event) error
+
+// OnAppend adds h to the hooks run by Append. Hooks are registered while
+// the program is put together (app.New), before any change is made.
+func (s *Store) OnAppend(h Hook) { s.hooks = append(s.hooks, h) }
 
 // New returns the record's writer for db.
 func New(ctx context.Context, db *store.DB) *Store {
@@ -92,13 +103,18 @@ type NewCase struct {
 	// CovertPlanID names the covert inspection whose finding opens the case
 	// while the plan is not done (0: none); see Unveil.
 	CovertPlanID int64
-	Now          time.Time
+	// Notify: the reporter agreed to be told of progress (at the phone or
+	// e-mail address of the sealed identity); Lang is the language they
+	// wrote in (zh-CN, zh-TW, en; "": zh-CN).
+	Notify bool
+	Lang   string
+	Now    time.Time
 }
 
 const insertCaseSQL = `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
  catalog_version, unit_id, person_id, person_text, anonymous, identity, identity_mask, phone_hash, email_hash, message_id,
- accept_by, provisional, created_by, updated_at, covert_plan_id)
- VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23) RETURNING id`
+ accept_by, provisional, created_by, updated_at, covert_plan_id, notify, lang)
+ VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) RETURNING id`
 
 const insertEventSQL = `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`
 
@@ -115,7 +131,7 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, c NewCase) (int64, error
 	args := []any{c.Receipt, c.KeyHash, string(c.Channel), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
 		c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
 		c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
-		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID)}
+		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang}
 	var err error
 	if s.insertCase != nil {
 		err = tx.StmtContext(ctx, s.insertCase).QueryRowContext(ctx, args...).Scan(&id)
@@ -156,7 +172,8 @@ type Event struct {
 	Public bool // shown to the reporter (then Data is Words, or holds them)
 }
 
-// Append adds a line to a case's history.
+// Append adds a line to a case's history, then runs the hooks (OnAppend)
+// in the same transaction; q must then be a transaction.
 func (s *Store) Append(ctx context.Context, q Execer, e Event) error {
 	data, err := eventData(e.Data)
 	if err != nil {
@@ -170,6 +187,18 @@ func (s *Store) Append(ctx context.Context, q Execer, e Event) error {
 	}
 	if err != nil {
 		return fmt.Errorf("docket: add event to case %d: %w", e.Case, err)
+	}
+	if len(s.hooks) == 0 {
+		return nil
+	}
+	tx, ok := q.(*sql.Tx)
+	if !ok {
+		return fmt.Errorf("docket: add event to case %d: the hooks need a transaction", e.Case)
+	}
+	for _, h := range s.hooks {
+		if err := h(ctx, tx, e); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -252,10 +281,16 @@ func (c *Change) Rating(r Rating, at time.Time) *Change {
 }
 
 // EraseIdentity removes everything that names or finds the reporter: the
-// sealed identity, its mask, the lookup hashes and an e-mail's Message-ID.
+// sealed identity, its mask, the lookup hashes, an e-mail's Message-ID and
+// the consent to be told (with its language).
 func (c *Change) EraseIdentity() *Change {
 	return c.set("identity", []byte(nil)).set("identity_mask", "").set("phone_hash", sql.NullString{}).
-		set("email_hash", sql.NullString{}).set("message_id", sql.NullString{})
+		set("email_hash", sql.NullString{}).set("message_id", sql.NullString{}).set("notify", false).set("lang", "")
+}
+
+// Callback records the result of the callback (回访) after the latest reply.
+func (c *Change) Callback(result string, at time.Time) *Change {
+	return c.set("callback_result", result).set("callback_at", store.Instant{Time: at})
 }
 
 // Resealed replaces the sealed identity and its lookup hashes (the identity

@@ -98,3 +98,73 @@ func TestInsertUpdateAppend(t *testing.T) {
 		}
 	})
 }
+
+// The hooks run inside the transaction of every appended line, after it is
+// written: what they write commits with the change, and a hook's error
+// undoes the change and the line.
+func TestAppendRunsHooksInTheTransaction(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		rec := docket.New(ctx, db)
+		now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+		var seen []docket.Action
+		refuse := errors.New("hook refuses")
+		rec.OnAppend(func(ctx context.Context, tx *sql.Tx, e docket.Event) error {
+			seen = append(seen, e.Action)
+			var n int
+			// The line is written before the hook runs, in the same transaction.
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM case_events WHERE case_id = $1 AND action = $2`, e.Case, string(e.Action)).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return errors.New("the line is not there yet")
+			}
+			if e.Action == docket.Note {
+				return refuse
+			}
+			return nil
+		})
+		var id int64
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			id, err = rec.Insert(ctx, tx, docket.NewCase{Receipt: "R1", KeyHash: []byte{1}, Channel: docket.Hotline, ReceivedAt: now,
+				ReceivedOn: civil.MustParse("2026-03-02"), Content: "窗口推诿", AcceptBy: civil.MustParse("2026-03-17"), Notify: true, Lang: "en",
+				CreatedBy: "user:clerk", Now: now})
+			return err
+		})
+		if err != nil || len(seen) != 1 || seen[0] != docket.Register {
+			t.Fatalf("insert: %v, hooks saw %v", err, seen)
+		}
+		var notify bool
+		var lang string
+		if err := db.Read.QueryRow(`SELECT notify, lang FROM cases WHERE id = $1`, id).Scan(&notify, &lang); err != nil || !notify || lang != "en" {
+			t.Fatalf("notify %v lang %q: %v", notify, lang, err)
+		}
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			if err := rec.Update(ctx, tx, id, 0, new(docket.Change).Callback(string(docket.Unreachable), now), now); err != nil {
+				return err
+			}
+			return rec.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: "user:x", Action: docket.Note})
+		})
+		if !errors.Is(err, refuse) {
+			t.Fatalf("a hook's error: %v", err)
+		}
+		var lines int
+		var result string
+		db.Read.QueryRow(`SELECT COUNT(*) FROM case_events WHERE case_id = $1`, id).Scan(&lines)
+		db.Read.QueryRow(`SELECT callback_result FROM cases WHERE id = $1`, id).Scan(&result)
+		if lines != 1 || result != "" {
+			t.Fatalf("after a refusing hook: %d lines, callback result %q", lines, result)
+		}
+		// Erasing the identity withdraws the consent to be told.
+		err = db.Tx(ctx, func(tx *sql.Tx) error {
+			return rec.Update(ctx, tx, id, 0, new(docket.Change).EraseIdentity(), now)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Read.QueryRow(`SELECT notify, lang FROM cases WHERE id = $1`, id).Scan(&notify, &lang); err != nil || notify || lang != "" {
+			t.Fatalf("after erasure: notify %v lang %q: %v", notify, lang, err)
+		}
+	})
+}

@@ -95,12 +95,20 @@ var actionLabels = map[Action]Text{
 	AttachmentsRemoved: {"附件已按期删除", "附件已按期刪除", "Attachments removed"},
 	MessagesRemoved:    {"留言内容已按期删除", "留言內容已按期刪除", "Messages removed"},
 	CovertLifted:       {"暗访结束，转入正常办理", "暗訪結束，轉入正常辦理", "Covert inspection done; case in the queue"},
+	CallbackMade:       {"回访", "回訪", "Callback"},
 }
 
 var ratingLabels = map[Rating]Text{
 	Satisfied:          {"满意", "滿意", "Satisfied"},
 	BasicallySatisfied: {"基本满意", "基本滿意", "Mostly satisfied"},
 	Dissatisfied:       {"不满意", "不滿意", "Not satisfied"},
+}
+
+var callbackLabels = map[CallbackResult]Text{
+	CallbackSatisfied:          {"满意", "滿意", "Satisfied"},
+	CallbackBasicallySatisfied: {"基本满意", "基本滿意", "Mostly satisfied"},
+	CallbackDissatisfied:       {"不满意", "不滿意", "Not satisfied"},
+	Unreachable:                {"无法联系", "無法聯繫", "Unreachable"},
 }
 
 var dueLabels = map[Due]Text{
@@ -133,6 +141,9 @@ func (a Action) Label(lang string) string { return label(actionLabels, a, lang) 
 
 // Label is r's name in lang.
 func (r Rating) Label(lang string) string { return label(ratingLabels, r, lang) }
+
+// Label is r's name in lang.
+func (r CallbackResult) Label(lang string) string { return label(callbackLabels, r, lang) }
 
 // Label is d's name in lang.
 func (d Due) Label(lang string) string { return label(dueLabels, d, lang) }

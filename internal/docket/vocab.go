@@ -127,12 +127,13 @@ const (
 	AttachmentsRemoved Action = "attachments_removed" // retention: the case's files are gone
 	MessagesRemoved    Action = "messages_removed"    // retention: the reporter's messages are emptied
 	CovertLifted       Action = "covert_lifted"       // the covert inspection that opened the case is done
+	CallbackMade       Action = "callback"            // a clerk called the reporter back (回访) and recorded the result
 )
 
 // Actions lists every action that may appear in a history.
 var Actions = append(slices.Clone(StaffActions), Register, MergedIn, ReviewRequest, Rate, IdentityRevealed, Decide,
 	DecisionApproved, Appeal, AppealOutcome, RuleCaseOpened, RuleBasisWithdrawn, RuleBasisRestored,
-	IdentityErased, AttachmentsRemoved, MessagesRemoved, CovertLifted)
+	IdentityErased, AttachmentsRemoved, MessagesRemoved, CovertLifted, CallbackMade)
 
 // Rating is the reporter's rating of the reply.
 type Rating string
@@ -153,6 +154,32 @@ func (r Rating) Valid() bool { return slices.Contains(Ratings, r) }
 // Content reports whether the reporter is content (satisfied or basically
 // satisfied): the satisfaction rate counts these.
 func (r Rating) Content() bool { return r == Satisfied || r == BasicallySatisfied }
+
+// CallbackResult is what a callback (回访) to the reporter found: one of
+// the ratings, or that the reporter could not be reached.
+type CallbackResult string
+
+// The callback results.
+const (
+	CallbackSatisfied                         = CallbackResult(Satisfied)
+	CallbackBasicallySatisfied                = CallbackResult(BasicallySatisfied)
+	CallbackDissatisfied                      = CallbackResult(Dissatisfied)
+	Unreachable                CallbackResult = "unreachable"
+)
+
+// CallbackResults lists every callback result.
+var CallbackResults = []CallbackResult{CallbackSatisfied, CallbackBasicallySatisfied, CallbackDissatisfied, Unreachable}
+
+// Valid reports whether r is a known callback result.
+func (r CallbackResult) Valid() bool { return slices.Contains(CallbackResults, r) }
+
+// Rating is the satisfaction the result records (none for unreachable).
+func (r CallbackResult) Rating() (Rating, bool) {
+	if r == Unreachable || !r.Valid() {
+		return "", false
+	}
+	return Rating(r), true
+}
 
 // Due is how a case stands against its current deadline.
 type Due string

@@ -15,7 +15,7 @@ func TestEveryValueLabelled(t *testing.T) {
 		label  func(v, lang string) string
 	}
 	strs := func(vs ...string) []string { return vs }
-	var states, channels, findings, actions, ratings, dues []string
+	var states, channels, findings, actions, ratings, dues, callbacks []string
 	for _, v := range States {
 		states = append(states, string(v))
 	}
@@ -34,6 +34,9 @@ func TestEveryValueLabelled(t *testing.T) {
 	for _, v := range Dues {
 		dues = append(dues, string(v))
 	}
+	for _, v := range CallbackResults {
+		callbacks = append(callbacks, string(v))
+	}
 	sets := []set{
 		{"state", states, func(v, l string) string { return State(v).Label(l) }},
 		{"public state", states, func(v, l string) string { return State(v).PublicLabel(l) }},
@@ -42,6 +45,7 @@ func TestEveryValueLabelled(t *testing.T) {
 		{"action", actions, func(v, l string) string { return Action(v).Label(l) }},
 		{"rating", ratings, func(v, l string) string { return Rating(v).Label(l) }},
 		{"due", dues, func(v, l string) string { return Due(v).Label(l) }},
+		{"callback result", callbacks, func(v, l string) string { return CallbackResult(v).Label(l) }},
 	}
 	for _, s := range sets {
 		for _, lang := range strs(LangZhCN, LangZhTW, LangEn) {

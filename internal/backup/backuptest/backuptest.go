@@ -75,6 +75,13 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 				SELECT MIN(id), $1, 'window.jpg', 'image/jpeg', $2, $3 FROM inspection_visits`, []any{photo.SHA256, photo.Size, nowS}},
 			{`INSERT INTO notices (case_id, kind, to_role, deadline, at) SELECT id, 'overdue', 'leader', '2026-01-05', $1 FROM cases
 				WHERE NOT EXISTS (SELECT 1 FROM notices) ORDER BY id LIMIT 1`, []any{nowS}},
+			{`INSERT INTO notify_prefs (user_id, kind, channel) SELECT MIN(id), 'assigned', 'sms' FROM users
+				WHERE NOT EXISTS (SELECT 1 FROM notify_prefs)`, nil},
+			{`INSERT INTO outbox (kind, case_id, user_id, channel, dedupe, data, token, status, next_at, created_at)
+				SELECT 'assigned', MIN(c.id), (SELECT MIN(id) FROM users), 'sms', 'fill', '{}', 'filltoken', 'sent', $1, $1 FROM cases c
+				WHERE NOT EXISTS (SELECT 1 FROM outbox)`, []any{nowS}},
+			{`INSERT INTO callbacks (case_id, round, replied_on, due, created_at) SELECT MIN(id), 0, '2026-03-02', '2026-03-09', $1 FROM cases
+				WHERE NOT EXISTS (SELECT 1 FROM callbacks)`, []any{nowS}},
 			{`INSERT INTO rule_case_links (rule_case_id, first_case_id, second_case_id, person_id, created_at)
 				SELECT (SELECT MAX(id) FROM cases), (SELECT MIN(id) FROM cases), (SELECT MIN(id) + 1 FROM cases), p.id, $1 FROM people p
 				WHERE NOT EXISTS (SELECT 1 FROM rule_case_links) ORDER BY p.id LIMIT 1`, []any{nowS}},
