@@ -24,6 +24,7 @@ import (
 	"mashang/internal/clock"
 	"mashang/internal/docket"
 	"mashang/internal/problem"
+	"mashang/internal/receipt"
 	"mashang/internal/store"
 	"mashang/internal/textsearch"
 )
@@ -414,6 +415,14 @@ func (s *Service) list(ctx context.Context, p auth.Principal, perm access.Perm, 
 		if q.Count {
 			page.setTotal(0, true)
 		}
+	} else if code, ok := receipt.Normalize(q.Q); ok && s.hasReceipt(ctx, b, code) {
+		// A receipt code, however it was typed (with or without dashes,
+		// lower case, full-width): its case, by the unique index on receipt.
+		rb := b.clone()
+		rb.add("c.receipt = " + rb.arg(code))
+		if page, err = s.plain(ctx, rb, q, cur); err != nil {
+			return Page{}, err
+		}
 	} else if q.Q != "" {
 		query, err := s.folder.ParseQuery(q.Q)
 		if errors.Is(err, textsearch.ErrQueryTooLong) {
@@ -441,6 +450,17 @@ func (s *Service) list(ctx context.Context, p auth.Principal, perm access.Perm, 
 	}
 	s.decorate(b, page.Cases)
 	return page, nil
+}
+
+// hasReceipt reports whether a case the caller may list (b's filters) has
+// the receipt code. A query that only looks like a code (a ten-symbol word
+// whose check symbol happens to fit) then falls back to the text search.
+func (s *Service) hasReceipt(ctx context.Context, b *builder, code string) bool {
+	rb := b.clone()
+	rb.add("c.receipt = " + rb.arg(code))
+	var one int
+	err := s.db.Read.QueryRowContext(ctx, `SELECT 1 FROM cases c WHERE `+rb.sql()+` LIMIT 1`, rb.args...).Scan(&one)
+	return err == nil
 }
 
 func (p *Page) setTotal(n int, exact bool) {

@@ -328,3 +328,44 @@ func TestListsFindsNewCaseAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A clerk finds the case of a caller who reads out the receipt code, however
+// it is typed: with or without dashes, lower case, spaced, full-width.
+func TestListsFindByReceiptCode(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		intakeCase(t, h, "窗口推诿，第一件。", nil)
+		r := h.Must(201, "POST", "/api/v1/intake", h.Token(auth.Clerk), map[string]any{"channel": "hotline",
+			"received_at": "2026-03-01T10:00:00+08:00", "content": "来电反映窗口要求第三次补交材料。"})
+		id, code := int64(r.JSON["case_id"].(float64)), r.JSON["receipt"].(string)
+		intakeCase(t, h, "窗口推诿，第三件。", nil)
+		bare := strings.ReplaceAll(code, "-", "")
+		full := strings.Map(func(c rune) rune { return c + 0xFEE0 }, bare)
+		tok := h.Token(auth.Clerk)
+		for _, q := range []string{code, bare, strings.ToLower(code), strings.ToLower(bare), " " + code[:4] + " " + code[5:] + " ", full} {
+			ids, _ := listIDs(t, h, tok, "q="+url.QueryEscape(q))
+			if !slices.Equal(ids, []int64{id}) {
+				t.Errorf("q=%q: got %v, want [%d]", q, ids, id)
+			}
+			// The staff queue finds it too (sorted by relevance, the default with q).
+			page := h.Must(200, "GET", "/staff/cases?q="+url.QueryEscape(q), tok, nil)
+			if !strings.Contains(string(page.Raw), fmt.Sprintf(`href="/staff/cases/%d"`, id)) {
+				t.Errorf("the queue does not find %q", q)
+			}
+		}
+		// A wrong symbol (misheard) is not a code: the text search answers, empty here.
+		wrong := []byte(bare)
+		if wrong[3] == '7' {
+			wrong[3] = '8'
+		} else {
+			wrong[3] = '7'
+		}
+		if ids, _ := listIDs(t, h, tok, "q="+string(wrong)); len(ids) != 0 {
+			t.Errorf("a mistyped code finds %v", ids)
+		}
+		// A liaison who may not read the case does not learn of it by its code.
+		h.Must(201, "POST", "/api/v1/units", h.Token(auth.Admin), map[string]any{"code": "T-A", "name": "甲镇"})
+		if ids, _ := listIDs(t, h, h.TokenFor("liaison", auth.Liaison, "T-A"), "q="+bare); len(ids) != 0 {
+			t.Errorf("a liaison finds %v", ids)
+		}
+	})
+}

@@ -177,14 +177,8 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	}
 	d.CanDecide = pol.Allows(pr, access.DecisionCreate) && c.Finding.Substantiated() && len(c.PersonIDs) > 0
 	if allowedSet[docket.Assign] {
-		us, err := p.s.app.Auth.ListUsers(ctx)
-		if err != nil {
+		if d.Users, err = p.assignees(r); err != nil {
 			return err
-		}
-		for _, u := range us {
-			if !u.Disabled && pol.RoleHolds(u.Role, access.CaseConclude) {
-				d.Users = append(d.Users, u)
-			}
 		}
 	}
 	if allowedSet[docket.Transfer] {

@@ -117,9 +117,11 @@ func (p *pageServer) T(lang, key string) string {
 
 func (p *pageServer) funcs(lang string) template.FuncMap {
 	t := func(key string) string { return p.T(lang, key) }
+	assets := pages.AssetVersion()
 	return template.FuncMap{
-		"t":  t,
-		"tf": func(key string, args ...any) string { return fmt.Sprintf(t(key), args...) },
+		"assetv": func() string { return assets },
+		"t":      t,
+		"tf":     func(key string, args ...any) string { return fmt.Sprintf(t(key), args...) },
 		// tk translates a value of a known set (a state, a channel…); a value
 		// with no key shows as it is (the locale test lists the known sets).
 		"tk": func(prefix string, v any) string {
@@ -180,6 +182,24 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 		},
 		"query": func(v url.Values, k, val string) string { return withQuery(v, k, val) },
 		"lang":  func() string { return lang },
+		// zh shows a text stored in Simplified Chinese (a unit's name, an
+		// office's setting) in the page's script.
+		"zh": func(v any) string {
+			s := fmt.Sprint(v)
+			switch x := v.(type) {
+			case *string:
+				if x == nil {
+					return ""
+				}
+				s = *x
+			case string:
+				s = x
+			}
+			if lang == LangZhTW {
+				return p.s.tw.convert(s)
+			}
+			return s
+		},
 		"dict2": func(v *view, field string) invArg { return invArg{V: v, F: field} },
 	}
 }
@@ -224,7 +244,9 @@ func withQuery(v url.Values, k, val string) string {
 	} else {
 		c.Set(k, val)
 	}
-	c.Del("after")
+	// A new filter or order starts again from the first page.
+	c.Del("next")
+	c.Del("page")
 	return "?" + c.Encode()
 }
 

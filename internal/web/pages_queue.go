@@ -4,8 +4,11 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
+	"mashang/internal/access"
+	"mashang/internal/auth"
 	"mashang/internal/docket"
 	"mashang/internal/org"
 	"mashang/internal/search"
@@ -29,6 +32,12 @@ type queuePage struct {
 	Sorts    []string
 	Units    []org.Unit
 	Total    int
+	// Page is the page shown (1 first), of Pages; From and To number its
+	// rows. Next and First are links (query strings) to the next and the
+	// first page: the list pages by keyset (next=), page= only counts.
+	Page, Pages, From, To int
+	First                 string
+	Assignees             []auth.User // staff cases may be assigned to, for the filter
 	// ExportCSV and ExportXLSX export the list with its filters
 	// (/api/v1/cases/export); built here from url.Values, so safe as URLs.
 	ExportCSV, ExportXLSX template.URL
@@ -71,12 +80,28 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 			}
 		}
 		d.Rows = page.Cases
+		d.Page = max(1, atoiOr(qv.Get("page"), 1))
+		if qv.Get("next") == "" {
+			d.Page = 1
+		}
 		if page.Next != nil {
-			d.Next = withQuery(qv, "next", "")[1:] + "&next=" + url.QueryEscape(*page.Next)
+			nq := cloneValues(qv)
+			nq.Set("next", *page.Next)
+			nq.Set("page", strconv.Itoa(d.Page+1))
+			d.Next = "?" + nq.Encode()
+		}
+		if d.Page > 1 {
+			fq := cloneValues(qv)
+			fq.Del("next")
+			fq.Del("page")
+			d.First = "?" + fq.Encode()
 		}
 		if page.Total != nil {
 			d.Total = *page.Total
+			d.Pages = (d.Total + lq.Limit - 1) / lq.Limit
 		}
+		d.From = (d.Page-1)*lq.Limit + 1
+		d.To = d.From + len(d.Rows) - 1
 	}
 	// Counts by state, with the other filters as they are.
 	states := []string{"open"}
@@ -107,6 +132,9 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 	if d.Units, err = p.s.app.Org.Units(r.Context()); err != nil {
 		return err
 	}
+	if d.Assignees, err = p.assignees(r); err != nil {
+		return err
+	}
 	eq := cloneValues(qv)
 	eq.Del("next")
 	eq.Del("lang")
@@ -123,4 +151,29 @@ func cloneValues(v url.Values) url.Values {
 		c[k] = append([]string(nil), vv...)
 	}
 	return c
+}
+
+// assignees are the active staff whose role may investigate (conclude) a
+// case: the people a case is assigned to.
+func (p *pageServer) assignees(r *http.Request) ([]auth.User, error) {
+	us, err := p.s.app.Auth.ListUsers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var out []auth.User
+	for _, u := range us {
+		if !u.Disabled && p.s.app.Policy.RoleHolds(u.Role, access.CaseConclude) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// atoiOr reads a decimal number, or gives def.
+func atoiOr(s string, def int) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return def
+	}
+	return n
 }

@@ -6,7 +6,9 @@
 package pages
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -30,6 +32,22 @@ func Static() fs.FS {
 		panic(err) // the directory is embedded: cannot happen
 	}
 	return sub
+}
+
+// AssetVersion is a short digest of the assets under /static/. Pages link
+// to them with ?v=AssetVersion, so that a new binary's CSS and script are
+// fetched at once although browsers keep the assets for an hour.
+func AssetVersion() string {
+	h := sha256.New()
+	fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := files.ReadFile(p)
+			h.Write([]byte(p))
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:10]
 }
 
 // Locales reads the flat locale files: language → key → text.
