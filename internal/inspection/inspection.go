@@ -46,6 +46,59 @@ type ChecklistItem struct {
 	Options []string `json:"options"`
 }
 
+// UnmarshalJSON takes an item as an object, or as a person first writes
+// it: a plain label ("一次性告知"), a question answered 是/否/不适用 whose key
+// CompleteChecklist gives.
+func (c *ChecklistItem) UnmarshalJSON(b []byte) error {
+	var label string
+	if err := json.Unmarshal(b, &label); err == nil {
+		*c = ChecklistItem{Label: label}
+		return nil
+	}
+	type object ChecklistItem
+	var o object
+	if err := json.Unmarshal(b, &o); err != nil {
+		return err
+	}
+	*c = ChecklistItem(o)
+	return nil
+}
+
+// CompleteChecklist fills what a person may leave out of an item: a label of
+// the default checklist takes that item's key and options; another gets
+// the key item_N (N its place) and the options 是/否/不适用.
+func CompleteChecklist(items []ChecklistItem) []ChecklistItem {
+	defaults := DefaultChecklist()
+	out := make([]ChecklistItem, len(items))
+	taken := map[string]bool{}
+	for _, it := range items {
+		taken[it.Key] = true
+	}
+	for i, it := range items {
+		label := strings.TrimSpace(it.Label)
+		if it.Key == "" {
+			if j := slices.IndexFunc(defaults, func(d ChecklistItem) bool { return d.Label == label }); j >= 0 && !taken[defaults[j].Key] {
+				it.Key = defaults[j].Key
+				if len(it.Options) == 0 {
+					it.Options = defaults[j].Options
+				}
+			} else {
+				it.Key = fmt.Sprintf("item_%d", i+1)
+				for n := 2; taken[it.Key]; n++ {
+					it.Key = fmt.Sprintf("item_%d_%d", i+1, n)
+				}
+			}
+			taken[it.Key] = true
+			it.Label = label
+		}
+		if len(it.Options) == 0 {
+			it.Options = []string{"是", "否", "不适用"}
+		}
+		out[i] = it
+	}
+	return out
+}
+
 // DefaultChecklist is used when a plan gives none.
 func DefaultChecklist() []ChecklistItem {
 	yn := []string{"是", "否", "不适用"}
@@ -295,6 +348,7 @@ func (s *Service) Plan(ctx context.Context, p auth.Principal, in PlanInput) (Ins
 	if in.Checklist == nil {
 		in.Checklist = DefaultChecklist()
 	}
+	in.Checklist = CompleteChecklist(in.Checklist)
 	if err := ValidateChecklist(in.Checklist); err != nil {
 		return Inspection{}, err
 	}

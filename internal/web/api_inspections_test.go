@@ -218,3 +218,50 @@ func TestCovertInspectionHidden(t *testing.T) {
 		h.Must(200, "GET", fmt.Sprintf("/api/v1/inspections/%d", cid), liaison, nil)
 	})
 }
+
+// The checklist may be given as a person writes it first, plain labels: a
+// label of the default checklist keeps that item's key and options, another
+// is a 是/否/不适用 question keyed by its place; objects and labels mix; a
+// wrong type is refused in words, naming the item.
+func TestInspectionChecklistOfPlainLabels(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		inspOrg(t, h)
+		insp := h.Token(auth.Inspector)
+		plan := func(checklist any) webtest.Response {
+			return h.Do("POST", "/api/v1/inspections", insp, map[string]any{"title": "三月窗口明察", "covert": false, "units": []string{"ZX"},
+				"from": "2026-03-01", "to": "2026-03-31", "checklist": checklist})
+		}
+		r := plan([]any{"在岗在位", "一次性告知", map[string]any{"key": "queue", "label": "排队时长", "options": []string{"10 分钟内", "更久"}}})
+		if r.Status != 201 {
+			t.Fatalf("plain labels: %d %s", r.Status, r.Raw)
+		}
+		got, _ := json.Marshal(r.JSON["checklist"])
+		want := `[{"key":"item_1","label":"在岗在位","options":["是","否","不适用"]},` +
+			`{"key":"one_time_notice","label":"一次性告知","options":["是","否","不适用"]},` +
+			`{"key":"queue","label":"排队时长","options":["10 分钟内","更久"]}]`
+		if string(got) != want {
+			t.Errorf("checklist:\n got %s\nwant %s", got, want)
+		}
+		// A visit answers the labelled items by their keys.
+		id := int64(r.JSON["id"].(float64))
+		v := h.Do("POST", fmt.Sprintf("/api/v1/inspections/%d/visits", id), insp, map[string]any{"at": "2026-03-02T08:30:00+08:00",
+			"place": "县行政服务中心", "unit": "ZX", "answers": map[string]string{"item_1": "否", "one_time_notice": "是"}})
+		if v.Status != 201 {
+			t.Errorf("visit answering item_1: %d %s", v.Status, v.Raw)
+		}
+		// An empty label and a number are refused, the item named, nothing stored.
+		for _, bad := range []any{[]any{"在岗在位", "  "}, []any{"在岗在位", 5}} {
+			r := plan(bad)
+			if r.Status != 422 || r.JSON["error"] == nil {
+				t.Errorf("%v: %d %s", bad, r.Status, r.Raw)
+				continue
+			}
+			if f, _ := r.JSON["error"].(map[string]any)["field"].(string); !strings.HasPrefix(f, "checklist") {
+				t.Errorf("%v: field %q", bad, f)
+			}
+		}
+		if l := h.Must(200, "GET", "/api/v1/inspections", insp, nil); strings.Count(string(l.Raw), "三月窗口明察") != 1 {
+			t.Errorf("refused plans were stored: %s", l.Raw)
+		}
+	})
+}

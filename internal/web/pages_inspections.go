@@ -79,8 +79,9 @@ func checklistText(items []inspection.ChecklistItem) string {
 }
 
 // parseChecklist reads the plan form's checklist lines. A line is
-// "key | label | options" or "label | options" (the key is then item_N);
-// options are separated by "/" (or "、" or ",").
+// "key | label | options", "label | options" (the key is then item_N) or a
+// label alone (a 是/否/不适用 question); options are separated by "/" (or
+// "、" or ",").
 func parseChecklist(text string) ([]inspection.ChecklistItem, error) {
 	var out []inspection.ChecklistItem
 	for n, line := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
@@ -94,14 +95,17 @@ func parseChecklist(text string) ([]inspection.ChecklistItem, error) {
 		}
 		var it inspection.ChecklistItem
 		switch len(parts) {
+		case 1:
+			out = append(out, inspection.ChecklistItem{Label: parts[0]})
+			continue
 		case 2:
 			it = inspection.ChecklistItem{Key: fmt.Sprintf("item_%d", len(out)+1), Label: parts[0]}
 		case 3:
 			it = inspection.ChecklistItem{Key: strings.ToLower(parts[0]), Label: parts[1]}
 		default:
 			return nil, problem.Invalid("checklist", "invalid_checklist",
-				fmt.Sprintf("检查清单第 %d 行应为“代码 | 名称 | 选项/选项”", n+1),
-				fmt.Sprintf("checklist line %d must read “key | label | option/option”", n+1))
+				fmt.Sprintf("检查清单第 %d 行应为“名称”“名称 | 选项/选项”或“代码 | 名称 | 选项/选项”", n+1),
+				fmt.Sprintf("checklist line %d must read “label”, “label | option/option” or “key | label | option/option”", n+1))
 		}
 		opts := strings.FieldsFunc(parts[len(parts)-1], func(r rune) bool { return r == '/' || r == '、' || r == ',' || r == '，' })
 		for _, o := range opts {

@@ -84,7 +84,7 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 	bad.Set("to", "2026-02-01")
 	inspWant(t, ins.post("/staff/inspections", bad), "period reversed", 422, `id="to" name="to" type="date" required value="2026-02-01" aria-invalid="true"`, "倒置的期限")
 	bad = planForm(tok, "坏清单", false)
-	bad.Set("checklist", "只有一栏")
+	bad.Set("checklist", "a | 甲 | 是/否 | 多一栏")
 	inspWant(t, ins.post("/staff/inspections", bad), "bad checklist", 422, `aria-invalid="true"`, "检查清单第 1 行")
 	bad = planForm(tok, "重复选项", false)
 	bad.Set("checklist", "a | 甲 | 是/是")
