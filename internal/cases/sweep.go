@@ -221,6 +221,17 @@ func (s *Service) Notices(ctx context.Context, p auth.Principal, unread bool, li
 	return out, rows.Err()
 }
 
+// MarkNoticesRead marks several notices read, each as MarkNoticeRead does;
+// it stops at the first that p may not mark.
+func (s *Service) MarkNoticesRead(ctx context.Context, p auth.Principal, ids []int64) error {
+	for _, id := range ids {
+		if err := s.MarkNoticeRead(ctx, p, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // MarkNoticeRead marks a notice read by p: one p would see in Notices,
 // else 404.
 func (s *Service) MarkNoticeRead(ctx context.Context, p auth.Principal, id int64) error {

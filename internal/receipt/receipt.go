@@ -287,7 +287,7 @@ func DummyHash() []byte {
 
 // ErrUnknown is the one answer, on every endpoint a reporter uses, to an
 // unknown receipt and to a wrong key: the same status, code and text.
-var ErrUnknown = problem.NotFound("unknown_receipt", "回执编号或查询密码不正确", "the receipt or key is not correct")
+var ErrUnknown = problem.NotFound("unknown_receipt", "受理编号或查询密码不正确", "the receipt or key is not correct")
 
 // Lookup finds the stored key hash of a normalised receipt code; found is
 // false for an unknown receipt.

@@ -108,6 +108,7 @@ var accessMatrix = []matrixRow{
 	{"GET /{$}", "/", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"GET /report", "", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /report", "", "content=", "422 422 422 422 422 422 422 422 422 422 422 422", false},
+	{"GET /report/receipt", "", "", "404 404 404 404 404 404 404 404 404 404 404 404", false},
 	{"GET /track", "", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /track", "", "receipt=X&key=Y", "404 404 404 404 404 404 404 404 404 404 404 404", false},
 
@@ -150,6 +151,7 @@ var accessMatrix = []matrixRow{
 	{"POST /api/v1/jobs/sweep", "", "", "401 200 403 403 403 403 403 403 403 403 403 403", false},
 	{"GET /staff/notices", "", "", "303 200 403 403 403 200 200 403 403 403 403 200", false},
 	{"POST /staff/notices/{id}/read", "/staff/notices/999999/read", "", "401 404 403 403 403 404 404 403 403 403 403 403", false},
+	{"POST /staff/notices/read", "", "", "401 422 403 403 403 422 422 403 403 403 403 403", false},
 
 	// Accountability.
 	{"POST /api/v1/cases/{id}/decisions", "/api/v1/cases/{c5}/decisions", `{}`, "401 422 403 403 403 422 403 403 403 403 403 403", false},

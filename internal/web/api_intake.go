@@ -238,7 +238,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"receipt": rc.Receipt,
 		"key":     rc.Key,
-		"note":    s.message(r, problem.Invalid("", "", "请记下回执编号和查询密码：查询密码只显示这一次，我们不保存它，遗失后无法找回。", "Write down the receipt and the key: the key is shown only this once; it is not stored and cannot be recovered.")),
+		"note":    s.message(r, problem.Invalid("", "", "请记下受理编号和查询密码：查询密码只显示这一次，我们不保存它，遗失后无法找回。", "Write down the receipt and the key: the key is shown only this once; it is not stored and cannot be recovered.")),
 	})
 	return nil
 }

@@ -11,6 +11,11 @@ import (
 // matches (an unknown path, or a known path with a method it does not take).
 const apiFallback = "/api/"
 
+// pageFallback catches every other request no route matches.
+const pageFallback = "/"
+
+var errNoPage = problem.NotFound("page_not_found", "没有这个页面：地址可能输错了，或页面已经移走。", "There is no such page: the address may be mistyped, or the page has moved.")
+
 var errNoMethod = &problem.Error{Kind: problem.KindMethodNotAllowed, Code: "method_not_allowed",
 	ZH: "此地址不接受该请求方法", EN: "this path does not take that method"}
 
@@ -29,6 +34,16 @@ func (s *Server) unknownAPI(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, errNotFound)
 }
 
+// unknownPage answers a page request no route took: 405 with Allow when the
+// path exists for other methods, else 404, as a page.
+func (p *pageServer) unknownPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	if allow := p.s.allowed(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return errNoMethod
+	}
+	return errNoPage
+}
+
 // allowed lists the methods a route takes for r's path (none when no route
 // matches it whatever the method).
 func (s *Server) allowed(r *http.Request) []string {
@@ -36,7 +51,7 @@ func (s *Server) allowed(r *http.Request) []string {
 	for _, m := range probeMethods {
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiFallback {
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != apiFallback && pattern != pageFallback {
 			out = append(out, m)
 		}
 	}

@@ -1,11 +1,10 @@
 package web
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -146,8 +145,13 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 			d.Actions = append(d.Actions, actionForm{Name: a, Fields: actionFields[a]})
 		}
 	}
+	names, err := p.historyNames(ctx, v.Lang)
+	if err != nil {
+		return err
+	}
 	for _, e := range c.History {
-		d.Events = append(d.Events, eventLine{At: e.At, Actor: e.Actor, Action: e.Action, Public: e.Public, Detail: p.eventDetail(e.Data, v.Lang)})
+		d.Events = append(d.Events, eventLine{At: e.At, Actor: p.zhText(docket.ActorLabel(e.Actor, v.Lang, names), v.Lang), Action: e.Action, Public: e.Public,
+			Detail: p.zhText(docket.Describe(e.Action, e.Data, false, v.Lang, names), v.Lang)})
 	}
 	// What the user may know and do about the reporter of this case is the
 	// access policy's answer (cases.Case.Can).
@@ -203,47 +207,49 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	return p.render(w, status, v, "case", d)
 }
 
-// eventDetail renders a history entry's data in a line: the plain-words
-// text when there is one, else its simple fields.
-func (p *pageServer) eventDetail(raw json.RawMessage, lang string) string {
-	if len(raw) == 0 {
-		return ""
+// historyNames looks up the names a case's history mentions: staff by
+// their user name and role, people by name, sanctions in the page's language.
+func (p *pageServer) historyNames(ctx context.Context, lang string) (docket.Names, error) {
+	us, err := p.s.app.Auth.ListUsers(ctx)
+	if err != nil {
+		return docket.Names{}, err
 	}
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
-		return ""
-	}
-	if zh, ok := m["zh"].(string); ok {
-		en, _ := m["en"].(string)
-		switch {
-		case lang == LangEn && en != "":
-			return en
-		case lang == LangZhTW && p.s.app.Localizer != nil:
-			if tw, err := p.s.app.Localizer.Traditional(zh); err == nil {
-				return tw
-			}
-		}
-		return zh
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		switch x := m[k].(type) {
-		case string:
-			if x != "" {
-				parts = append(parts, k+": "+x)
-			}
-		case float64, bool:
-			parts = append(parts, fmt.Sprintf("%s: %v", k, x))
-		case []any:
-			parts = append(parts, fmt.Sprintf("%s: %v", k, x))
+	staff := make(map[string]string, len(us))
+	for _, u := range us {
+		staff[u.Username] = u.Username + "（" + p.T(lang, "role."+string(u.Role)) + "）"
+		if lang == LangEn {
+			staff[u.Username] = u.Username + " (" + p.T(lang, "role."+string(u.Role)) + ")"
 		}
 	}
-	return strings.Join(parts, " · ")
+	people := map[int64]string{}
+	return docket.Names{
+		Staff: func(u string) string { return staff[u] },
+		Person: func(id int64) string {
+			if n, ok := people[id]; ok {
+				return n
+			}
+			if pe, err := p.s.app.Org.Person(ctx, id); err == nil {
+				people[id] = pe.Name
+			} else {
+				people[id] = ""
+			}
+			return people[id]
+		},
+		Sanction: func(code string) string {
+			if sc, ok := p.s.app.Catalog.Sanction(code); ok {
+				return sc.Name(lang)
+			}
+			return ""
+		},
+	}, nil
+}
+
+// zhText shows a text written in Simplified Chinese in the page's script.
+func (p *pageServer) zhText(s, lang string) string {
+	if lang == LangZhTW {
+		return p.s.tw.convert(s)
+	}
+	return s
 }
 
 // caseAct takes one action from the case page's forms.

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -123,3 +124,37 @@ func TestPagesQueueAndCase(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A case's history reads in words: what each line set (a deadline, a
+// person to handle it, the state it moved to), who wrote it by name and
+// role, never the stored field names or actor codes.
+func TestPagesCaseHistoryInWords(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		clerk, director := h.Token(auth.Clerk), h.Token(auth.Director)
+		h.Token(auth.Handler) // the user "handler"
+		r := h.Must(201, "POST", "/api/v1/intake", clerk, map[string]any{"channel": "hotline",
+			"received_at": "2026-03-01T10:00:00+08:00", "content": "来电反映窗口推诿。"})
+		id := int64(r.JSON["case_id"].(float64))
+		path := fmt.Sprintf("/api/v1/cases/%d/actions", id)
+		h.Must(200, "POST", path, director, map[string]any{"action": "accept"})
+		h.Must(200, "POST", path, director, map[string]any{"action": "assign", "user": "handler"})
+		b := newBrowser(t, h)
+		b.signIn("boss", auth.Director)
+		p := b.get(fmt.Sprintf("/staff/cases/%d", id))
+		i := strings.Index(p.Body, `id="case-timeline"`)
+		if p.Status != 200 || i < 0 {
+			t.Fatalf("case page: %d", p.Status)
+		}
+		tl := p.Body[i : i+strings.Index(p.Body[i:], "</ol>")]
+		for _, want := range []string{"渠道：热线电话", "办理期限至 ", "待受理 → 已受理", "交handler（承办人）办理", "director（办公室主任）", "clerk（受理登记员）"} {
+			if !strings.Contains(tl, want) {
+				t.Errorf("the history lacks %q:\n%s", want, tl)
+			}
+		}
+		for _, bad := range []string{"finish_by", "from:", "to:", "user:", "accept_by", "channel:"} {
+			if strings.Contains(tl, bad) {
+				t.Errorf("the history shows %q:\n%s", bad, tl)
+			}
+		}
+	})
+}

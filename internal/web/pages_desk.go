@@ -132,5 +132,7 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 		return fail(err)
 	}
 	v.Flash = fmt.Sprintf(p.T(v.Lang, "desk.flash"), rc.Receipt)
-	return p.render(w, http.StatusCreated, v, "receipt", receiptPage{Receipt: rc.Receipt, Key: rc.Key, CaseID: rc.CaseID, Staff: true})
+	rp := newReceiptPage(rc.Receipt, rc.Key, civil.In(sub.ReceivedAt, p.s.app.Loc))
+	rp.CaseID, rp.Staff = rc.CaseID, true
+	return p.render(w, http.StatusCreated, v, "receipt", rp)
 }

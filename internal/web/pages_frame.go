@@ -36,6 +36,7 @@ type pageServer struct {
 	channels channelData
 	static   http.Handler
 	check    *humancheck.Checker // the public form's human check
+	recent   recentReceipts      // the receipts of report forms posted lately
 }
 
 // pageFunc renders one page (or redirects); v is filled by the frame.
@@ -131,7 +132,12 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 			}
 			return t(key)
 		},
-		"tx": func(x catalog.Text) string { return x.In(lang) },
+		"tx": func(x catalog.Text) string {
+			if lang == LangZhTW && x.ZhTW == "" {
+				return p.s.tw.convert(x.Zh)
+			}
+			return x.In(lang)
+		},
 		// The case record's vocabulary, named by package docket (staff's
 		// wording; pstate is the public's name of a state).
 		"state":   func(v any) string { return docket.State(fmt.Sprint(v)).Label(lang) },
@@ -156,11 +162,12 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 			}
 			return code
 		},
-		"dt":   func(v any) string { return p.formatTime(v, "2006-01-02 15:04") },
-		"date": func(v any) string { return p.formatTime(v, "2006-01-02") },
-		"add":  func(a, b int) int { return a + b },
-		"neg":  func(a int) int { return -a },
-		"pct":  pct,
+		"dt":        func(v any) string { return p.formatTime(v, "2006-01-02 15:04") },
+		"date":      func(v any) string { return p.formatTime(v, "2006-01-02") },
+		"add":       func(a, b int) int { return a + b },
+		"hasPrefix": strings.HasPrefix,
+		"neg":       func(a int) int { return -a },
+		"pct":       pct,
 		"ival": func(v any) int {
 			switch x := v.(type) {
 			case *int:

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"sort"
@@ -54,6 +55,51 @@ func makeChart(id, title string, labels []string, values []int, bad bool) chart 
 	}
 	c.Height = len(labels)*24 + 4
 	return c
+}
+
+// chartBars is how many bars a ranking chart draws; the rest make one bar.
+const chartBars = 15
+
+// unitBars ranks the units by their number of cases, most first (by name
+// when equal), and draws the first n-1 with one more bar for the rest
+// ("other units (k)"), so that the chart adds up to the total. A case with
+// no unit counts under noUnit.
+func unitBars(groups []stats.Group, n int, noUnit, others string) ([]string, []int) {
+	type row struct {
+		name string
+		n    int
+	}
+	rows := make([]row, 0, len(groups))
+	for _, g := range groups {
+		if g.Total == 0 {
+			continue
+		}
+		name := noUnit
+		if g.UnitName != nil {
+			name = *g.UnitName
+		}
+		rows = append(rows, row{name, g.Total})
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].n != rows[j].n {
+			return rows[i].n > rows[j].n
+		}
+		return rows[i].name < rows[j].name
+	})
+	var ls []string
+	var vs []int
+	for i, r := range rows {
+		if len(rows) > n && i == n-1 {
+			rest := 0
+			for _, r := range rows[i:] {
+				rest += r.n
+			}
+			ls, vs = append(ls, fmt.Sprintf(others, len(rows)-i)), append(vs, rest)
+			break
+		}
+		ls, vs = append(ls, r.name), append(vs, r.n)
+	}
+	return ls, vs
 }
 
 // mapChart draws a map's counts, biggest first, at most n bars.
@@ -123,18 +169,7 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	}
 	t := func(k string) string { return p.T(v.Lang, k) }
 	d := overviewPage{From: from.String(), To: to.String(), Report: rep, Reports: p.s.may(r, access.ReportSummary)}
-	var ul []string
-	var uv []int
-	for i, g := range rep.ByUnit {
-		if i >= 15 {
-			break
-		}
-		name := "—"
-		if g.UnitName != nil {
-			name = *g.UnitName
-		}
-		ul, uv = append(ul, name), append(uv, g.Total)
-	}
+	ul, uv := unitBars(rep.ByUnit, chartBars, t("cases.no_unit"), t("overview.other_units"))
 	d.Charts = append(d.Charts, makeChart("by-unit", t("overview.by_unit"), ul, uv, false))
 	d.Charts = append(d.Charts, mapChart("by-channel", t("overview.by_channel"), rep.ByChannel, func(k string) string { return docket.Channel(k).Label(v.Lang) }, 12))
 	d.Charts = append(d.Charts, mapChart("by-category", t("overview.by_category"), rep.ByCategory, func(k string) string {
@@ -143,8 +178,11 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 				return k + " " + s.CategoryName.In(v.Lang)
 			}
 		}
-		if k == "" {
-			return t("common.none")
+		if k == "" || k == "none" {
+			return t("portal.uncategorised")
+		}
+		if k == "other" {
+			return t("overview.other")
 		}
 		return k
 	}, 12))

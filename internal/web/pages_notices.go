@@ -10,6 +10,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/cases"
 	"mashang/internal/docket"
+	"mashang/internal/problem"
 )
 
 // Supervision (督办) notices page: the sweep raises a notice when a case is
@@ -19,12 +20,13 @@ import (
 // within each.
 
 type noticesPage struct {
-	Items   []cases.Notice
-	Unread  bool // only unread ones are listed
-	CanRead bool // may mark notices read
+	Items     []cases.Notice
+	UnreadIDs []int64 // the unread notices listed, for "mark all read"
+	Unread    bool    // only unread ones are listed
+	CanRead   bool    // may mark notices read
 }
 
-// noticeRank orders the kinds: overdue first.
+// noticeRank orders the kinds: overdue first, then due soon.
 func noticeRank(kind string) int {
 	if kind == string(docket.Overdue) {
 		return 0
@@ -39,8 +41,26 @@ func (p *pageServer) noticesData(r *http.Request, unread bool) (noticesPage, err
 	if err != nil {
 		return d, err
 	}
-	// Notices come newest first; a stable sort keeps that within a kind.
-	sort.SliceStable(ns, func(i, j int) bool { return noticeRank(ns[i].Kind) < noticeRank(ns[j].Kind) })
+	// Overdue first; within a kind the unread ones, then the earliest
+	// deadline (the most urgent), then the newest notice.
+	sort.SliceStable(ns, func(i, j int) bool {
+		a, b := ns[i], ns[j]
+		if ra, rb := noticeRank(a.Kind), noticeRank(b.Kind); ra != rb {
+			return ra < rb
+		}
+		if (a.ReadAt == nil) != (b.ReadAt == nil) {
+			return a.ReadAt == nil
+		}
+		if a.Deadline != b.Deadline {
+			return a.Deadline < b.Deadline
+		}
+		return a.At.After(b.At)
+	})
+	for _, n := range ns {
+		if n.ReadAt == nil {
+			d.UnreadIDs = append(d.UnreadIDs, n.ID)
+		}
+	}
 	d.Items = ns
 	return d, nil
 }
@@ -64,8 +84,33 @@ func (p *pageServer) noticeRead(w http.ResponseWriter, r *http.Request, v *view)
 	if err != nil {
 		return err
 	}
+	return p.afterMarking(w, r, v, p.s.app.Cases.MarkNoticeRead(r.Context(), me(r), id))
+}
+
+var errNoNotices = problem.Invalid("id", "no_notices", "没有要标记的通知", "there are no notices to mark")
+
+// noticesRead marks read every unread notice the list showed (not those
+// raised since), and returns to the list.
+func (p *pageServer) noticesRead(w http.ResponseWriter, r *http.Request, v *view) error {
+	var ids []int64
+	for _, s := range r.PostForm["id"] {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || id <= 0 {
+			return problem.Invalid("id", "invalid_id", "通知编号无效", "invalid notice number")
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return p.afterMarking(w, r, v, errNoNotices)
+	}
+	return p.afterMarking(w, r, v, p.s.app.Cases.MarkNoticesRead(r.Context(), me(r), ids))
+}
+
+// afterMarking returns to the list after marking notices read: a redirect,
+// or on a refusal the list again with the message.
+func (p *pageServer) afterMarking(w http.ResponseWriter, r *http.Request, v *view, err error) error {
 	unread := r.PostFormValue("unread") == "1"
-	if err := p.s.app.Cases.MarkNoticeRead(r.Context(), me(r), id); err != nil {
+	if err != nil {
 		st, ferr := p.formError(r, v, err)
 		if ferr != nil {
 			return ferr

@@ -101,14 +101,14 @@ func TestPagesNotices(t *testing.T) {
 	clerk := newBrowser(t, h)
 	clerk.signIn("clerk1", auth.Clerk)
 
-	// The director sees the due-soon notices, newest first, with the case,
+	// The director sees the due-soon notices, the earliest deadline first, with the case,
 	// deadline and a mark-read form; the badge counts the unread ones.
 	dl := dir.get("/staff/notices")
 	inspWant(t, dl, "director's notices", 200, "督办通知", `id="nav-badge">2</span>`,
 		`id="notice-`+id(soonNew)+`" data-kind="due_soon" data-read="false"`, "即将到期", `href="/staff/cases/`+id(c2)+`"`, "2026-03-05",
 		`action="/staff/notices/`+id(soonNew)+`/read"`, `id="read-`+id(soonOld)+`"`)
-	if strings.Index(dl.Body, `id="notice-`+id(soonNew)+`"`) > strings.Index(dl.Body, `id="notice-`+id(soonOld)+`"`) {
-		t.Error("the older notice is listed first")
+	if strings.Index(dl.Body, `id="notice-`+id(soonOld)+`"`) > strings.Index(dl.Body, `id="notice-`+id(soonNew)+`"`) {
+		t.Error("the notice due 03-05 is listed before the one due 03-04")
 	}
 	if strings.Contains(dl.Body, `id="notice-`+id(overdue)+`"`) {
 		t.Error("the director sees the leader's notice")
@@ -155,6 +155,61 @@ func TestPagesNotices(t *testing.T) {
 	}
 	inspWant(t, aud.post("/staff/notices/"+id(overdue)+"/read", url.Values{"csrf": {csrfRe.FindStringSubmatch(al.Body)[1]}}), "auditor marks read", 403)
 	inspWant(t, clerk.get("/staff/notices"), "clerk", 403)
+}
+
+// Notices are listed most urgent first: overdue, then unread before read,
+// then by deadline (a case due today above one due later, whatever its
+// number); "mark all read" marks the unread ones the page listed, not a
+// notice raised after the page was shown.
+func TestPagesNoticesMostUrgentFirstAndReadAll(t *testing.T) {
+	h := webtest.New(t, "")
+	personID := inspOrg(t, h)
+	c1 := concludedCase(t, h, personID, false)
+	c2 := concludedCase(t, h, personID, false)
+	c3 := concludedCase(t, h, personID, false)
+	now := h.Clock.Now()
+	// Raised in this order; the highest case number is due first.
+	later := addNotice(t, h, c1, "due_soon", "director", "2026-03-06", now.Add(-3*time.Hour))
+	mid := addNotice(t, h, c2, "due_soon", "director", "2026-03-04", now.Add(-2*time.Hour))
+	today := addNotice(t, h, c3, "due_soon", "director", "2026-03-02", now.Add(-4*time.Hour))
+	id := func(n int64) string { return strconv.FormatInt(n, 10) }
+	dir := newBrowser(t, h)
+	dir.signIn("director1", auth.Director)
+	order := func(body string, ids ...int64) bool {
+		last := -1
+		for _, n := range ids {
+			i := strings.Index(body, `id="notice-`+id(n)+`"`)
+			if i < last {
+				return false
+			}
+			last = i
+		}
+		return true
+	}
+	dl := dir.get("/staff/notices")
+	if !order(dl.Body, today, mid, later) {
+		t.Error("not listed by deadline: today, 03-04, 03-06")
+	}
+	inspWant(t, dl, "read-all form", 200, `id="read-all"`, "全部标为已读（3 条）")
+	tok := csrfRe.FindStringSubmatch(dl.Body)[1]
+	// A read notice goes below the unread ones of its kind.
+	inspWant(t, dir.post("/staff/notices/"+id(today)+"/read", url.Values{"csrf": {tok}}), "mark one", 303)
+	if !order(dir.get("/staff/notices").Body, mid, later, today) {
+		t.Error("a read notice is listed above unread ones")
+	}
+	// Mark all read: those the page listed; one raised since stays unread.
+	form := url.Values{"csrf": {tok}, "id": {id(mid), id(later)}}
+	newer := addNotice(t, h, c1, "due_soon", "director", "2026-03-03", now)
+	res := dir.post("/staff/notices/read", form)
+	inspWant(t, res, "mark all read", 303)
+	after := dir.get("/staff/notices")
+	inspWant(t, after, "after mark all", 200, `id="notice-`+id(mid)+`" data-kind="due_soon" data-read="true"`,
+		`id="notice-`+id(later)+`" data-kind="due_soon" data-read="true"`, `id="notice-`+id(newer)+`" data-kind="due_soon" data-read="false"`, `id="nav-badge">1</span>`)
+	// Nothing to mark: the message, in the list.
+	inspWant(t, dir.post("/staff/notices/read", url.Values{"csrf": {tok}}), "nothing to mark", 422, "没有要标记的通知")
+	// Another role's notice among them: refused, nothing marked.
+	overdue := addNotice(t, h, c2, "overdue", "leader", "2026-02-27", now)
+	inspWant(t, dir.post("/staff/notices/read", url.Values{"csrf": {tok}, "id": {id(overdue)}}), "the leader's notice", 404)
 }
 
 func TestPagesCaseProposePublication(t *testing.T) {

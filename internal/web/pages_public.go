@@ -3,12 +3,13 @@ package web
 import (
 	"fmt"
 	"html/template"
-	"mashang/internal/docket"
 	"net/http"
 	"strings"
 
 	"mashang/internal/cases"
 	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/org"
@@ -129,6 +130,9 @@ func (p *pageServer) reportData(r *http.Request, lang string, form map[string]st
 	if form == nil {
 		form = map[string]string{"anonymous": "yes"}
 	}
+	if form["form_token"] == "" {
+		form["form_token"] = newFormToken()
+	}
 	check, err := p.humanCheck(r)
 	if err != nil {
 		return reportPage{}, err
@@ -173,13 +177,23 @@ func (p *pageServer) files(r *http.Request, source string) ([]intake.File, error
 
 type receiptPage struct {
 	Receipt, Key string
+	KeyGroups    []string   // the key's groups, each kept on one line
+	Received     civil.Date // the day the report was received
 	CaseID       int64
 	Staff        bool
+	Again        bool   // the same form was sent before: the key was shown then
+	TrackURL     string // where the reporter follows the report
+}
+
+func newReceiptPage(code, key string, received civil.Date) receiptPage {
+	return receiptPage{Receipt: code, Key: key, KeyGroups: strings.Split(key, "-"), Received: received}
 }
 
 func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) error {
 	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email")
 	f["content"] = r.PostFormValue("content") // keep the reporter's line breaks and spacing
+	token := formToken(r)
+	f["form_token"] = token
 	fail := func(err error) error {
 		if pe, ok := problem.As(err); ok && pe.Kind == problem.KindTooMany {
 			w.Header().Set("Retry-After", retryAfter(pe))
@@ -195,6 +209,13 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 		return p.render(w, st, v, "report", d)
 	}
 	ctx, addr := r.Context(), clientAddr(r)
+	if token != "" {
+		// The same form again: the first post's receipt.
+		if sealed, ok := p.recent.get(token, p.s.app.Clock.Now()); ok {
+			p.toReceipt(w, r, sealed)
+			return nil
+		}
+	}
 	if err := p.s.app.Intake.Admissible(ctx, addr); err != nil {
 		return fail(err)
 	}
@@ -219,14 +240,45 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 		Channel: docket.Web, Actor: "reporter", Content: f["content"], Situation: f["situation"], Unit: unitCode(f["unit"]),
 		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files, ClientAddr: addr,
 	}
+	if token != "" {
+		sub.MessageID = formTokenPrefix + token
+	}
 	if !sub.Anonymous {
 		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"]}
 	}
-	rc, err := p.s.app.Intake.Submit(r.Context(), sub)
+	rc, err := p.s.app.Intake.Submit(ctx, sub)
 	if err != nil {
 		return fail(err)
 	}
-	return p.render(w, http.StatusOK, v, "receipt", receiptPage{Receipt: rc.Receipt, Key: rc.Key})
+	if rc.Existing {
+		// Filed before by another instance, or before a restart: the key
+		// is not kept, so the page says the report is in and shows its
+		// receipt (the form's holder is the one who sent it).
+		w.Header().Set("Cache-Control", "no-store")
+		return p.render(w, http.StatusOK, v, "receipt", receiptPage{Receipt: rc.Receipt, Again: true, TrackURL: p.trackURL(r)})
+	}
+	now := p.s.app.Clock.Now()
+	sealed, err := p.sealReceipt(shownReceipt{Receipt: rc.Receipt, Key: rc.Key, At: now})
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		p.recent.put(token, sealed, now)
+	}
+	p.toReceipt(w, r, sealed)
+	return nil
+}
+
+// trackURL is the tracking page's address as the reporter types it.
+func (p *pageServer) trackURL(r *http.Request) string {
+	if b := strings.TrimRight(p.s.app.Config.PublicBaseURL, "/"); b != "" {
+		return b + "/track"
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/track"
 }
 
 // unitCode takes the code of a picker's "CODE name" text.

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"mashang/internal/access"
 	"mashang/internal/cases"
 )
@@ -76,6 +78,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /{$}", anyone, p.public(p.home))
 	s.handle("GET /report", anyone, p.public(p.reportForm))
 	s.handle("POST /report", anyone, p.public(p.report))
+	s.handle("GET /report/receipt", anyone, p.public(p.receipt))
 	s.handle("GET /track", anyone, p.public(p.trackForm))
 	s.handle("POST /track", anyone, p.public(p.track))
 
@@ -112,6 +115,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/jobs/sweep", need(access.JobRun), s.runSweep)
 	page("GET /staff/notices", need(access.NoticeRead), p.notices)
 	page("POST /staff/notices/{id}/read", need(access.NoticeMark), p.noticeRead)
+	page("POST /staff/notices/read", need(access.NoticeMark), p.noticesRead)
 
 	// Accountability: decisions, the cadre's appeals (申诉), eligibility for
 	// promotion and excellence, the person's record, the approval setting.
@@ -191,4 +195,8 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/public/exemplars", anyone, s.publicListJSON("exemplar"))
 	s.handle("GET /api/v1/public/exemplars/{id}", anyone, s.publicItemJSON("exemplar"))
 	s.handle("GET /api/v1/public/stats", anyone, s.publicStatsJSON)
+
+	// Any other path is a page in the visitor's language and the site's
+	// frame (404, or 405 with Allow), never Go's bare "404 page not found".
+	s.mux.HandleFunc(pageFallback, func(w http.ResponseWriter, r *http.Request) { p.public(p.unknownPage)(w, r) })
 }

@@ -41,7 +41,7 @@ type Route struct {
 
 // New builds the server and its routes.
 func New(a *app.App) *Server {
-	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), Registry: prometheus.NewRegistry(), tw: &traditional{}}
+	s := &Server{app: a, log: a.Log, mux: http.NewServeMux(), Registry: prometheus.NewRegistry(), tw: &traditional{l: a.Localizer}}
 	s.metrics = newMetrics(s.Registry)
 	if a.Backups != nil {
 		backupMetrics(s.Registry, a.Backups.Status)
