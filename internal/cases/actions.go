@@ -191,11 +191,11 @@ func (s *Service) validate(in *ActionInput) error {
 		switch {
 		case in.Finding.Substantiated():
 			if in.PersonIDs == nil {
-				return problem.Required("person_ids")
+				return problem.Invalid("person_ids", "required", "结论为属实或部分属实时，须写明涉及人员", "a verified or partly verified finding must name the people concerned")
 			}
 		case in.Finding == docket.Unfounded:
 		default:
-			return problem.Invalid("finding", "invalid_finding", "调查结论应为 verified、partly_verified 或 unfounded", "finding must be verified, partly_verified or unfounded")
+			return problem.Invalid("finding", "invalid_finding", "调查结论应为属实（verified）、部分属实（partly_verified）或不属实（unfounded）", "the finding must be verified, partly_verified or unfounded")
 		}
 	case docket.Merge:
 		if in.Into < 0 {

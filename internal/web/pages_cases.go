@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,6 +91,8 @@ type casePage struct {
 	Today        string
 	MaxExtension int
 	PersonIDs    string
+	People       []org.Person // the people of the case's unit, to pick from
+	Picked       map[int64]bool
 	Done         docket.Action // the action just taken (a marker for tests and scripts)
 }
 
@@ -198,6 +201,31 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 		ids = append(ids, strconv.FormatInt(c.Person.ID, 10))
 	}
 	d.PersonIDs = strings.Join(ids, ", ")
+	if allowedSet[docket.Conclude] {
+		// The people of the case's unit (with its sub-units) to pick from;
+		// anyone else by number.
+		f := org.PeopleFilter{Limit: 200}
+		if c.Unit != nil {
+			f.Unit = c.Unit.Code
+		}
+		if d.People, err = p.s.app.Org.People(ctx, f); err != nil {
+			return err
+		}
+		d.Picked = map[int64]bool{}
+		for _, pid := range c.PersonIDs {
+			d.Picked[pid] = true
+		}
+		if c.Person != nil {
+			d.Picked[c.Person.ID] = true
+		}
+		var typed []string
+		for _, pid := range c.PersonIDs {
+			if !slices.ContainsFunc(d.People, func(pe org.Person) bool { return pe.ID == pid }) {
+				typed = append(typed, strconv.FormatInt(pid, 10))
+			}
+		}
+		d.PersonIDs = strings.Join(typed, ", ")
+	}
 	if d.CanDecide {
 		for _, s := range p.s.app.Catalog.Sanctions {
 			g, _ := p.s.app.Catalog.Group(s.Group)
@@ -286,11 +314,26 @@ func (p *pageServer) caseAct(w http.ResponseWriter, r *http.Request, v *view) er
 		in.Version = n
 	}
 	if in.Action == docket.Conclude {
+		if in.Finding == "" {
+			return p.failCase(w, r, v, id, errNoFinding)
+		}
 		ids, err := parseIDs(f["person_ids"])
 		if err != nil {
-			return bad("person_ids")
+			return p.failCase(w, r, v, id, errPersonIDs)
 		}
-		in.PersonIDs = ids
+		// The people chosen from the list, then any numbers typed.
+		var picked []int64
+		for _, s := range r.PostForm["person_pick"] {
+			if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 && !slices.Contains(picked, n) {
+				picked = append(picked, n)
+			}
+		}
+		for _, n := range ids {
+			if !slices.Contains(picked, n) {
+				picked = append(picked, n)
+			}
+		}
+		in.PersonIDs = picked
 	}
 	if _, err := p.s.app.Cases.Act(r.Context(), me(r), id, in); err != nil {
 		return p.failCase(w, r, v, id, err)
@@ -309,16 +352,34 @@ func (p *pageServer) failCase(w http.ResponseWriter, r *http.Request, v *view, i
 }
 
 // parseIDs reads "1, 2 3" or a pasted column of ids.
+var (
+	errNoFinding = problem.Invalid("finding", "finding_required", "请选择调查结论", "choose the finding")
+	errPersonIDs = problem.Invalid("person_ids", "invalid_person_ids", "涉及人员请从列表中选择，或填写人员编号（如 12 或 #12），多人用逗号分开",
+		"choose the people from the list, or type their numbers (12 or #12), separated by commas")
+)
+
+// parseIDs reads the person numbers typed in a field: "12, #13 张三、14"
+// (a number may be followed by the name, as the picker shows it).
 func parseIDs(s string) ([]int64, error) {
 	var out []int64
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
-		return r == ',' || r == '，' || r == ' ' || r == '\n' || r == '\r' || r == '\t' || r == '、' || r == ';'
+		return r == ',' || r == '，' || r == '\n' || r == '\r' || r == '、' || r == ';' || r == '；'
 	}) {
-		n, err := strconv.ParseInt(strings.TrimPrefix(f, "#"), 10, 64)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("not an id: %q", f)
+		got := false
+		for _, w := range strings.Fields(f) {
+			n, err := strconv.ParseInt(strings.TrimPrefix(w, "#"), 10, 64)
+			if err != nil {
+				if got {
+					break // a name after the number
+				}
+				return nil, fmt.Errorf("not an id: %q", f)
+			}
+			got = true
+			if n <= 0 {
+				return nil, fmt.Errorf("not an id: %q", f)
+			}
+			out = append(out, n)
 		}
-		out = append(out, n)
 	}
 	return out, nil
 }

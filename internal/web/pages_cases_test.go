@@ -158,3 +158,54 @@ func TestPagesCaseHistoryInWords(t *testing.T) {
 		}
 	})
 }
+
+// The finding form: no finding is chosen for the investigator; the people
+// of the case's unit are listed to tick (others by number, with or without
+// their name after it); a missing or wrong answer says what to do in words,
+// never a raw field name.
+func TestPagesConcludeFindingAndPeople(t *testing.T) {
+	h := webtest.New(t, "")
+	personID := inspOrg(t, h)
+	director := h.Token(auth.Director)
+	r := h.Must(201, "POST", "/api/v1/intake", h.Token(auth.Clerk), map[string]any{"channel": "hotline",
+		"received_at": "2026-03-01T10:00:00+08:00", "content": "来电反映窗口推诿。", "unit": "ZX"})
+	id := int64(r.JSON["case_id"].(float64))
+	h.Must(200, "POST", fmt.Sprintf("/api/v1/cases/%d/actions", id), director, map[string]any{"action": "accept"})
+	h.Token(auth.Handler)
+	h.Must(200, "POST", fmt.Sprintf("/api/v1/cases/%d/actions", id), director, map[string]any{"action": "assign", "user": "handler"})
+	b := newBrowser(t, h)
+	b.signIn("boss", auth.Director)
+	cp := b.get(fmt.Sprintf("/staff/cases/%d", id))
+	if !strings.Contains(cp.Body, `name="finding" required><option value="">— 请选择 —</option>`) {
+		t.Error("the finding is not left for the investigator to choose")
+	}
+	if !strings.Contains(cp.Body, fmt.Sprintf(`name="person_pick" value="%d"`, personID)) || !strings.Contains(cp.Body, "王某某") {
+		t.Error("the unit's people are not listed to pick")
+	}
+	tok := csrfRe.FindStringSubmatch(cp.Body)[1]
+	act := func(f url.Values) page {
+		f.Set("csrf", tok)
+		f.Set("action", "conclude")
+		return b.post(fmt.Sprintf("/staff/cases/%d/act", id), f)
+	}
+	for _, c := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{}, "请选择调查结论"},
+		{url.Values{"finding": {"verified"}}, "须写明涉及人员"},
+		{url.Values{"finding": {"verified"}, "person_ids": {"王某某"}}, "涉及人员请从列表中选择"},
+	} {
+		p := act(c.form)
+		if p.Status != 422 || !strings.Contains(p.Body, c.want) || strings.Contains(p.Body, "缺少必填字段") || strings.Contains(p.Body, "person_ids 的") {
+			t.Errorf("%v: %d, want 422 with %q", c.form, p.Status, c.want)
+		}
+	}
+	if p := act(url.Values{"finding": {"verified"}, "person_pick": {strconv.FormatInt(personID, 10)}, "person_ids": {"#" + strconv.FormatInt(personID, 10) + " 王某某"}}); p.Status != 303 {
+		t.Fatalf("conclude with a picked person: %d %s", p.Status, p.Body)
+	}
+	c := h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d", id), director, nil)
+	if ids, _ := c.JSON["person_ids"].([]any); len(ids) != 1 || int64(ids[0].(float64)) != personID || c.JSON["finding"] != "verified" {
+		t.Errorf("concluded case: %s", c.Raw)
+	}
+}

@@ -213,10 +213,11 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 }
 
 type eligibilityPage struct {
-	On      string
-	List    string
-	Rows    []accountability.BatchResult
-	Unknown []string
+	On        string
+	List      string
+	Rows      []accountability.BatchResult
+	Unknown   []string
+	UnitNames map[string]string // unit code → name
 }
 
 // eligibility: the organisation department's check of one person or a
@@ -261,6 +262,14 @@ func (p *pageServer) eligibility(w http.ResponseWriter, r *http.Request, v *view
 		for _, pp := range exact {
 			ids = append(ids, pp.ID)
 		}
+	}
+	us, err := p.s.app.Org.Units(r.Context())
+	if err != nil {
+		return err
+	}
+	d.UnitNames = make(map[string]string, len(us))
+	for _, u := range us {
+		d.UnitNames[u.Code] = u.Name
 	}
 	if len(ids) > 0 {
 		d.Rows, err = p.s.app.Accountability.BatchEligibility(r.Context(), on, ids)

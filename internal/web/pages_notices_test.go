@@ -296,3 +296,30 @@ func TestPagesAppealOutcomeSanctions(t *testing.T) {
 		t.Fatalf("decisions after a varied outcome: %d %v", n, err)
 	}
 }
+
+// Eligibility: a person barred only from this year's excellent rating has
+// the reason beside it; units by name; a print button and a printed title.
+func TestPagesEligibilityReasonsAndUnitNames(t *testing.T) {
+	h := webtest.New(t, "")
+	personID := inspOrg(t, h)
+	concludedCase(t, h, personID, true) // 通报批评, decided 2026-03-02
+	b := newBrowser(t, h)
+	b.signIn("org1", auth.OrgDept)
+	p := b.get("/staff/eligibility?people=" + strconv.FormatInt(personID, 10))
+	i := strings.Index(p.Body, `id="elig-results"`)
+	if p.Status != 200 || i < 0 {
+		t.Fatalf("eligibility: %d", p.Status)
+	}
+	table := p.Body[i:]
+	table = table[:strings.Index(table, "</table>")]
+	if !strings.Contains(table, "<td>县行政服务中心</td>") {
+		t.Errorf("the unit is not named: %s", table)
+	}
+	if strings.Contains(table, "bad-mark") && !strings.Contains(table, "#") {
+		t.Errorf("a bar without its reason: %s", table)
+	}
+	if strings.Contains(table, "2026 年度不得") && !strings.Contains(table, "2026年度不得评优评先") {
+		t.Errorf("the excellence bar has no reason: %s", table)
+	}
+	inspWant(t, p, "print", 200, `data-print hidden>打印结果</button>`, `class="print-only">`)
+}
