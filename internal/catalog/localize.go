@@ -42,6 +42,7 @@ func Glossary() []Term {
 		// Characters that the plain conversion takes in the wrong sense.
 		{"乱发", "亂發"},
 		{"发布", "發布"},
+		{"公布", "公布"},
 		// Words a reader in Taiwan uses for the same thing.
 		{"打印", "列印"},
 		{"登录", "登入"},
