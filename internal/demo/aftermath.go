@@ -623,8 +623,8 @@ func (g *gen) publications(ctx context.Context, ds []made, appealed map[int64]bo
 		{Kind: publication.KindExemplar, Title: "梅溪镇便民服务中心：群众上午提交材料，当天办结",
 			Body: "梅溪镇一位七旬老人到梅溪镇便民服务中心办理养老保险待遇认证。窗口工作人员发现老人行动不便，主动帮助填表、代为核对材料，" +
 				"并协调县社保中心当日审核，当天下午即办结，老人当场拿到回执。“马上就办”，让群众少跑腿。"},
-		{Kind: publication.KindExemplar, Title: "白樟镇农业服务中心：汛前隐患当天排查、当天整改",
-			Body: "群众反映白樟镇一处溪边护栏松动，存在安全隐患。白樟镇农业服务中心接报后一小时内赶到现场，当天完成临时加固并设置警示标志，" +
+		{Kind: publication.KindExemplar, Title: "白樟镇：汛前隐患当天排查、当天整改",
+			Body: "群众反映白樟镇一处溪边护栏松动，存在安全隐患。白樟镇人民政府接报后一小时内派人赶到现场，当天完成临时加固并设置警示标志，" +
 				"三日内完成护栏更换，并将整改情况向群众反馈。"},
 	} {
 		var n int
