@@ -97,3 +97,29 @@ func TestAccountPages(t *testing.T) {
 		}
 	})
 }
+
+// A new account has no role until the admin chooses one: the form does not
+// offer admin (or anything) by default, and a form sent without a role is
+// refused, nothing made.
+func TestPagesNewAccountChoosesRole(t *testing.T) {
+	h := webtest.New(t, "")
+	admin := newBrowser(t, h)
+	admin.signIn("admin1", auth.Admin)
+	p := admin.get("/staff/admin/users")
+	if !strings.Contains(p.Body, `<select id="n-role" name="role" required><option value="" selected>— 请选择角色 —</option>`) {
+		t.Error("the new account's role is not left to choose")
+	}
+	r := admin.post("/staff/admin/users", url.Values{"csrf": {csrfRe.FindStringSubmatch(p.Body)[1]}, "username": {"newclerk"}, "password": {"a long passphrase 9"}, "role": {""}})
+	if r.Status != 422 {
+		t.Errorf("an account without a role: %d", r.Status)
+	}
+	us, err := h.App.Auth.ListUsers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range us {
+		if u.Username == "newclerk" {
+			t.Errorf("an account was made without a role: %+v", u)
+		}
+	}
+}
