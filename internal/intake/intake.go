@@ -413,7 +413,7 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
 		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, Now: p.now}
 	var caseID int64
-	fn := func(tx *sql.Tx) error {
+	fn := func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if caseID, err = s.d.Record.Insert(ctx, tx, nc); err != nil {
 			return fmt.Errorf("intake: %w", err)
@@ -432,7 +432,7 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 		return audit.Append(ctx, tx, p.now, audit.Record{Actor: p.sub.Actor, Action: "case.register", Subject: fmt.Sprintf("case:%d", caseID), Data: auditData})
 	}
 	if s.perReportTx.Load() {
-		err = s.d.DB.Tx(ctx, fn)
+		err = s.d.DB.Tx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
 	} else {
 		err = s.d.DB.Batch(ctx, fn)
 	}

@@ -347,7 +347,7 @@ func (s *Service) ReporterWrite(ctx context.Context, addr, code, key, body strin
 		return err
 	}
 	now := s.d.Clock.Now()
-	return s.d.DB.Batch(ctx, func(tx *sql.Tx) error {
+	return s.d.DB.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (case_id, at, direction, author, body) VALUES ($1,$2,$3,'',$4)`, ref.id, store.FormatInstant(now), DirFromReporter, b); err != nil {
 			return fmt.Errorf("intake: insert message: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Group commit. Every Batch call waiting at the moment the committer is free
@@ -14,12 +15,23 @@ import (
 // of them durable together, and only then is each caller answered. With
 // synchronous=FULL this turns N fsyncs into one under load while a lone
 // request still commits at once (nothing waits for a timer).
+//
+// One client's failure is its own: a request whose client goes away (its
+// context cancelled) before its turn is skipped, and once its turn has come
+// its function runs to the end with a context that no client can cancel.
+// Cancelling a statement in the middle of the shared transaction would
+// break the transaction (SQLite rolls it back when interrupted in a write;
+// pgx closes the connection), and with it every other report of the batch.
 
 const maxBatch = 256
 
+// batchTimeout bounds one shared transaction: a database that stops
+// answering fails the batch instead of holding every request in it forever.
+const batchTimeout = time.Minute
+
 type batchReq struct {
 	ctx  context.Context
-	fn   func(tx *sql.Tx) error
+	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
 }
 
@@ -50,11 +62,16 @@ var ErrClosed = errors.New("store: database is closed")
 // transaction has committed (or with fn's own error, its writes undone).
 // Like Tx, fn may run more than once when the whole batch is retried, so it
 // must not keep state from a previous run.
-func (d *DB) Batch(ctx context.Context, fn func(tx *sql.Tx) error) error {
+//
+// fn must run its statements with the context it is given, never with ctx:
+// that context carries ctx's values but not its cancellation, so that a
+// client going away cannot cut a statement of the shared transaction short.
+// A request whose ctx ends before its turn is not run (ctx.Err is returned).
+func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	return d.batch.submit(ctx, fn)
 }
 
-func (b *batcher) submit(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (b *batcher) submit(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	r := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	b.mu.RLock()
 	if b.closed {
@@ -126,23 +143,25 @@ func (b *batcher) fill(group []batchReq) []batchReq {
 
 func (b *batcher) run(group []batchReq) {
 	results := make([]error, len(group))
-	err := b.db.Tx(context.Background(), func(tx *sql.Tx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	err := b.db.Tx(ctx, func(tx *sql.Tx) error {
 		for i, r := range group {
 			results[i] = nil
 			if r.ctx.Err() != nil {
 				results[i] = r.ctx.Err()
 				continue
 			}
-			if _, err := tx.Exec("SAVEPOINT batch_item"); err != nil {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_item"); err != nil {
 				return fmt.Errorf("store: savepoint: %w", err)
 			}
-			if ferr := r.fn(tx); ferr != nil {
-				if _, err := tx.Exec("ROLLBACK TO SAVEPOINT batch_item"); err != nil {
+			if ferr := r.fn(detached{Context: ctx, values: r.ctx}, tx); ferr != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT batch_item"); err != nil {
 					return fmt.Errorf("store: rollback to savepoint: %w", err)
 				}
 				results[i] = ferr
 			}
-			if _, err := tx.Exec("RELEASE SAVEPOINT batch_item"); err != nil {
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT batch_item"); err != nil {
 				return fmt.Errorf("store: release savepoint: %w", err)
 			}
 		}
@@ -156,3 +175,12 @@ func (b *batcher) run(group []batchReq) {
 		}
 	}
 }
+
+// detached is the batch's context (its deadline and cancellation) with a
+// request's values (request id, principal) for whatever fn logs or reads.
+type detached struct {
+	context.Context
+	values context.Context
+}
+
+func (d detached) Value(key any) any { return d.values.Value(key) }

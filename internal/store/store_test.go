@@ -40,7 +40,7 @@ func TestBatchIsolatesFailuresAndCommitsTogether(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = db.Batch(ctx, func(tx *sql.Tx) error {
+				errs[i] = db.Batch(ctx, func(_ context.Context, tx *sql.Tx) error {
 					code := "U" + string(rune('A'+i%26)) + string(rune('a'+i/26))
 					if i%5 == 0 {
 						// a duplicate of the code inserted just before: must fail alone
@@ -129,8 +129,8 @@ func TestCloseCommitsQueuedBatches(t *testing.T) {
 		const n = 20
 		errs := make([]error, n)
 		var wg sync.WaitGroup
-		insert := func(i int) func(tx *sql.Tx) error {
-			return func(tx *sql.Tx) error {
+		insert := func(i int) func(context.Context, *sql.Tx) error {
+			return func(_ context.Context, tx *sql.Tx) error {
 				if i == 0 {
 					startOnce.Do(func() { close(started) })
 					<-hold // the committer is busy with this one while the others queue
@@ -168,4 +168,150 @@ func TestCloseCommitsQueuedBatches(t *testing.T) {
 			t.Fatalf("after close: %v", err)
 		}
 	})
+}
+
+// A client that goes away while its request runs in a shared batch — in
+// the middle of a statement — fails neither the batch nor the other
+// requests in it, and one that goes away while queued is skipped alone.
+// The cancellations are forced at those points, not hoped for: the first
+// request holds the committer while the others queue behind it, and the
+// cancelled request's statement waits for the test (an advisory lock on
+// PostgreSQL, a half-read result on SQLite) until its client is gone.
+func TestBatchCancelledRequestIsItsOwn(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := store.FormatInstant(time.Now())
+		insert := func(ctx context.Context, tx *sql.Tx, code string) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO units (code, name, kind, path, created_at, updated_at) VALUES ($1, 'x', 'department', '', $2, $2)`, code, now)
+			return err
+		}
+		hold, started := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db.Batch(ctx, func(ctx context.Context, tx *sql.Tx) error { close(started); <-hold; return insert(ctx, tx, "HOLD") })
+		}()
+		<-started
+
+		// On PostgreSQL the test holds an advisory lock that B's statement waits for.
+		var lockConn *sql.Conn
+		if db.Engine == store.Postgres {
+			c, err := db.Read.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := c.ExecContext(ctx, `SELECT pg_advisory_lock(4242)`); err != nil {
+				t.Fatal(err)
+			}
+			lockConn = c
+		}
+		bCtx, cancelB := context.WithCancel(ctx)
+		dCtx, cancelD := context.WithCancel(ctx)
+		defer cancelB()
+		defer cancelD()
+		inStatement, goOn := make(chan struct{}), make(chan struct{})
+		fnB := func(ctx context.Context, tx *sql.Tx) error {
+			if err := insert(ctx, tx, "B1"); err != nil {
+				return err
+			}
+			if db.Engine == store.Postgres {
+				close(inStatement)
+				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(4242)`); err != nil {
+					return err
+				}
+			} else {
+				rows, err := tx.QueryContext(ctx, `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 500) SELECT x FROM n`)
+				if err != nil {
+					return err
+				}
+				read := 0
+				for rows.Next() {
+					if read++; read == 1 {
+						close(inStatement)
+						<-goOn
+					}
+				}
+				rows.Close()
+				if err := rows.Err(); err != nil {
+					return err
+				}
+				if read != 500 {
+					return fmt.Errorf("read %d rows of 500", read)
+				}
+			}
+			return insert(ctx, tx, "B2")
+		}
+		reqs := []struct {
+			name string
+			ctx  context.Context
+			fn   func(context.Context, *sql.Tx) error
+		}{
+			{"A", ctx, func(ctx context.Context, tx *sql.Tx) error { return insert(ctx, tx, "A") }},
+			{"B", bCtx, fnB},
+			{"D", dCtx, func(ctx context.Context, tx *sql.Tx) error { return insert(ctx, tx, "D") }},
+			{"C", ctx, func(ctx context.Context, tx *sql.Tx) error { return insert(ctx, tx, "C") }},
+		}
+		errs := make([]error, len(reqs))
+		for i, r := range reqs {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = db.Batch(r.ctx, r.fn) }()
+			waitFor(t, func() bool { return db.Queued() == i+1 })
+		}
+		cancelD() // gone while queued
+		close(hold)
+		<-inStatement
+		if db.Engine == store.Postgres {
+			// B's statement is waiting for the lock when its client goes away.
+			waitFor(t, func() bool {
+				var n int
+				db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock(4242)%'`).Scan(&n)
+				return n == 1
+			})
+			cancelB()
+			time.Sleep(50 * time.Millisecond) // let a cancellation, were it passed on, reach the server
+			if _, err := lockConn.ExecContext(ctx, `SELECT pg_advisory_unlock(4242)`); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			cancelB()
+			time.Sleep(50 * time.Millisecond) // let an interrupt, were it passed on, reach SQLite
+			close(goOn)
+		}
+		wg.Wait()
+		for i, r := range reqs {
+			switch {
+			case r.name == "D" && !errors.Is(errs[i], context.Canceled):
+				t.Errorf("D, cancelled while queued: %v, want context.Canceled", errs[i])
+			case r.name != "D" && errs[i] != nil:
+				t.Errorf("%s: %v", r.name, errs[i])
+			}
+		}
+		var got []string
+		rows, err := db.Read.QueryContext(ctx, `SELECT code FROM units ORDER BY code`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var c string
+			rows.Scan(&c)
+			got = append(got, c)
+		}
+		rows.Close()
+		if want := "A B1 B2 C HOLD"; fmt.Sprint(got) != "["+want+"]" {
+			t.Fatalf("stored %v, want [%s]", got, want)
+		}
+	})
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
