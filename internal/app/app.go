@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -61,7 +60,8 @@ type App struct {
 	Vault *identity.Vault
 	// LogKey signs the audit log's checkpoints (key file created 0600 on first start).
 	LogKey *audit.Key
-	// Files is the content-addressed attachment store under DATA/attachments.
+	// Files is the content-addressed attachment store: DATA/attachments, or
+	// the database (the attachments option; see OpenFiles).
 	Files *attach.Store
 	// Record writes the case record (cases, their history); every service
 	// that changes a case goes through it.
@@ -172,8 +172,13 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	} else {
 		a.Counter = ratelimit.NewMemory(a.Clock.Now)
 	}
-	if a.Files, err = attach.NewStore(filepath.Join(cfg.DataDir, "attachments")); err != nil {
+	if a.Files, err = OpenFiles(cfg, db, a.Clock.Now); err != nil {
 		return nil, fmt.Errorf("app: attachments: %w", err)
+	}
+	if !o.NoMigrate && cfg.AttachmentsInDatabase() {
+		if err := a.importFiles(ctx); err != nil {
+			return nil, err
+		}
 	}
 	a.Record = docket.New(ctx, db)
 	a.Policy = access.Default()

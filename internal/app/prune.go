@@ -2,10 +2,16 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"mashang/internal/attach"
+	"mashang/internal/config"
+	"mashang/internal/store"
 )
 
 // AttachmentsJob names the job that prunes unreferenced attachment files.
@@ -31,5 +37,46 @@ func (a *App) PruneAttachments(ctx context.Context) (attach.PruneResult, error) 
 	if err := rows.Err(); err != nil {
 		return attach.PruneResult{}, err
 	}
-	return a.Files.Prune(func(sha string) bool { return keep[sha] }, a.Clock.Now().Add(-24*time.Hour))
+	return a.Files.Prune(ctx, func(sha string) bool { return keep[sha] }, a.Clock.Now().Add(-24*time.Hour))
+}
+
+// OpenFiles opens the attachment store the configuration says: the
+// database (the attachments option, the default on PostgreSQL), spooling
+// uploads under DATA/spool, or the directory DATA/attachments.
+func OpenFiles(cfg *config.Config, db *store.DB, now func() time.Time) (*attach.Store, error) {
+	if cfg.AttachmentsInDatabase() {
+		return attach.New(attach.NewDB(db, now), filepath.Join(cfg.DataDir, "spool"))
+	}
+	return attach.NewStore(filepath.Join(cfg.DataDir, "attachments"))
+}
+
+// importFiles moves the files of DATA/attachments into the database when
+// attachments are kept there and the directory still holds some (an
+// installation that kept them on disk before, or each instance's own
+// uploads from before): each is stored in the database, then the directory
+// is renamed attachments.imported, left for the operator to remove.
+func (a *App) importFiles(ctx context.Context) error {
+	dir := filepath.Join(a.Config.DataDir, "attachments")
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	from, err := attach.NewDir(dir)
+	if err != nil {
+		return err
+	}
+	n, err := attach.Import(ctx, from, a.Files)
+	if err != nil {
+		return fmt.Errorf("app: import the attachment files of %s into the database: %w", dir, err)
+	}
+	moved := dir + ".imported"
+	if _, err := os.Stat(moved); err == nil {
+		moved = fmt.Sprintf("%s.imported-%d", dir, a.Clock.Now().Unix())
+	}
+	if err := os.Rename(dir, moved); err != nil {
+		return fmt.Errorf("app: set the imported attachment directory aside: %w", err)
+	}
+	if n > 0 {
+		a.Log.Info("attachment files moved into the database; the directory is kept aside and may be removed", "files", n, "directory", moved)
+	}
+	return nil
 }

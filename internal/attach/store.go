@@ -1,8 +1,11 @@
 // Package attach stores attachments (photos, documents, recordings, raw
-// mail) by the SHA-256 of their content, under one directory:
-// <dir>/<first two hex digits>/<64 hex digits>. The same content is stored
-// once. A Put returns only after the file and its directory entry are on
-// disk (fsync), so a report may be acknowledged right after.
+// mail) by the SHA-256 of their content, in a Backend: a directory
+// (<dir>/<first two hex digits>/<64 hex digits>, SQLite's and the default),
+// or the database in chunks (a deployment of several instances on one
+// PostgreSQL, where each must read what another stored). The same content
+// is stored once. A Put returns only after the content is durable (fsync of
+// the file and its directory entry, or the database's commit), so a report
+// may be acknowledged right after.
 //
 // The content type is sniffed from the bytes, never from a file name. JPEG
 // photos lose their location metadata on the way in (see Put); inspectors'
@@ -11,14 +14,15 @@ package attach
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -37,29 +41,58 @@ type Blob struct {
 	ContentType string `json:"content_type"` // sniffed from the content
 }
 
-// Store is a content-addressed attachment store. It is safe for concurrent
-// use, also by several processes sharing the directory.
+// Backend keeps stored content by its digest. Dir keeps it in a directory
+// (the default, and SQLite's); DB keeps it in the database in chunks, where
+// every instance of a deployment sharing one PostgreSQL reads it.
+type Backend interface {
+	// Save stores the size bytes of spooled (from offset 0; its digest is
+	// sha, already computed) so that they are durable when it returns. A
+	// second Save of sha keeps the first content and renews when it was
+	// stored (see Prune). The backend may take the file over (rename it);
+	// the caller closes and removes whatever is left of it.
+	Save(ctx context.Context, sha string, size int64, spooled *os.File) error
+	// Open opens stored content; absent content gives an error matching
+	// fs.ErrNotExist.
+	Open(ctx context.Context, sha string) (io.ReadSeekCloser, error)
+	// Remove deletes stored content; absent content is no error.
+	Remove(ctx context.Context, sha string) (removed bool, err error)
+	// Prune removes content that keep does not want, last stored before
+	// cutoff, and the leftovers of interrupted uploads.
+	Prune(ctx context.Context, keep func(sha string) bool, cutoff time.Time) (PruneResult, error)
+	// String says where the content lives, for people.
+	String() string
+}
+
+// Store is a content-addressed attachment store over a Backend: it sniffs
+// the type, strips JPEG metadata, bounds the size and computes the digest
+// while spooling the content to a temporary file, then hands it to the
+// backend. It is safe for concurrent use, also by several processes
+// sharing the backend.
 type Store struct {
-	dir string
+	b     Backend
+	spool string
 }
 
-// NewStore opens (creating with mode 0700 if needed) the store at dir.
+// NewStore opens (creating with mode 0700 if needed) a store keeping its
+// content in the directory dir.
 func NewStore(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("attach: creating store directory: %w", err)
-	}
-	st, err := os.Stat(dir)
+	d, err := NewDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("attach: store directory: %w", err)
+		return nil, err
 	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("attach: store path %s is not a directory", dir)
-	}
-	return &Store{dir: dir}, nil
+	return &Store{b: d, spool: dir}, nil
 }
 
-// Dir returns the store's directory.
-func (s *Store) Dir() string { return s.dir }
+// New returns a store over b that spools uploads in spoolDir (created 0700).
+func New(b Backend, spoolDir string) (*Store, error) {
+	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
+		return nil, fmt.Errorf("attach: creating spool directory: %w", err)
+	}
+	return &Store{b: b, spool: spoolDir}, nil
+}
+
+// Backend returns where the store keeps its content.
+func (s *Store) Backend() Backend { return s.b }
 
 // ValidSHA reports whether sha is 64 lower-case hexadecimal digits.
 func ValidSHA(sha string) bool {
@@ -75,14 +108,11 @@ func ValidSHA(sha string) bool {
 	return true
 }
 
-// Path returns where the content with this digest is (or would be) stored.
-// It rejects anything but 64 lower-case hex digits, so no name can reach
-// outside the store.
-func (s *Store) Path(sha string) (string, error) {
+func checkSHA(sha string) error {
 	if !ValidSHA(sha) {
-		return "", fmt.Errorf("%w: %q", ErrInvalidSHA, truncate(sha, 80))
+		return fmt.Errorf("%w: %q", ErrInvalidSHA, truncate(sha, 80))
 	}
-	return filepath.Join(s.dir, sha[:2], sha), nil
+	return nil
 }
 
 func truncate(s string, n int) string {
@@ -93,17 +123,49 @@ func truncate(s string, n int) string {
 }
 
 // Open opens stored content for reading. A digest that is not stored gives
-// an error matching fs.ErrNotExist.
-func (s *Store) Open(sha string) (io.ReadSeekCloser, error) {
-	p, err := s.Path(sha)
-	if err != nil {
+// an error matching fs.ErrNotExist; one that is not 64 lower-case hex
+// digits, ErrInvalidSHA.
+func (s *Store) Open(ctx context.Context, sha string) (io.ReadSeekCloser, error) {
+	if err := checkSHA(sha); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("attach: opening %s: %w", sha, err)
+	return s.b.Open(ctx, sha)
+}
+
+// Remove deletes stored content (absent content is no error) and says
+// whether there was any.
+func (s *Store) Remove(ctx context.Context, sha string) (bool, error) {
+	if err := checkSHA(sha); err != nil {
+		return false, err
 	}
-	return f, nil
+	return s.b.Remove(ctx, sha)
+}
+
+// Prune removes stored content that no record references (keep says which
+// are referenced) and the leftovers of interrupted uploads, but only what
+// was last stored before cutoff: an upload is stored before its case is
+// committed, so young unreferenced content may belong to a request still
+// under way.
+func (s *Store) Prune(ctx context.Context, keep func(sha string) bool, cutoff time.Time) (PruneResult, error) {
+	res, err := s.b.Prune(ctx, keep, cutoff)
+	if d, ok := s.b.(*Dir); err != nil || ok && d.dir == s.spool {
+		return res, err // the directory's own walk took its temporary files
+	}
+	ents, err := os.ReadDir(s.spool)
+	if err != nil {
+		return res, fmt.Errorf("attach: spool directory: %w", err)
+	}
+	for _, e := range ents {
+		info, err := e.Info()
+		if err != nil || !strings.HasPrefix(e.Name(), tmpPrefix) || !info.ModTime().Before(cutoff) {
+			continue
+		}
+		if os.Remove(filepath.Join(s.spool, e.Name())) == nil {
+			res.Temporary++
+			res.Bytes += info.Size()
+		}
+	}
+	return res, nil
 }
 
 // Put stores the content read from r, which may be at most maxBytes long
@@ -117,18 +179,18 @@ func (s *Store) Open(sha string) (io.ReadSeekCloser, error) {
 // The digest and size are those of the stored, stripped bytes. Other types
 // are stored byte for byte. Location metadata inside HEIC, TIFF, PNG or video
 // files is not removed.
-func (s *Store) Put(r io.Reader, maxBytes int64) (Blob, error) {
-	return s.put(r, maxBytes, true)
+func (s *Store) Put(ctx context.Context, r io.Reader, maxBytes int64) (Blob, error) {
+	return s.put(ctx, r, maxBytes, true)
 }
 
 // PutKeepMetadata is Put without any metadata stripping: the stored bytes
 // are exactly those read. Use it for inspectors' evidence, where where and
 // when a photo was taken matters.
-func (s *Store) PutKeepMetadata(r io.Reader, maxBytes int64) (Blob, error) {
-	return s.put(r, maxBytes, false)
+func (s *Store) PutKeepMetadata(ctx context.Context, r io.Reader, maxBytes int64) (Blob, error) {
+	return s.put(ctx, r, maxBytes, false)
 }
 
-func (s *Store) put(r io.Reader, maxBytes int64, strip bool) (Blob, error) {
+func (s *Store) put(ctx context.Context, r io.Reader, maxBytes int64, strip bool) (Blob, error) {
 	if maxBytes <= 0 {
 		return Blob{}, fmt.Errorf("attach: size limit must be positive, got %d", maxBytes)
 	}
@@ -144,17 +206,13 @@ func (s *Store) put(r io.Reader, maxBytes int64, strip bool) (Blob, error) {
 	}
 	ctype := sniff(head)
 
-	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
+	tmp, err := os.CreateTemp(s.spool, tmpPrefix+"*")
 	if err != nil {
 		return Blob{}, fmt.Errorf("attach: creating temporary file: %w", err)
 	}
-	tmpName := tmp.Name()
-	keep := false
 	defer func() {
-		if !keep {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
+		tmp.Close()
+		os.Remove(tmp.Name())
 	}()
 
 	h := sha256.New()
@@ -178,49 +236,14 @@ func (s *Store) put(r io.Reader, maxBytes int64, strip bool) (Blob, error) {
 		return Blob{}, fmt.Errorf("attach: writing content: %w", err)
 	}
 	ctype = refine(ctype, tmp, cw.n)
-	if err := tmp.Sync(); err != nil {
-		return Blob{}, fmt.Errorf("attach: syncing content: %w", err)
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return Blob{}, fmt.Errorf("attach: rewinding content: %w", err)
 	}
-	if err := tmp.Close(); err != nil {
-		return Blob{}, fmt.Errorf("attach: closing content: %w", err)
-	}
-
 	blob := Blob{SHA256: hex.EncodeToString(h.Sum(nil)), Size: cw.n, ContentType: ctype}
-	final, _ := s.Path(blob.SHA256)
-	fan := filepath.Dir(final)
-	switch err := os.Mkdir(fan, 0o700); {
-	case err == nil:
-		if err := syncDir(s.dir); err != nil {
-			return Blob{}, err
-		}
-	case !errors.Is(err, fs.ErrExist):
-		return Blob{}, fmt.Errorf("attach: creating directory: %w", err)
-	}
-	if _, err := os.Lstat(final); err == nil {
-		// Already stored: keep the existing file. Sync the directory in
-		// case the earlier writer crashed before doing so.
-		return blob, syncDir(fan)
-	}
-	if err := os.Rename(tmpName, final); err != nil {
-		return Blob{}, fmt.Errorf("attach: storing content: %w", err)
-	}
-	keep = true
-	if err := syncDir(fan); err != nil {
+	if err := s.b.Save(ctx, blob.SHA256, blob.Size, tmp); err != nil {
 		return Blob{}, err
 	}
 	return blob, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("attach: syncing directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("attach: syncing directory: %w", err)
-	}
-	return nil
 }
 
 // limitReader reads at most max bytes and fails with ErrTooLarge as soon as

@@ -3,6 +3,7 @@ package attach
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -48,7 +49,7 @@ func files(t *testing.T, dir string) []string {
 
 func readAll(t *testing.T, s *Store, sha string) []byte {
 	t.Helper()
-	f, err := s.Open(sha)
+	f, err := s.Open(context.Background(), sha)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func readAll(t *testing.T, s *Store, sha string) []byte {
 
 func TestNewStoreMode(t *testing.T) {
 	s := newStore(t)
-	st, err := os.Stat(s.Dir())
+	st, err := os.Stat(s.b.(*Dir).Root())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +80,7 @@ func TestNewStoreMode(t *testing.T) {
 func TestPutOpenDedupe(t *testing.T) {
 	s := newStore(t)
 	content := []byte("举报材料：某局长长期不在岗。\n")
-	b1, err := s.Put(bytes.NewReader(content), 1<<20)
+	b1, err := s.Put(context.Background(), bytes.NewReader(content), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,11 +88,11 @@ func TestPutOpenDedupe(t *testing.T) {
 	if b1 != want {
 		t.Errorf("Put = %+v, want %+v", b1, want)
 	}
-	p, err := s.Path(b1.SHA256)
+	p, err := s.b.(*Dir).Path(b1.SHA256)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p != filepath.Join(s.Dir(), b1.SHA256[:2], b1.SHA256) {
+	if p != filepath.Join(s.b.(*Dir).Root(), b1.SHA256[:2], b1.SHA256) {
 		t.Errorf("Path = %q", p)
 	}
 	st, err := os.Stat(p)
@@ -107,11 +108,11 @@ func TestPutOpenDedupe(t *testing.T) {
 	if got := readAll(t, s, b1.SHA256); !bytes.Equal(got, content) {
 		t.Errorf("Open read %q", got)
 	}
-	b2, err := s.Put(bytes.NewReader(content), 1<<20)
+	b2, err := s.Put(context.Background(), bytes.NewReader(content), 1<<20)
 	if err != nil || b2 != b1 {
 		t.Errorf("second Put = %+v, %v", b2, err)
 	}
-	if fl := files(t, s.Dir()); len(fl) != 1 {
+	if fl := files(t, s.b.(*Dir).Root()); len(fl) != 1 {
 		t.Errorf("store holds %v, want one file", fl)
 	}
 	// Concurrent identical puts end with one file too.
@@ -121,19 +122,19 @@ func TestPutOpenDedupe(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.Put(bytes.NewReader(other), 1<<20); err != nil {
+			if _, err := s.Put(context.Background(), bytes.NewReader(other), 1<<20); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if fl := files(t, s.Dir()); len(fl) != 2 {
+	if fl := files(t, s.b.(*Dir).Root()); len(fl) != 2 {
 		t.Errorf("store holds %v, want two files", fl)
 	}
 	if got := readAll(t, s, sum(other)); !bytes.Equal(got, other) {
 		t.Error("concurrently stored content differs")
 	}
-	if _, err := s.Open(sum([]byte("absent"))); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := s.Open(context.Background(), sum([]byte("absent"))); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Open absent: %v", err)
 	}
 }
@@ -141,24 +142,24 @@ func TestPutOpenDedupe(t *testing.T) {
 func TestPutTooLarge(t *testing.T) {
 	s := newStore(t)
 	for _, n := range []int{101, 600, 300_000} {
-		_, err := s.Put(bytes.NewReader(bytes.Repeat([]byte{'a'}, n)), 100)
+		_, err := s.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte{'a'}, n)), 100)
 		if !errors.Is(err, ErrTooLarge) {
 			t.Errorf("%d bytes over a 100-byte limit: err = %v", n, err)
 		}
 		jpg := plainJPEG(t)
-		_, err = s.Put(bytes.NewReader(append(jpg, make([]byte, n)...)), int64(len(jpg)+100))
+		_, err = s.Put(context.Background(), bytes.NewReader(append(jpg, make([]byte, n)...)), int64(len(jpg)+100))
 		if !errors.Is(err, ErrTooLarge) {
 			t.Errorf("JPEG with %d trailing bytes over limit: err = %v", n, err)
 		}
 	}
-	if fl := files(t, s.Dir()); len(fl) != 0 {
+	if fl := files(t, s.b.(*Dir).Root()); len(fl) != 0 {
 		t.Errorf("left behind: %v", fl)
 	}
 	// Exactly at the limit is fine.
-	if b, err := s.Put(bytes.NewReader(bytes.Repeat([]byte{'a'}, 100)), 100); err != nil || b.Size != 100 {
+	if b, err := s.Put(context.Background(), bytes.NewReader(bytes.Repeat([]byte{'a'}, 100)), 100); err != nil || b.Size != 100 {
 		t.Errorf("at limit: %+v, %v", b, err)
 	}
-	if _, err := s.Put(strings.NewReader("x"), 0); err == nil {
+	if _, err := s.Put(context.Background(), strings.NewReader("x"), 0); err == nil {
 		t.Error("zero limit accepted")
 	}
 }
@@ -176,10 +177,10 @@ func (f *failingReader) Read(p []byte) (int, error) {
 
 func TestPutReadErrorLeavesNothing(t *testing.T) {
 	s := newStore(t)
-	if _, err := s.Put(&failingReader{n: 1000}, 1<<20); err == nil || errors.Is(err, ErrTooLarge) {
+	if _, err := s.Put(context.Background(), &failingReader{n: 1000}, 1<<20); err == nil || errors.Is(err, ErrTooLarge) {
 		t.Errorf("err = %v", err)
 	}
-	if fl := files(t, s.Dir()); len(fl) != 0 {
+	if fl := files(t, s.b.(*Dir).Root()); len(fl) != 0 {
 		t.Errorf("left behind: %v", fl)
 	}
 }
@@ -267,7 +268,7 @@ func TestContentType(t *testing.T) {
 		{"empty", nil, "application/octet-stream"},
 	}
 	for _, tt := range tests {
-		b, err := s.Put(bytes.NewReader(tt.in), 1<<20)
+		b, err := s.Put(context.Background(), bytes.NewReader(tt.in), 1<<20)
 		if err != nil {
 			t.Errorf("%s: %v", tt.name, err)
 			continue
@@ -281,7 +282,7 @@ func TestContentType(t *testing.T) {
 func TestPutStripsJPEG(t *testing.T) {
 	s := newStore(t)
 	in := withSegments(plainJPEG(t), []byte("trailer"), exifAPP1(6, binary.LittleEndian))
-	b, err := s.Put(bytes.NewReader(in), 1<<20)
+	b, err := s.Put(context.Background(), bytes.NewReader(in), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,7 +300,7 @@ func TestPutStripsJPEG(t *testing.T) {
 		t.Error("digest is of the original, not the stripped bytes")
 	}
 	// Evidence keeps everything.
-	k, err := s.PutKeepMetadata(bytes.NewReader(in), 1<<20)
+	k, err := s.PutKeepMetadata(context.Background(), bytes.NewReader(in), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,10 +319,10 @@ func TestInvalidSHA(t *testing.T) {
 		strings.Repeat("a", 62) + "/x",
 		strings.Repeat("g", 64),
 	} {
-		if _, err := s.Open(bad); !errors.Is(err, ErrInvalidSHA) {
+		if _, err := s.Open(context.Background(), bad); !errors.Is(err, ErrInvalidSHA) {
 			t.Errorf("Open(%q) err = %v", bad, err)
 		}
-		if _, err := s.Path(bad); !errors.Is(err, ErrInvalidSHA) {
+		if _, err := s.b.(*Dir).Path(bad); !errors.Is(err, ErrInvalidSHA) {
 			t.Errorf("Path(%q) err = %v", bad, err)
 		}
 	}

@@ -44,6 +44,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -226,7 +227,7 @@ func write(ctx context.Context, src Source, w io.Writer, tmpDir string) (*Manife
 	if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&m.AuditHead.Seq, &m.AuditHead.Hash); err != nil {
 		return nil, fmt.Errorf("backup: audit head: %w", err)
 	}
-	if m.Tables, err = src.DB.Tables(ctx, tx); err != nil {
+	if m.Tables, err = Tables(ctx, src.DB, tx); err != nil {
 		return nil, err
 	}
 	for _, t := range m.Tables {
@@ -300,6 +301,24 @@ func Fingerprint(data []byte) string {
 	return hex.EncodeToString(s[:8])
 }
 
+// Tables are the tables a backup carries as rows: every table of the
+// schema, from the engine's catalogue, but those the database keeps
+// attachment content in (a backup carries that content as files, whichever
+// store it comes from).
+func Tables(ctx context.Context, db *store.DB, q store.Querier) ([]store.Table, error) {
+	all, err := db.Tables(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, t := range all {
+		if !slices.Contains(attach.DBTables(), t.Name) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
 // fileTables are the tables whose sha256 column names a file in the
 // attachment store.
 func fileTables(tables []store.Table) []string {
@@ -344,7 +363,7 @@ func copyFiles(ctx context.Context, tx *sql.Tx, src Source, m *Manifest, a *arch
 			m.Missing = append(m.Missing, sha)
 			continue
 		}
-		f, err := src.Files.Open(sha)
+		f, err := src.Files.Open(ctx, sha)
 		if errors.Is(err, fs.ErrNotExist) {
 			m.Missing = append(m.Missing, sha)
 			continue

@@ -14,7 +14,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"mashang/internal/app"
 	"mashang/internal/backup"
 	"mashang/internal/backup/backuptest"
 	"mashang/internal/config"
@@ -34,7 +36,7 @@ func target(t *testing.T, engine string, keyFile string) backup.Target {
 	tg := backup.Target{DataDir: dir, Logger: storetest.Quiet(), Keys: []backup.Key{{Name: "identity.key", Path: keyFile}},
 		Say: func(f string, a ...any) { t.Logf(f, a...) }}
 	if engine == "postgres" {
-		tg.URL = storetest.EmptyPostgresURL(t)
+		tg.URL, tg.FilesInDatabase = storetest.EmptyPostgresURL(t), true
 	}
 	return tg
 }
@@ -61,7 +63,7 @@ func TestBackupRestoresEveryTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		live, err := h.App.DB.Tables(ctx, h.App.DB.Read)
+		live, err := backup.Tables(ctx, h.App.DB, h.App.DB.Read)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,20 +96,21 @@ func TestBackupRestoresEveryTable(t *testing.T) {
 				t.Errorf("table %s: %d rows before, %d after the restore, or they differ", name, len(before[name]), len(after[name]))
 			}
 		}
-		// The files are there, byte for byte.
-		err = filepath.Walk(h.App.Files.Dir(), func(p string, info os.FileInfo, err error) error {
-			if err != nil || info.IsDir() {
-				return err
-			}
-			want, _ := os.ReadFile(p)
-			got, err := os.ReadFile(filepath.Join(tg.DataDir, "attachments", filepath.Base(filepath.Dir(p)), info.Name()))
-			if err != nil || !bytes.Equal(got, want) {
-				t.Errorf("attachment %s not restored: %v", info.Name(), err)
-			}
-			return nil
-		})
+		// The files are there, byte for byte, where the copy keeps them
+		// (the database on PostgreSQL, the directory on SQLite).
+		want := backuptest.Files(t, h.App.DB, h.App.Files)
+		tdb := openTarget(t, tg)
+		tfiles, err := app.OpenFiles(&config.Config{DataDir: tg.DataDir, DatabaseURL: tg.URL, Attachments: config.AttachAuto}, tdb, time.Now)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if got := backuptest.Files(t, tdb, tfiles); len(want) != 2 || !reflect.DeepEqual(got, want) {
+			t.Errorf("attachments: %d restored, want %d, or their content differs", len(got), len(want))
+		}
+		for sha, content := range want {
+			if content == "" {
+				t.Errorf("attachment %s missing from the source", sha)
+			}
 		}
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"mashang/internal/attach"
 	"mashang/internal/audit"
@@ -42,8 +43,11 @@ var ErrMismatch = errors.New("backup: the restored copy does not match the backu
 type Target struct {
 	URL     string // empty: SQLite in DataDir
 	DataDir string // SQLite file and attachments
-	Keys    []Key
-	Logger  *slog.Logger
+	// FilesInDatabase puts the attachment files in the database (the
+	// attachments option) instead of DataDir/attachments.
+	FilesInDatabase bool
+	Keys            []Key
+	Logger          *slog.Logger
 	// Say receives one line per step, for the person running the restore.
 	Say func(format string, args ...any)
 }
@@ -126,17 +130,23 @@ func Restore(ctx context.Context, path string, t Target) (_ *Report, err error) 
 		return nil, err
 	}
 	say("database: %d tables, %d rows loaded into %s at schema %d; every count matches the manifest", len(m.Tables), rep.Rows, db.Engine, m.Schema)
-	if err := writeFiles(path, t, m, rep); err != nil {
-		return nil, err
-	}
-	say("attachments: %d files (%d bytes) written under %s", rep.Files, m.Files.Bytes, filepath.Join(t.DataDir, "attachments"))
-	if len(m.Missing) > 0 {
-		say("warning: %d attachment files were missing when the backup was made (the manifest lists them)", len(m.Missing))
-	}
 	if rep.Schema, err = db.Migrate(ctx); err != nil {
 		return nil, err
 	}
 	say("schema: migrated from %d to %d", m.Schema, rep.Schema)
+	// The files after migrating: an older backup's schema may lack the
+	// tables the database keeps them in.
+	files, err := targetFiles(db, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFiles(ctx, path, t, files, rep); err != nil {
+		return nil, err
+	}
+	say("attachments: %d files (%d bytes) written to %s", rep.Files, m.Files.Bytes, files.Backend())
+	if len(m.Missing) > 0 {
+		say("warning: %d attachment files were missing when the backup was made (the manifest lists them)", len(m.Missing))
+	}
 	if _, err := audit.EnsureTree(ctx, db); err != nil { // a backup from before the log's Merkle tree
 		return nil, err
 	}
@@ -618,12 +628,16 @@ func native(k store.Kind, v any) (any, error) {
 	return nil, fmt.Errorf("a %T value for a %s column", v, k)
 }
 
-// writeFiles puts the archive's attachment files (and keys) in place.
-func writeFiles(path string, t Target, m *Manifest, rep *Report) error {
-	files, err := attach.NewStore(filepath.Join(t.DataDir, "attachments"))
-	if err != nil {
-		return err
+// targetFiles is the attachment store of the restored copy.
+func targetFiles(db *store.DB, t Target) (*attach.Store, error) {
+	if t.FilesInDatabase {
+		return attach.New(attach.NewDB(db, time.Now), filepath.Join(t.DataDir, "spool"))
 	}
+	return attach.NewStore(filepath.Join(t.DataDir, "attachments"))
+}
+
+// writeFiles puts the archive's attachment files (and keys) in place.
+func writeFiles(ctx context.Context, path string, t Target, files *attach.Store, rep *Report) error {
 	keyPath := map[string]string{}
 	for _, k := range t.Keys {
 		keyPath["keys/"+k.Name] = k.Path
@@ -636,7 +650,7 @@ func writeFiles(path string, t Target, m *Manifest, rep *Report) error {
 		switch {
 		case strings.HasPrefix(name, "files/"):
 			sha := strings.TrimPrefix(name, "files/")
-			b, err := files.PutKeepMetadata(r, 1<<40)
+			b, err := files.PutKeepMetadata(ctx, r, 1<<40)
 			if err != nil {
 				return fmt.Errorf("backup: restore %s: %w", name, err)
 			}

@@ -4,10 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"path/filepath"
 	"time"
 
-	"mashang/internal/attach"
+	"mashang/internal/app"
 	"mashang/internal/backup"
 	"mashang/internal/config"
 	"mashang/internal/store"
@@ -44,7 +43,7 @@ func runBackup(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 		return err
 	}
 	defer db.Close()
-	files, err := attach.NewStore(filepath.Join(cfg.DataDir, "attachments"))
+	files, err := app.OpenFiles(cfg, db, time.Now)
 	if err != nil {
 		return err
 	}
@@ -89,7 +88,7 @@ func runRestore(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 	if from == "" || fs.NArg() > 0 {
 		return usageError("give the archive with --from FILE")
 	}
-	_, err := backup.Restore(e.Ctx, from, backup.Target{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Keys: backup.KeysOf(cfg),
+	_, err := backup.Restore(e.Ctx, from, backup.Target{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, FilesInDatabase: cfg.AttachmentsInDatabase(), Keys: backup.KeysOf(cfg),
 		Logger: logger(cfg, e.Stderr), Say: func(format string, args ...any) { fmt.Fprintf(e.Stdout, format+"\n", args...) }})
 	if errors.Is(err, backup.ErrNotEmpty) {
 		return exitError{code: 1, msg: err.Error()}

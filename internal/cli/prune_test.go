@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mashang/internal/app"
+	"mashang/internal/attach"
 	"mashang/internal/intake"
 	"mashang/internal/store/storetest"
 	"mashang/internal/web/webtest"
@@ -21,8 +22,8 @@ func TestJobsRunAttachments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	used, _ := a.Files.Put(strings.NewReader("photo of the fee notice"), 1<<20)
-	orphan, _ := a.Files.Put(strings.NewReader("file of a refused report"), 1<<20)
+	used, _ := a.Files.Put(context.Background(), strings.NewReader("photo of the fee notice"), 1<<20)
+	orphan, _ := a.Files.Put(context.Background(), strings.NewReader("file of a refused report"), 1<<20)
 	if _, err := a.Intake.Submit(context.Background(), intake.Submission{Channel: "web", Content: "乱收费", Anonymous: true,
 		Files: []intake.File{{Blob: used, Filename: "fee.txt", Source: "reporter"}}}); err != nil {
 		t.Fatal(err)
@@ -31,7 +32,7 @@ func TestJobsRunAttachments(t *testing.T) {
 	old := time.Now().Add(-48 * time.Hour)
 	paths := map[string]bool{}
 	for sha, keep := range map[string]bool{used.SHA256: true, orphan.SHA256: false} {
-		p, _ := a.Files.Path(sha)
+		p, _ := a.Files.Backend().(*attach.Dir).Path(sha)
 		os.Chtimes(p, old, old)
 		paths[p] = keep
 	}

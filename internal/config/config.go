@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -62,7 +63,20 @@ type Config struct {
 	IntakeRateGlobal  ratelimit.Rate
 	TrackRateAddress  ratelimit.Rate
 	HumanCheckAfter   int
+	// TrustedProxies are the addresses of the proxies in front of this
+	// instance whose X-Forwarded-For is believed; empty: none.
+	TrustedProxies []netip.Prefix
+	// Attachments says where attachment content lives: AttachAuto,
+	// AttachDirectory or AttachDatabase.
+	Attachments string
 }
+
+// Where attachments live (the attachments option).
+const (
+	AttachAuto      = "auto"      // the directory on SQLite, the database on PostgreSQL
+	AttachDirectory = "directory" // DATA/attachments
+	AttachDatabase  = "database"  // in the database, in chunks
+)
 
 // Never is a retention period that keeps for ever.
 const Never = -1
@@ -189,6 +203,60 @@ func rate(p func(*Config) *ratelimit.Rate) (func(*Config, string) error, func(*C
 		}
 }
 
+// prefixes reads a comma-separated list of addresses and CIDR ranges.
+func prefixes(p func(*Config) *[]netip.Prefix) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			var out []netip.Prefix
+			for _, f := range strings.Split(v, ",") {
+				f = strings.TrimSpace(f)
+				if f == "" {
+					continue
+				}
+				if a, err := netip.ParseAddr(f); err == nil {
+					a = a.Unmap()
+					out = append(out, netip.PrefixFrom(a, a.BitLen()))
+					continue
+				}
+				pf, err := netip.ParsePrefix(f)
+				if err != nil {
+					return fmt.Errorf("%q is not an IP address or a CIDR range such as 10.0.0.0/8", f)
+				}
+				if pf.Addr().Is4In6() {
+					pf = netip.PrefixFrom(pf.Addr().Unmap(), pf.Bits()-96)
+				}
+				out = append(out, pf.Masked())
+			}
+			*p(c) = out
+			return nil
+		}, func(c *Config) string {
+			var s []string
+			for _, pf := range *p(c) {
+				if pf.IsSingleIP() {
+					s = append(s, pf.Addr().String())
+				} else {
+					s = append(s, pf.String())
+				}
+			}
+			return strings.Join(s, ",")
+		}
+}
+
+// oneOf reads one of the given words.
+func oneOf(p func(*Config) *string, words ...string) (func(*Config, string) error, func(*Config) string) {
+	return func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			for _, w := range words {
+				if v == w {
+					*p(c) = v
+					return nil
+				}
+			}
+			return fmt.Errorf("%q is not one of %s", v, strings.Join(words, ", "))
+		}, func(c *Config) string {
+			return *p(c)
+		}
+}
+
 func opt(name, env, def, help string, secret bool, s func(*Config, string) error, g func(*Config) string) Option {
 	return Option{Name: name, Flag: name, Env: env, Default: def, Help: help, Secret: secret, set: s, get: g}
 }
@@ -277,6 +345,10 @@ func Options() []Option {
 	add("track-rate-address", "MASHANG_TRACK_RATE_ADDRESS", "120/10m", "tracking requests (look-ups, messages, reviews, ratings) one address may make; 0: no limit", false, rs, rg)
 	is, ig = integer(func(c *Config) *int { return &c.HumanCheckAfter })
 	add("human-check-after", "MASHANG_HUMAN_CHECK_AFTER", "3", "reports from one address within intake-rate-address's period after which the web form asks for a typed number from a picture; 0: never", false, is, ig)
+	ps, pg := prefixes(func(c *Config) *[]netip.Prefix { return &c.TrustedProxies })
+	add("trusted-proxies", "MASHANG_TRUSTED_PROXIES", "", "addresses or CIDR ranges of the proxies in front of this server (comma-separated): a request from one of them is counted, for per-address limits, at the client address its X-Forwarded-For names; empty: the peer's address, X-Forwarded-For ignored", false, ps, pg)
+	s, g = oneOf(func(c *Config) *string { return &c.Attachments }, AttachAuto, AttachDirectory, AttachDatabase)
+	add("attachments", "MASHANG_ATTACHMENTS", AttachAuto, "where attachment content is kept: directory (DATA/attachments), database (in the database, in chunks: every instance on one PostgreSQL reads them), auto (directory on SQLite, database on PostgreSQL)", false, s, g)
 	return o
 }
 
@@ -399,6 +471,9 @@ func (c *Config) validate() error {
 	}
 	if c.BackupKeep < 1 {
 		return fmt.Errorf("config: backup-keep must be at least 1")
+	}
+	if c.DatabaseURL == "" && c.Attachments == AttachDatabase {
+		return fmt.Errorf("config: attachments=database needs PostgreSQL (--database); SQLite keeps them in the data directory")
 	}
 	if c.AttachFileMax > c.AttachReportMax {
 		return fmt.Errorf("config: attach-file-max (%s) exceeds attach-report-max (%s)", FormatSize(c.AttachFileMax), FormatSize(c.AttachReportMax))
@@ -525,3 +600,9 @@ func FormatSize(n int64) string {
 
 // Getenv is os.Getenv, for callers that pass the real environment.
 func Getenv(k string) string { return os.Getenv(k) }
+
+// AttachmentsInDatabase reports whether attachment content lives in the
+// database (the attachments option, auto resolved by the engine).
+func (c *Config) AttachmentsInDatabase() bool {
+	return c.Attachments == AttachDatabase || c.Attachments == AttachAuto && c.DatabaseURL != ""
+}

@@ -51,7 +51,7 @@ func (s *Service) SubmitEmail(ctx context.Context, m mailin.Message, raw []byte)
 	var files []File
 	put := func(name, ctype string, data []byte) error {
 		limit := int64(len(data)) + 1
-		b, err := s.d.Files.Put(bytes.NewReader(data), limit)
+		b, err := s.d.Files.Put(ctx, bytes.NewReader(data), limit)
 		if err != nil {
 			return fmt.Errorf("intake: store e-mail attachment: %w", err)
 		}

@@ -108,7 +108,11 @@ func NewService(d Deps) *Service {
 	}
 	s := &Service{d: d}
 	s.perReportTx.Store(d.PerReportTx)
-	s.lim.l = ratelimit.New(ratelimit.DefaultPolicy, d.Clock.Now)
+	counter := d.Counter
+	if counter == nil {
+		counter = ratelimit.NewMemory(d.Clock.Now)
+	}
+	s.lim.f = ratelimit.Failures{Policy: ratelimit.DefaultPolicy, Counter: counter, Now: d.Clock.Now}
 	s.lim.off = d.NoRateLimit
 	if d.DB != nil && d.DB.Engine == store.SQLite {
 		// Prepared now, while the single writer connection is free (inside

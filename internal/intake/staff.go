@@ -165,7 +165,7 @@ func (s *Service) OpenAttachment(ctx context.Context, p auth.Principal, id int64
 	if _, err := s.caseFor(ctx, p, a.CaseID, perm); err != nil {
 		return AttachmentInfo{}, nil, errNoAttachment
 	}
-	f, err := s.d.Files.Open(a.SHA256)
+	f, err := s.d.Files.Open(ctx, a.SHA256)
 	if err != nil {
 		return AttachmentInfo{}, nil, fmt.Errorf("intake: open attachment %d: %w", id, err)
 	}

@@ -33,10 +33,11 @@ var ErrUnknownReceipt = receipt.ErrUnknown
 
 var errTooManyTries = problem.TooMany("too_many_tries", "尝试次数过多，请稍后再试", "too many wrong tries; please wait and try again later")
 
-// limiter is the per-address limiter of wrong receipt/key pairs.
+// limiter is the per-address limit of wrong receipt/key pairs, counted on
+// the shared counter (the database's on PostgreSQL).
 type limiter struct {
 	mu  sync.Mutex
-	l   *ratelimit.Limiter
+	f   ratelimit.Failures
 	off bool
 }
 
@@ -45,14 +46,14 @@ type limiter struct {
 func (s *Service) SetRatePolicy(p ratelimit.Policy, on bool) {
 	s.lim.mu.Lock()
 	defer s.lim.mu.Unlock()
-	s.lim.l = ratelimit.New(p, s.d.Clock.Now)
+	s.lim.f.Policy = p
 	s.lim.off = !on
 }
 
-func (s *Service) limiter() (*ratelimit.Limiter, bool) {
+func (s *Service) limiter() (ratelimit.Failures, bool) {
 	s.lim.mu.Lock()
 	defer s.lim.mu.Unlock()
-	return s.lim.l, !s.lim.off
+	return s.lim.f, !s.lim.off
 }
 
 // caseRef is a case the reporter proved to be theirs.
@@ -70,10 +71,14 @@ func (s *Service) authenticate(ctx context.Context, addr, code, key string) (cas
 		return caseRef{}, err
 	}
 	lim, on := s.limiter()
+	limKey := "track:" + s.d.Vault.KeyedHash("flood-addr", addr)
 	if on {
-		v := lim.Check(addr)
+		v, err := lim.Check(ctx, limKey)
+		if err != nil {
+			return caseRef{}, fmt.Errorf("intake: %w", err)
+		}
 		if v.Blocked {
-			return caseRef{}, errTooManyTries
+			return caseRef{}, errTooManyTries.RetryIn(v.Retry)
 		}
 		if v.Delay > 0 {
 			t := time.NewTimer(v.Delay)
@@ -100,7 +105,9 @@ func (s *Service) authenticate(ctx context.Context, addr, code, key string) (cas
 	ref.receipt = c
 	if !ok {
 		if on {
-			lim.Fail(addr)
+			if err := lim.Fail(ctx, limKey); err != nil {
+				return caseRef{}, fmt.Errorf("intake: %w", err)
+			}
 		}
 		return caseRef{}, ErrUnknownReceipt
 	}

@@ -1,9 +1,13 @@
 // Package ratelimit slows and then refuses repeated failures (wrong
-// passwords, wrong receipt keys) per key: a user name or a client address.
+// passwords, wrong receipt keys) per key, a user name or a client address,
+// and counts the events the flood limits bound. Counts live in the database
+// on PostgreSQL, so that every instance sharing it counts the same, and in
+// memory on SQLite, which one process owns.
 package ratelimit
 
 import (
-	"sync"
+	"context"
+	"fmt"
 	"time"
 )
 
@@ -21,46 +25,11 @@ type Policy struct {
 // DefaultPolicy: 3 free failures, then slower, refused after 10 in 15 minutes.
 var DefaultPolicy = Policy{Window: 15 * time.Minute, SlowAfter: 3, BlockAfter: 10, Base: 250 * time.Millisecond, MaxDelay: 4 * time.Second}
 
-type entry struct {
-	failures []time.Time
-}
-
-// Limiter counts failures per key. Safe for concurrent use. Memory stays
-// bounded: keys whose failures have all expired are dropped.
-type Limiter struct {
-	p   Policy
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]*entry
-	ops int
-}
-
-// New returns a limiter with policy p and clock now.
-func New(p Policy, now func() time.Time) *Limiter {
-	return &Limiter{p: p, now: now, m: map[string]*entry{}}
-}
-
 // Verdict is what a caller must do before trying.
 type Verdict struct {
 	Delay   time.Duration // wait this long first
 	Blocked bool          // refuse (429)
 	Retry   time.Duration // when blocked: until the oldest failure leaves the window
-}
-
-// Check returns the verdict for key without recording anything.
-func (l *Limiter) Check(key string) Verdict {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	e := l.m[key]
-	if e == nil {
-		return Verdict{}
-	}
-	e.prune(now, l.p.Window)
-	if len(e.failures) == 0 {
-		return Verdict{}
-	}
-	return l.p.For(len(e.failures), e.failures[0], now)
 }
 
 // For is the verdict after n failures within the window, the oldest at
@@ -79,43 +48,32 @@ func (p Policy) For(n int, oldest, now time.Time) Verdict {
 	return Verdict{}
 }
 
+// Failures slows and then refuses repeated failures per key by Policy,
+// counting them on Counter: on the database's counter every instance
+// sharing it counts a guesser's tries together, wherever the proxy sends
+// them. Failures are counted in fixed windows of Policy.Window; a refusal's
+// Retry is the time left in the window.
+type Failures struct {
+	Policy  Policy
+	Counter Counter
+	Now     func() time.Time
+}
+
+// Check returns the verdict for key without recording anything.
+func (f Failures) Check(ctx context.Context, key string) (Verdict, error) {
+	n, left, err := f.Counter.Count(ctx, "fail:"+key, f.Policy.Window)
+	if err != nil {
+		return Verdict{}, fmt.Errorf("ratelimit: %w", err)
+	}
+	if n == 0 {
+		return Verdict{}, nil
+	}
+	now := f.Now()
+	return f.Policy.For(int(n), now.Add(left-f.Policy.Window), now), nil
+}
+
 // Fail records a failure for key.
-func (l *Limiter) Fail(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	e := l.m[key]
-	if e == nil {
-		e = &entry{}
-		l.m[key] = e
-	}
-	e.prune(now, l.p.Window)
-	e.failures = append(e.failures, now)
-	if len(e.failures) > l.p.BlockAfter {
-		e.failures = e.failures[len(e.failures)-l.p.BlockAfter:]
-	}
-	l.ops++
-	if l.ops%1024 == 0 {
-		for k, v := range l.m {
-			v.prune(now, l.p.Window)
-			if len(v.failures) == 0 {
-				delete(l.m, k)
-			}
-		}
-	}
-}
-
-// Reset forgets key's failures (after a success).
-func (l *Limiter) Reset(key string) {
-	l.mu.Lock()
-	delete(l.m, key)
-	l.mu.Unlock()
-}
-
-func (e *entry) prune(now time.Time, w time.Duration) {
-	i := 0
-	for i < len(e.failures) && now.Sub(e.failures[i]) >= w {
-		i++
-	}
-	e.failures = e.failures[i:]
+func (f Failures) Fail(ctx context.Context, key string) error {
+	_, _, err := f.Counter.Add(ctx, "fail:"+key, f.Policy.Window, 1)
+	return err
 }

@@ -24,9 +24,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -327,13 +325,10 @@ func (s *Service) erase(ctx context.Context, c Case, now time.Time) (Case, int, 
 		if !errors.Is(err, sql.ErrNoRows) || s.Files == nil {
 			continue // still used elsewhere (the same content on another case), or unknown
 		}
-		p, err := s.Files.Path(sha)
-		if err != nil {
-			continue
-		}
-		if err := os.Remove(p); err == nil {
+		ok, err := s.Files.Remove(ctx, sha)
+		if ok {
 			removed++
-		} else if !errors.Is(err, fs.ErrNotExist) && s.Log != nil {
+		} else if err != nil && s.Log != nil {
 			s.Log.Warn("retention: could not remove an attachment file", "sha256", sha, "err", err)
 		}
 	}

@@ -5,9 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
-	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -64,7 +65,7 @@ func build(t *testing.T, h *webtest.Harness, now time.Time) scenario {
 		{"H", "closed", ago(6 * 365 * day), date(5 * day)},             // the reporter may still ask for a review
 		{"I", "review", "", ""},                                        // under review
 	} {
-		blob, err := a.Files.Put(strings.NewReader("%PDF-1.4 证据 "+c.name), 1<<20)
+		blob, err := a.Files.Put(ctx, strings.NewReader("%PDF-1.4 证据 "+c.name), 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,8 +227,11 @@ func TestRetentionErasesByPeriodAndHoldsOpenCases(t *testing.T) {
 			if got := stateOf(t, h.App.DB, id); got != want[n] {
 				t.Errorf("case %s: %+v, want %+v", n, got, want[n])
 			}
-			_, err := os.Stat(h.App.Files.Dir() + "/" + sc.shas[n][:2] + "/" + sc.shas[n])
-			if gone := os.IsNotExist(err); gone != (want[n].Attachments == 0) {
+			f, err := h.App.Files.Open(ctx, sc.shas[n])
+			if err == nil {
+				f.Close()
+			}
+			if gone := errors.Is(err, fs.ErrNotExist); gone != (want[n].Attachments == 0) {
 				t.Errorf("case %s: attachment file gone = %v", n, gone)
 			}
 		}

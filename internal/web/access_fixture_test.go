@@ -102,7 +102,7 @@ func newAccessFix(t *testing.T, h *webtest.Harness) *accessFix {
 	director, inspector := f.principal("director"), f.principal("inspector")
 
 	// c1: a named report on unit A with a photo and a thread, assigned to handler.
-	blob, err := h.App.Files.Put(bytes.NewReader(pngBytes()), 1<<20)
+	blob, err := h.App.Files.Put(context.Background(), bytes.NewReader(pngBytes()), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func newAccessFix(t *testing.T, h *webtest.Harness) *accessFix {
 		t.Fatal(err)
 	}
 	f.ids["insp"] = fmt.Sprint(plan.ID)
-	photo, err := h.App.Files.Put(bytes.NewReader(pngBytes()), 1<<20)
+	photo, err := h.App.Files.Put(context.Background(), bytes.NewReader(pngBytes()), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ func (s *Server) readVisitMultipart(w http.ResponseWriter, r *http.Request) (ins
 			}
 			sawVisit = true
 		case name == "attachment" || name == "photo" || name == "video":
-			b, err := budget.put(part)
+			b, err := budget.put(r.Context(), part)
 			if err != nil {
 				return in, nil, err
 			}
@@ -188,7 +188,7 @@ func (s *Server) getInspectionAttachment(w http.ResponseWriter, r *http.Request)
 	if s.app.Files == nil {
 		return errNotFound
 	}
-	f, err := s.app.Files.Open(a.SHA256)
+	f, err := s.app.Files.Open(r.Context(), a.SHA256)
 	if err != nil {
 		return fmt.Errorf("inspection attachment %d: %w", a.ID, err)
 	}

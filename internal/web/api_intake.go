@@ -147,7 +147,7 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 				part.Close()
 				continue // an empty file input
 			}
-			blob, err := budget.put(br)
+			blob, err := budget.put(r.Context(), br)
 			if err != nil {
 				if _, ok := problem.As(err); !ok && strings.Contains(err.Error(), "reading content") {
 					return f, nil, multipartErr(err)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -10,9 +11,18 @@ import (
 	"mashang/internal/problem"
 )
 
+// HealthTimeout is how long /healthz waits for the database.
+const HealthTimeout = 2 * time.Second
+
+// healthz answers 200 only when the database answers within HealthTimeout,
+// and 503 otherwise: a proxy in front of several instances stops sending to
+// one that has lost its database (or is overwhelmed) and sends to the others.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	if err := s.app.DB.Read.PingContext(r.Context()); err != nil {
-		return &problem.Error{Kind: problem.KindUnavailable, Code: "database_unavailable", ZH: "数据库不可用", EN: "the database is unavailable", Err: err}
+	ctx, cancel := context.WithTimeout(r.Context(), HealthTimeout)
+	defer cancel()
+	if err := s.app.DB.Read.PingContext(ctx); err != nil {
+		s.log.Warn("health check: database unavailable", "err", err)
+		return errDBDown.Wrap(err)
 	}
 	out := map[string]any{"status": "ok"}
 	if b := s.app.Backups; b != nil {

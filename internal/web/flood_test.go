@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -174,6 +175,58 @@ func TestHumanCheckOnReportForm(t *testing.T) {
 			a2, _ := humancheck.Answer(key, fresh)
 			if p := file(url.Values{"hc_token": {fresh}, "hc_answer": {a2}}); p.Status != 429 || p.Header.Get("Retry-After") == "" {
 				t.Fatalf("past the limit on the page: %d", p.Status)
+			}
+		})
+	}
+}
+
+// TestFloodBehindTrustedProxy: behind a proxy named in trusted-proxies the
+// per-address limit counts each client at the address X-Forwarded-For
+// gives, so one flooding client does not lock out the others behind the
+// same proxy; from a peer that is not a trusted proxy the header is ignored
+// and the peer is counted, whatever it claims.
+func TestFloodBehindTrustedProxy(t *testing.T) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			dbURL := ""
+			if engine == "postgres" {
+				dbURL = storetest.PostgresURL(t)
+			}
+			h := webtest.New(t, dbURL, func(c *config.Config) {
+				c.IntakeRateAddress = ratelimit.Rate{N: 2, Per: time.Hour}
+				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.30/32")}
+			})
+			post := func(c *http.Client, xff string) int {
+				t.Helper()
+				req, _ := http.NewRequest("POST", h.URL+"/api/v1/reports", strings.NewReader(`{"content":"窗口推诿","anonymous":true}`))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-Forwarded-For", xff)
+				res, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				return res.StatusCode
+			}
+			proxy, stranger := from("127.0.0.30"), from("127.0.0.31")
+			for i, c := range []struct {
+				client *http.Client
+				xff    string
+				want   int
+			}{
+				{proxy, "198.51.100.1", 201},
+				{proxy, "198.51.100.1", 201},
+				{proxy, "198.51.100.1", 429},               // the flooding client
+				{proxy, "198.51.100.2", 201},               // another client behind the same proxy
+				{proxy, "198.51.100.9, 198.51.100.1", 429}, // a forged entry left of the real one changes nothing
+				{stranger, "198.51.100.3", 201},
+				{stranger, "198.51.100.4", 201},
+				{stranger, "198.51.100.5", 429}, // not a trusted proxy: counted at its own address
+			} {
+				if got := post(c.client, c.xff); got != c.want {
+					t.Fatalf("request %d (X-Forwarded-For %s): %d, want %d", i+1, c.xff, got, c.want)
+				}
 			}
 		})
 	}

@@ -139,15 +139,6 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 // SessionCookie names the staff pages' session cookie.
 const SessionCookie = "mashang_session"
 
-// clientAddr is the peer address without port, for per-address limits.
-func clientAddr(r *http.Request) string {
-	a := r.RemoteAddr
-	if i := strings.LastIndexByte(a, ':'); i > 0 {
-		a = a[:i]
-	}
-	return strings.Trim(a, "[]")
-}
-
 // me returns the principal of a staff route (always present there).
 func me(r *http.Request) auth.Principal {
 	p, _ := principal(r)

@@ -270,7 +270,8 @@ func securityHeaders(h http.Header) {
 // secure says whether cookies get the Secure flag: over TLS, or when the
 // configured public address is https (behind a TLS-terminating proxy).
 func (p *pageServer) secure(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(strings.ToLower(p.s.app.Config.PublicBaseURL), "https://")
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(p.s.app.Config.PublicBaseURL), "https://") ||
+		behindTLSProxy(r, p.s.app.Config.TrustedProxies)
 }
 
 func csrfFor(secret string) string {
@@ -471,16 +472,11 @@ type errorPage struct {
 // renderError shows err as a page in the visitor's language. Anything that
 // is not a problem is logged and shown as an internal error.
 func (p *pageServer) renderError(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = errTooLarge
-	}
-	pe, ok := problem.As(err)
-	if !ok || pe.Kind == problem.KindInternal {
-		p.s.log.Error("page failed", "id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
-		pe = errInternal
-	}
+	pe := p.s.answer(r, "page failed", err)
 	st := statusOf[pe.Kind]
+	if pe.Kind == problem.KindTooMany || pe.Kind == problem.KindUnavailable {
+		w.Header().Set("Retry-After", retryAfter(pe))
+	}
 	if v == nil {
 		v = &view{Lang: Lang(r), Path: r.URL.Path}
 	}

@@ -431,7 +431,7 @@ func (p *pageServer) visitFiles(r *http.Request) ([]inspection.Upload, error) {
 		if err != nil {
 			return nil, fmt.Errorf("visit file: %w", err)
 		}
-		blob, err := budget.put(f)
+		blob, err := budget.put(r.Context(), f)
 		f.Close()
 		if err != nil {
 			return nil, err

@@ -165,7 +165,7 @@ func (p *pageServer) files(r *http.Request, source string) ([]intake.File, error
 		if err != nil {
 			return nil, err
 		}
-		blob, err := budget.put(f)
+		blob, err := budget.put(r.Context(), f)
 		f.Close()
 		if err != nil {
 			return nil, err

@@ -15,6 +15,7 @@ import (
 
 	"mashang/internal/civil"
 	"mashang/internal/problem"
+	"mashang/internal/store"
 )
 
 var (
@@ -26,6 +27,7 @@ var (
 	errNotFound   = problem.NotFound("not_found", "未找到", "not found")
 	errBadID      = problem.NotFound("not_found", "未找到：编号无效", "not found: the id is not a number")
 	errNoMediaTyp = problem.Malformed("unsupported_media_type", "请以 application/json 提交", "send the body as application/json")
+	errDBDown     = &problem.Error{Kind: problem.KindUnavailable, Code: "database_unavailable", ZH: "数据库暂时不可用，请稍后再试；您的请求未被保存", EN: "the database is unavailable just now; nothing of this request was stored: please try again shortly", Retry: 5 * time.Second}
 )
 
 var statusOf = map[problem.Kind]int{
@@ -67,26 +69,39 @@ func (s *Server) message(r *http.Request, pe *problem.Error) string {
 // writeError answers err in the JSON error format. Anything that is not a
 // problem is an internal error: logged with the request id, never shown.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		err = errTooLarge
-	}
-	pe, ok := problem.As(err)
-	if !ok || pe.Kind == problem.KindInternal {
-		s.log.Error("request failed", "id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
-		pe = errInternal
-	}
+	pe := s.answer(r, "request failed", err)
 	st := statusOf[pe.Kind]
 	if pe.Kind == problem.KindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="mashang"`)
 	}
-	if pe.Kind == problem.KindTooMany {
+	if pe.Kind == problem.KindTooMany || pe.Kind == problem.KindUnavailable {
 		w.Header().Set("Retry-After", retryAfter(pe))
 	}
 	writeJSON(w, st, ErrorBody{Error: ErrorDetail{Code: pe.Code, Message: s.message(r, pe), Field: pe.Field}})
 }
 
-// retryAfter is the Retry-After of a 429 in whole seconds (at least 1;
+// answer is the problem that answers err: a problem as it is; a body over
+// its limit 413; the database out of reach (restarting, a connection cut)
+// 503, logged as a warning; anything else an internal error, logged with
+// the request id and never shown.
+func (s *Server) answer(r *http.Request, what string, err error) *problem.Error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errTooLarge
+	}
+	pe, ok := problem.As(err)
+	switch {
+	case ok && pe.Kind != problem.KindInternal:
+		return pe
+	case store.IsUnavailable(err):
+		s.log.Warn(what+": database unavailable", "id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
+		return errDBDown
+	}
+	s.log.Error(what, "id", requestID(r), "method", r.Method, "path", r.URL.Path, "err", err)
+	return errInternal
+}
+
+// retryAfter is the Retry-After of a 429 or 503 in whole seconds (at least 1;
 // 60 when the problem does not say).
 func retryAfter(pe *problem.Error) string {
 	if pe.Retry <= 0 {

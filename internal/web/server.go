@@ -56,7 +56,7 @@ func (s *Server) Routes() []Route { return s.routes }
 
 // Handler is the whole server with its middleware.
 func (s *Server) Handler() http.Handler {
-	return s.withRequestID(s.withLog(s.withRecover(s.mux)))
+	return s.withRequestID(s.withClientAddr(s.withLog(s.withRecover(s.mux))))
 }
 
 type ctxKey int
@@ -65,6 +65,7 @@ const (
 	keyRequestID ctxKey = iota
 	keyPrincipal
 	keyRoute
+	keyClientAddr
 )
 
 func (s *Server) withRequestID(next http.Handler) http.Handler {

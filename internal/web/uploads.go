@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -27,7 +28,7 @@ func (s *Server) newBudget(keepMetadata bool) *uploadBudget {
 }
 
 // put stores one file within what is left of the budget.
-func (b *uploadBudget) put(r io.Reader) (attach.Blob, error) {
+func (b *uploadBudget) put(ctx context.Context, r io.Reader) (attach.Blob, error) {
 	if b.n >= b.cfg.AttachMaxFiles {
 		return attach.Blob{}, errTooManyFiles
 	}
@@ -42,7 +43,7 @@ func (b *uploadBudget) put(r io.Reader) (attach.Blob, error) {
 	if b.keepMetadata {
 		put = b.store.PutKeepMetadata
 	}
-	blob, err := put(r, limit)
+	blob, err := put(ctx, r, limit)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		switch {

@@ -9,13 +9,17 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"mashang/internal/app"
+	"mashang/internal/attach"
 	"mashang/internal/audit"
 	"mashang/internal/auth"
+	"mashang/internal/backup"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
 	"mashang/internal/identity"
@@ -49,11 +53,11 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 	if _, err := a.Cases.ImportCalendar(ctx, auth.System("test"), []byte(`{"year": 2031, "days": [{"date": "2031-01-01", "kind": "off", "name": "元旦"}]}`)); err != nil {
 		t.Fatal(err)
 	}
-	blob, err := a.Files.Put(strings.NewReader("%PDF-1.4 收费单据 "+now.String()), 1<<20)
+	blob, err := a.Files.Put(ctx, strings.NewReader("%PDF-1.4 收费单据 "+now.String()), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	photo, err := a.Files.PutKeepMetadata(bytes.NewReader([]byte("\xff\xd8\xff\xe0 photo of a closed window")), 1<<20)
+	photo, err := a.Files.PutKeepMetadata(ctx, bytes.NewReader([]byte("\xff\xd8\xff\xe0 photo of a closed window")), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +113,9 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 	}
 	var empty []string
 	for _, tb := range tables {
+		if slices.Contains(attach.DBTables(), tb.Name) && !a.Config.AttachmentsInDatabase() {
+			continue // attachment content kept in the directory instead
+		}
 		var n int
 		if err := a.DB.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+tb.Name).Scan(&n); err != nil {
 			t.Fatal(err)
@@ -122,14 +129,15 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 	}
 }
 
-// Snapshot reads every table of db as comparable text: per table, its rows
-// in key order, each as JSON of the portable values (booleans as booleans,
-// blobs as bytes), so that the same data on SQLite and PostgreSQL compares
-// equal.
+// Snapshot reads every table of db a backup carries as rows (backup.Tables:
+// not the attachment content, which Files compares) as comparable text:
+// per table, its rows in key order, each as JSON of the portable values
+// (booleans as booleans, blobs as bytes), so that the same data on SQLite
+// and PostgreSQL compares equal.
 func Snapshot(t testing.TB, db *store.DB) map[string][]string {
 	t.Helper()
 	ctx := context.Background()
-	tables, err := db.Tables(ctx, db.Read)
+	tables, err := backup.Tables(ctx, db, db.Read)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,6 +202,39 @@ func Rows(t testing.TB, db *store.DB, tb store.Table) []string {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// Files reads every attachment the records of db reference, by digest,
+// from files ("" for one that is not there).
+func Files(t testing.TB, db *store.DB, files *attach.Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.Read.QueryContext(ctx, `SELECT sha256 FROM attachments UNION SELECT sha256 FROM inspection_attachments`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shas []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		shas = append(shas, s)
+	}
+	rows.Close()
+	out := map[string]string{}
+	for _, sha := range shas {
+		f, err := files.Open(ctx, sha)
+		if err != nil {
+			out[sha] = ""
+			continue
+		}
+		b, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[sha] = string(b)
 	}
 	return out
 }
