@@ -19,25 +19,34 @@ const AttachmentsJob = "attachments"
 
 // PruneAttachments removes attachment files that no case or inspection
 // references (uploads of requests refused after their files were stored,
-// and temporary files of interrupted uploads), if older than a day.
-func (a *App) PruneAttachments(ctx context.Context) (attach.PruneResult, error) {
+// and temporary files of interrupted uploads), if older than a day. It runs
+// under the job's lease: ran is false, and nothing done, while another
+// instance prunes.
+func (a *App) PruneAttachments(ctx context.Context) (res attach.PruneResult, ran bool, err error) {
+	holder := store.NewHolder()
+	ok, err := a.DB.AcquireLease(ctx, AttachmentsJob, holder, a.Clock.Now(), time.Hour)
+	if err != nil || !ok {
+		return res, false, err
+	}
+	defer a.DB.ReleaseLease(context.WithoutCancel(ctx), AttachmentsJob, holder)
 	keep := map[string]bool{}
 	rows, err := a.DB.Read.QueryContext(ctx, `SELECT sha256 FROM attachments UNION SELECT sha256 FROM inspection_attachments`)
 	if err != nil {
-		return attach.PruneResult{}, fmt.Errorf("app: referenced attachments: %w", err)
+		return res, true, fmt.Errorf("app: referenced attachments: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var sha string
 		if err := rows.Scan(&sha); err != nil {
-			return attach.PruneResult{}, err
+			return res, true, err
 		}
 		keep[sha] = true
 	}
 	if err := rows.Err(); err != nil {
-		return attach.PruneResult{}, err
+		return res, true, err
 	}
-	return a.Files.Prune(ctx, func(sha string) bool { return keep[sha] }, a.Clock.Now().Add(-24*time.Hour))
+	res, err = a.Files.Prune(ctx, func(sha string) bool { return keep[sha] }, a.Clock.Now().Add(-24*time.Hour))
+	return res, true, err
 }
 
 // OpenFiles opens the attachment store the configuration says: the

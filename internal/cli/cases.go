@@ -114,9 +114,12 @@ func runJobsRun(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 		return runRetention(e, a, dry)
 	}
 	if fs.Arg(0) == app.AttachmentsJob {
-		pr, err := a.PruneAttachments(e.Ctx)
+		pr, ran, err := a.PruneAttachments(e.Ctx)
 		if err != nil {
 			return err
+		}
+		if !ran {
+			return exitError{code: 3, msg: "another instance is pruning the attachments now; nothing done"}
 		}
 		fmt.Fprintf(e.Stdout, "attachments: %d unreferenced and %d temporary files removed (%d bytes), %d kept\n", pr.Blobs, pr.Temporary, pr.Bytes, pr.Kept)
 		return nil

@@ -9,10 +9,12 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"mashang/internal/app"
 	"mashang/internal/config"
 	"mashang/internal/mailin"
+	"mashang/internal/store"
 )
 
 // startMail starts e-mail intake when configured: an SMTP server on
@@ -50,7 +52,11 @@ func startMail(ctx context.Context, a *app.App, cfg *config.Config, getenv func(
 			stop()
 			return func() {}, err
 		}
-		p, err := mailin.NewIMAPPoller(mailin.IMAPConfig{URL: cfg.IMAPURL, Password: pw, Interval: cfg.IMAPInterval, Logger: log, MaxMessageBytes: cfg.MaxReportBytes()}, a.Intake)
+		// One instance at a time polls the mailbox; the lease outlasts a
+		// few intervals, so another takes over when the holder stops.
+		lease := &store.Lease{DB: a.DB, Job: IMAPJob, Holder: store.NewHolder(), For: 3*cfg.IMAPInterval + time.Minute, Now: a.Clock.Now}
+		p, err := mailin.NewIMAPPoller(mailin.IMAPConfig{URL: cfg.IMAPURL, Password: pw, Interval: cfg.IMAPInterval, Logger: log,
+			MaxMessageBytes: cfg.MaxReportBytes(), Hold: lease.Hold}, a.Intake)
 		if err != nil {
 			stop()
 			return func() {}, fmt.Errorf("imap: %w", err)
@@ -60,12 +66,16 @@ func startMail(ctx context.Context, a *app.App, cfg *config.Config, getenv func(
 		go func() {
 			defer wg.Done()
 			p.Run(pctx)
+			lease.Release(context.WithoutCancel(pctx))
 		}()
 		stops = append(stops, cancel)
 		log.Info("polling a mailbox for report e-mail", "interval", cfg.IMAPInterval.String())
 	}
 	return stop, nil
 }
+
+// IMAPJob names the lease of the IMAP poll.
+const IMAPJob = "imap"
 
 func imapPassword(cfg *config.Config, getenv func(string) string) (string, error) {
 	if cfg.IMAPPasswordFile != "" {

@@ -46,4 +46,16 @@ func TestJobsRunAttachments(t *testing.T) {
 			t.Errorf("%s present=%v, want %v", p, err == nil, keep)
 		}
 	}
+	// While another instance prunes (holds the job's lease): exit 3, nothing done.
+	b, err := app.New(context.Background(), cfg, app.Options{Logger: storetest.Quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if ok, err := b.DB.AcquireLease(context.Background(), app.AttachmentsJob, "other-instance", time.Now(), time.Hour); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if code, out, _ := run(t, env, "", "jobs", "run", "attachments"); code != 3 || out != "" {
+		t.Fatalf("under another's lease: %d %q", code, out)
+	}
 }

@@ -32,6 +32,10 @@ type IMAPConfig struct {
 	// InsecureSkipVerify accepts any TLS certificate (tests, self-signed
 	// office servers).
 	InsecureSkipVerify bool
+	// Hold, when set, is asked before each poll of Run whether this
+	// instance is the one to poll (a job lease among the instances sharing
+	// a database): only one of them takes the mailbox in at a time.
+	Hold func(ctx context.Context) (bool, error)
 	// Logger receives poll results and failures; slog.Default() if nil.
 	// Nothing identifying a reporter is logged.
 	Logger *slog.Logger
@@ -137,7 +141,14 @@ func (p *IMAPPoller) Run(ctx context.Context) error {
 	t := time.NewTicker(p.cfg.Interval)
 	defer t.Stop()
 	for {
-		n, err := p.PollOnce(ctx)
+		n, err := 0, error(nil)
+		ok := true
+		if p.cfg.Hold != nil {
+			ok, err = p.cfg.Hold(ctx)
+		}
+		if ok && err == nil {
+			n, err = p.PollOnce(ctx)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()

@@ -6,7 +6,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -268,5 +271,75 @@ func TestNewIMAPPollerConfig(t *testing.T) {
 	}
 	if _, err := NewIMAPPoller(IMAPConfig{URL: "imaps://u@h/INBOX"}, nil); err == nil {
 		t.Error("nil sink accepted")
+	}
+}
+
+// With a lease among instances (Hold), Run polls only while this instance
+// holds it: the ticks it does not hold connect to nothing.
+func TestIMAPRunPollsOnlyUnderLease(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var mu sync.Mutex
+	var peers []string // in the order accepted
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			peers = append(peers, c.RemoteAddr().String())
+			mu.Unlock()
+			c.Close() // the poll fails; it is retried at the next tick
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	hold := func(context.Context) (bool, error) {
+		calls++
+		switch calls {
+		case 3:
+			return true, nil // this instance's turn: one poll
+		case 6:
+			cancel()
+		}
+		return false, nil
+	}
+	p, err := NewIMAPPoller(IMAPConfig{URL: "imap://u@" + ln.Addr().String() + "/INBOX", Password: "x", Interval: time.Millisecond, Hold: hold,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, newMemSink())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Run(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	// A last connection of our own: once it is accepted, every connection
+	// the poller made before it has been (connections are accepted in order).
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := c.LocalAddr().String()
+	c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		done := slices.Contains(peers, marker)
+		mu.Unlock()
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("our own connection was not accepted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(peers)-1 != 1 || calls != 6 {
+		t.Fatalf("%d poller connections over %d ticks, want 1 over 6", len(peers)-1, calls)
 	}
 }

@@ -60,26 +60,43 @@ type Index struct {
 	db     *store.DB
 	folder *textsearch.Folder
 	log    *slog.Logger
+	now    func() time.Time
 	mu     sync.Mutex
 	// Batch is the number of new cases (and messages) per transaction.
 	Batch int
 }
 
-// NewIndex returns the index over db.
-func NewIndex(db *store.DB, f *textsearch.Folder, log *slog.Logger) *Index {
+// NewIndex returns the index over db, reading the time (for its job lease)
+// from now.
+func NewIndex(db *store.DB, f *textsearch.Folder, log *slog.Logger, now func() time.Time) *Index {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Index{db: db, folder: f, log: log, Batch: DefaultBatch}
+	return &Index{db: db, folder: f, log: log, now: now, Batch: DefaultBatch}
 }
 
-// Run calls CatchUp every interval until ctx ends; errors are logged and
-// retried at the next tick. It returns when ctx is done.
+// IndexJob names the background catch-up's job lease.
+const IndexJob = "search-index"
+
+// IndexLease is how long the background catch-up's lease lasts unrenewed.
+const IndexLease = 15 * time.Second
+
+// Run calls CatchUp every interval until ctx ends, on one instance at a
+// time among those sharing the database (the job lease IndexJob, kept from
+// tick to tick); errors are logged and retried at the next tick. Searches
+// still catch up themselves on whichever instance they reach. It returns
+// when ctx is done.
 func (x *Index) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	lease := &store.Lease{DB: x.db, Job: IndexJob, Holder: store.NewHolder(), For: IndexLease, Now: x.now}
+	defer lease.Release(context.WithoutCancel(ctx))
 	for {
-		if _, err := x.CatchUp(ctx); err != nil && ctx.Err() == nil {
+		ok, err := lease.Hold(ctx)
+		if err == nil && ok {
+			_, err = x.CatchUp(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
 			x.log.Warn("search index catch-up failed", "err", err)
 		}
 		select {

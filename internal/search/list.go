@@ -79,7 +79,7 @@ func New(db *store.DB, f *textsearch.Folder, o Options) *Service {
 	if o.Calendar == nil {
 		o.Calendar = func() *calendar.Calendar { return nil }
 	}
-	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log), o: o}
+	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), o: o}
 }
 
 // Folder returns the text folder the index uses.

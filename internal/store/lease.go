@@ -42,3 +42,25 @@ func (d *DB) ReleaseLease(ctx context.Context, job, holder string) error {
 	_, err := d.Write.ExecContext(ctx, `UPDATE jobs_leases SET until = $3 WHERE name = $1 AND holder = $2`, job, holder, FormatInstant(time.Time{}))
 	return err
 }
+
+// Lease is a job's lease kept by one holder from run to run: the instance
+// that holds it does the job on every tick, renewing it, and the others
+// skip theirs; when the holder stops (or dies), another takes the job over
+// once For has passed.
+type Lease struct {
+	DB     *DB
+	Job    string
+	Holder string // NewHolder()
+	For    time.Duration
+	Now    func() time.Time
+}
+
+// Hold takes or renews the lease and reports whether this holder has it.
+func (l *Lease) Hold(ctx context.Context) (bool, error) {
+	return l.DB.AcquireLease(ctx, l.Job, l.Holder, l.Now(), l.For)
+}
+
+// Release gives the lease back (when the holder stops).
+func (l *Lease) Release(ctx context.Context) error {
+	return l.DB.ReleaseLease(ctx, l.Job, l.Holder)
+}

@@ -315,3 +315,35 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A job lease kept from run to run: the holder renews it, others are
+// refused until it is released or lapses.
+func TestLeaseKeptAndTakenOver(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		clk := func() time.Time { return now }
+		a := &store.Lease{DB: db, Job: "search-index", Holder: "a", For: 15 * time.Second, Now: clk}
+		b := &store.Lease{DB: db, Job: "search-index", Holder: "b", For: 15 * time.Second, Now: clk}
+		for i, c := range []struct {
+			who  *store.Lease
+			step func()
+			want bool
+		}{
+			{a, nil, true},
+			{b, nil, false},
+			{a, func() { now = now.Add(10 * time.Second) }, true},  // renewed to 09:00:25
+			{b, func() { now = now.Add(10 * time.Second) }, false}, // 09:00:20: still a's
+			{b, func() { now = now.Add(10 * time.Second) }, true},  // 09:00:30: lapsed, b takes it
+			{a, nil, false},
+			{a, func() { b.Release(ctx) }, true}, // released: a at once
+		} {
+			if c.step != nil {
+				c.step()
+			}
+			if got, err := c.who.Hold(ctx); err != nil || got != c.want {
+				t.Fatalf("step %d (%s): %v %v, want %v", i, c.who.Holder, got, err, c.want)
+			}
+		}
+	})
+}
