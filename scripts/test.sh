@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of mashang: go vet, gofmt, and the whole suite on SQLite and
-# PostgreSQL, with the real Dovecot (IMAP) and Chromium (browser tests).
+# PostgreSQL, with the real Dovecot (IMAP), Chromium (browser tests) and
+# HAProxy (three instances behind a proxy, on a PostgreSQL of their own).
 # What is missing is installed from Debian's packages; a throwaway PostgreSQL
 # cluster is started on a free loopback port and removed afterwards.
 # When PostgreSQL cannot start, this fails: its tests are never skipped here.
@@ -18,6 +19,7 @@ find_pg
 command -v dovecot >/dev/null 2>&1 || need_pkgs+=(dovecot-imapd)
 command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need_pkgs+=(poppler-utils)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || need_pkgs+=(haproxy)
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need_pkgs+=(fonts-noto-cjk)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "installing: ${need_pkgs[*]}"

@@ -479,9 +479,16 @@ func (s *Signer) Run(ctx context.Context) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
-		if cp, ok, err := s.SignIfDue(ctx); err != nil && ctx.Err() == nil {
+		// One instance per poll signs, of those sharing the database.
+		var cp Checkpoint
+		claimed, err := s.DB.ClaimRun(ctx, CheckpointJob, s.Clock.Now(), poll)
+		signed := false
+		if err == nil && claimed {
+			cp, signed, err = s.SignIfDue(ctx)
+		}
+		if err != nil && ctx.Err() == nil {
 			log.Error("audit: signing a checkpoint failed", "err", err)
-		} else if ok {
+		} else if signed {
 			log.Debug("audit: checkpoint signed", "size", cp.Size)
 		}
 		select {

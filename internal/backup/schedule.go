@@ -119,7 +119,13 @@ func (s *Scheduler) Run(ctx context.Context) {
 			}
 		}
 		next = time.Now().Add(s.Interval)
-		if err := s.Once(ctx); err != nil {
+		// Once per interval across the instances sharing the database: the
+		// first to come claims the run.
+		claimed, err := s.Source.DB.ClaimRun(ctx, Job, s.now(), s.Interval)
+		if err == nil && claimed {
+			err = s.Once(ctx)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}

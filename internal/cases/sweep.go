@@ -142,7 +142,12 @@ func (s *Service) RunSweeps(ctx context.Context, interval time.Duration, log *sl
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		res, err := s.Sweep(ctx)
+		// Once per interval across the instances sharing the database.
+		claimed, err := s.db.ClaimRun(ctx, SweepJob, s.clock.Now(), interval)
+		var res SweepResult
+		if claimed {
+			res, err = s.Sweep(ctx)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return

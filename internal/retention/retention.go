@@ -340,7 +340,12 @@ func (s *Service) RunEvery(ctx context.Context, interval time.Duration, log *slo
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		res, err := s.Run(ctx, false)
+		// Once per interval across the instances sharing the database.
+		claimed, err := s.DB.ClaimRun(ctx, Job, s.Clock.Now(), interval)
+		var res Result
+		if claimed {
+			res, err = s.Run(ctx, false)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return

@@ -64,3 +64,15 @@ func (l *Lease) Hold(ctx context.Context) (bool, error) {
 func (l *Lease) Release(ctx context.Context) error {
 	return l.DB.ReleaseLease(ctx, l.Job, l.Holder)
 }
+
+// ClaimRun claims the run of a job scheduled every interval, for the
+// instances sharing the database: true for the first instance to ask once
+// the previous run's slot has passed, false for every other instance until
+// then (the slot lasts nine tenths of every, so that each instance's own
+// ticker, a little late or early, still finds the next one free). Each
+// instance's loop ticks at the interval; the job runs once per interval
+// across all of them instead of once per instance. It does not stop a run
+// by hand (that is the job's run lease, AcquireLease).
+func (d *DB) ClaimRun(ctx context.Context, job string, now time.Time, every time.Duration) (bool, error) {
+	return d.AcquireLease(ctx, job+"/schedule", NewHolder(), now, every-every/10)
+}

@@ -347,3 +347,31 @@ func TestLeaseKeptAndTakenOver(t *testing.T) {
 		}
 	})
 }
+
+// A scheduled job's runs claimed by several instances: once per interval
+// across them, whoever asks first.
+func TestClaimRunOncePerInterval(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		for i, c := range []struct {
+			after time.Duration
+			want  bool
+		}{
+			{0, true},                              // instance A's tick
+			{time.Minute, false},                   // B's, a minute later
+			{8 * time.Minute, false},               // C's
+			{9*time.Minute + 30*time.Second, true}, // B's next: the slot (9 minutes) has passed
+			{10 * time.Minute, false},              // A's next: B has it
+			{19 * time.Minute, true},
+		} {
+			if got, err := db.ClaimRun(ctx, "sweep", t0.Add(c.after), 10*time.Minute); err != nil || got != c.want {
+				t.Fatalf("claim %d at +%s: %v %v, want %v", i, c.after, got, err, c.want)
+			}
+		}
+		// The job's run lease is apart: a run by hand is not refused.
+		if ok, err := db.AcquireLease(ctx, "sweep", "by-hand", t0.Add(time.Minute), time.Minute); err != nil || !ok {
+			t.Fatalf("run lease: %v %v", ok, err)
+		}
+	})
+}
