@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,8 @@ type batcher struct {
 	// request queued before it is committed and answered.
 	mu     sync.RWMutex
 	closed bool
+	// abandoned counts requests whose caller went away while they waited.
+	abandoned atomic.Int64
 }
 
 func newBatcher(d *DB) *batcher {
@@ -87,8 +90,21 @@ func (b *batcher) submit(ctx context.Context, fn func(ctx context.Context, tx *s
 	}
 	// Once queued the request is answered even if the caller's context ends,
 	// so that a report written is never reported as lost.
-	return <-r.done
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		b.abandoned.Add(1)
+		return <-r.done
+	}
 }
+
+// Abandoned counts the group commit's requests whose caller went away
+// (its context ended) while they waited for their transaction.
+func (d *DB) Abandoned() int64 { return d.batch.abandoned.Load() }
+
+// QueueLen is the number of Batch requests waiting for the committer.
+func (d *DB) QueueLen() int { return len(d.batch.reqs) }
 
 // stop lets no more requests in, commits those already queued (a server
 // draining its requests on SIGTERM answers each of them truthfully), and

@@ -21,6 +21,3 @@ func (d *DB) MigrateFS(ctx context.Context, fsys fs.FS) error {
 
 // EngineMigrations returns the embedded migrations of the engine.
 func (d *DB) EngineMigrations() (fs.FS, error) { return d.migrationsFS() }
-
-// Queued is the number of Batch requests waiting for the committer.
-func (d *DB) Queued() int { return len(d.batch.reqs) }

@@ -147,9 +147,9 @@ func TestCloseCommitsQueuedBatches(t *testing.T) {
 			go func() { defer wg.Done(); errs[i] = db.Batch(ctx, insert(i)) }()
 		}
 		deadline := time.Now().Add(10 * time.Second)
-		for db.Queued() != n-1 {
+		for db.QueueLen() != n-1 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%d queued", db.Queued())
+				t.Fatalf("%d queued", db.QueueLen())
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -257,7 +257,7 @@ func TestBatchCancelledRequestIsItsOwn(t *testing.T) {
 		for i, r := range reqs {
 			wg.Add(1)
 			go func() { defer wg.Done(); errs[i] = db.Batch(r.ctx, r.fn) }()
-			waitFor(t, func() bool { return db.Queued() == i+1 })
+			waitFor(t, func() bool { return db.QueueLen() == i+1 })
 		}
 		cancelD() // gone while queued
 		close(hold)

@@ -472,6 +472,10 @@ type errorPage struct {
 // renderError shows err as a page in the visitor's language. Anything that
 // is not a problem is logged and shown as an internal error.
 func (p *pageServer) renderError(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	if clientGone(r, err) {
+		w.WriteHeader(StatusClientClosed)
+		return
+	}
 	pe := p.s.answer(r, "page failed", err)
 	st := statusOf[pe.Kind]
 	if pe.Kind == problem.KindTooMany || pe.Kind == problem.KindUnavailable {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,6 +70,10 @@ func (s *Server) message(r *http.Request, pe *problem.Error) string {
 // writeError answers err in the JSON error format. Anything that is not a
 // problem is an internal error: logged with the request id, never shown.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if clientGone(r, err) {
+		w.WriteHeader(StatusClientClosed) // for the access log and metrics; nobody reads it
+		return
+	}
 	pe := s.answer(r, "request failed", err)
 	st := statusOf[pe.Kind]
 	if pe.Kind == problem.KindUnauthorized {
@@ -78,6 +83,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", retryAfter(pe))
 	}
 	writeJSON(w, st, ErrorBody{Error: ErrorDetail{Code: pe.Code, Message: s.message(r, pe), Field: pe.Field}})
+}
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before it was answered (nginx's 499): not a failure of ours.
+const StatusClientClosed = 499
+
+// clientGone reports whether err is the request's own context ending
+// because its client went away (closed the connection).
+func clientGone(r *http.Request, err error) bool {
+	return errors.Is(err, context.Canceled) && r.Context().Err() != nil
 }
 
 // answer is the problem that answers err: a problem as it is; a body over

@@ -46,6 +46,11 @@ func New(a *app.App) *Server {
 	if a.Backups != nil {
 		backupMetrics(s.Registry, a.Backups.Status)
 	}
+	s.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mashang_group_commit_queued",
+		Help: "Writes waiting for the group commit's next shared transaction."}, func() float64 { return float64(a.DB.QueueLen()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mashang_group_commit_abandoned_total",
+			Help: "Writes whose client went away while they waited for the group commit (each still committed or skipped, never half done)."},
+			func() float64 { return float64(a.DB.Abandoned()) }))
 	s.registerRoutes()
 	s.mux.HandleFunc(apiFallback, s.unknownAPI)
 	return s
