@@ -74,3 +74,67 @@ func TestListNewestFirst(t *testing.T) {
 		}
 	})
 }
+
+// AppendMany writes exactly what the same records appended one by one
+// would: the same entries, hashes and tree, mixed with single appends in
+// any order; the chain verifies.
+func TestAppendManyEqualsOneByOne(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		other := storetest.SQLite(t)
+		at := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+		var all []audit.Change
+		for i := range 40 {
+			all = append(all, audit.Change{At: at.Add(time.Duration(i) * time.Second), Record: audit.Record{Actor: "reporter", Action: "case.register",
+				Subject: fmt.Sprintf("case:%d", i+1), Data: map[string]any{"receipt": fmt.Sprintf("R%03d", i), "attachments": i % 3, "anonymous": i%2 == 0}}})
+		}
+		// Groups of 1, 3, one single Append, 17, and the rest.
+		groups := [][2]int{{0, 1}, {1, 4}, {4, 5}, {5, 22}, {22, 40}}
+		for gi, g := range groups {
+			err := db.Tx(ctx, func(tx *sql.Tx) error {
+				if gi == 2 {
+					return audit.Append(ctx, tx, all[g[0]].At, all[g[0]].Record)
+				}
+				first, err := audit.AppendMany(ctx, tx, db.Engine, all[g[0]:g[1]])
+				if err == nil && first != int64(g[0]+1) {
+					err = fmt.Errorf("first seq %d, want %d", first, g[0]+1)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, c := range all {
+			if err := other.Tx(ctx, func(tx *sql.Tx) error { return audit.Append(ctx, tx, c.At, c.Record) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read := func(db *store.DB) []string {
+			rows, err := db.Read.QueryContext(ctx, `SELECT seq, at, subject, data, prev_hash, hash, tree FROM audit_log ORDER BY seq`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var seq int64
+				var at, subject, data, prev, hash string
+				var tree []byte
+				rows.Scan(&seq, &at, &subject, &data, &prev, &hash, &tree)
+				out = append(out, fmt.Sprintf("%d %s %s %s %s %s %x", seq, at, subject, data, prev, hash, tree))
+			}
+			return out
+		}
+		got, want := read(db), read(other)
+		if fmt.Sprint(got) != fmt.Sprint(want) || len(got) != 40 {
+			t.Fatalf("AppendMany wrote\n%v\none by one\n%v", got, want)
+		}
+		var h1, h2 string
+		db.Read.QueryRow(`SELECT hash FROM audit_head`).Scan(&h1)
+		other.Read.QueryRow(`SELECT hash FROM audit_head`).Scan(&h2)
+		if n, err := audit.Verify(ctx, db.Read); err != nil || n != 40 || h1 != h2 {
+			t.Fatalf("verify: %d %v; heads %s %s", n, err, h1, h2)
+		}
+	})
+}

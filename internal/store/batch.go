@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,9 +32,24 @@ const maxBatch = 256
 const batchTimeout = time.Minute
 
 type batchReq struct {
-	ctx  context.Context
-	fn   func(ctx context.Context, tx *sql.Tx) error
-	done chan error
+	ctx   context.Context
+	fn    func(ctx context.Context, tx *sql.Tx) error
+	group GroupWriter // nil: fn alone
+	item  any
+	done  chan error
+}
+
+// GroupWriter writes the requests of one kind that wait at the same moment
+// together, with a few multi-row statements for all of them instead of a
+// few statements for each: intake's reports, whose round trips to
+// PostgreSQL (and statements on SQLite's single writer) bound how many can
+// be taken a second.
+type GroupWriter interface {
+	// WriteAll writes items (those given to BatchGroup, in order) in tx.
+	// Like a Batch function it may run more than once (the whole batch
+	// retried) and must keep no state from a previous run. When it fails
+	// its writes are undone and each item is written alone instead.
+	WriteAll(ctx context.Context, tx *sql.Tx, items []any) error
 }
 
 type batcher struct {
@@ -74,8 +90,20 @@ func (d *DB) Batch(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx)
 	return d.batch.submit(ctx, fn)
 }
 
+// BatchGroup is Batch for a request that w can write together with the
+// other requests of w waiting at the same moment: item is handed to
+// w.WriteAll with theirs. fn writes the item alone, in its own savepoint,
+// when the group's WriteAll fails (so that only the item at fault fails).
+func (d *DB) BatchGroup(ctx context.Context, w GroupWriter, item any, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return d.batch.enqueue(batchReq{ctx: ctx, fn: fn, group: w, item: item, done: make(chan error, 1)})
+}
+
 func (b *batcher) submit(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	r := batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return b.enqueue(batchReq{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+func (b *batcher) enqueue(r batchReq) error {
+	ctx := r.ctx
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -162,9 +190,40 @@ func (b *batcher) run(group []batchReq) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	err := b.db.Tx(ctx, func(tx *sql.Tx) error {
+		alone := make([]bool, len(group))
+		var writers []GroupWriter
 		for i, r := range group {
 			results[i] = nil
-			if r.ctx.Err() != nil {
+			switch {
+			case r.ctx.Err() != nil:
+				results[i] = r.ctx.Err()
+			case r.group == nil:
+				alone[i] = true
+			case !slices.Contains(writers, r.group):
+				writers = append(writers, r.group)
+			}
+		}
+		for _, w := range writers {
+			var items []any
+			var idx []int
+			for i, r := range group {
+				if r.group == w && results[i] == nil {
+					items, idx = append(items, r.item), append(idx, i)
+				}
+			}
+			ok, err := b.writeAll(ctx, tx, w, items)
+			if err != nil {
+				return err
+			}
+			for _, i := range idx {
+				alone[i] = !ok
+			}
+		}
+		for i, r := range group {
+			if !alone[i] {
+				continue
+			}
+			if r.ctx.Err() != nil { // gone while the ones before it ran
 				results[i] = r.ctx.Err()
 				continue
 			}
@@ -190,6 +249,25 @@ func (b *batcher) run(group []batchReq) {
 			r.done <- results[i]
 		}
 	}
+}
+
+// writeAll runs w.WriteAll inside a savepoint: false (its writes undone)
+// when it fails, an error only when the transaction itself is broken.
+func (b *batcher) writeAll(ctx context.Context, tx *sql.Tx, w GroupWriter, items []any) (bool, error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT batch_group"); err != nil {
+		return false, fmt.Errorf("store: savepoint: %w", err)
+	}
+	werr := w.WriteAll(ctx, tx, items)
+	if werr != nil {
+		if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT batch_group"); err != nil {
+			return false, fmt.Errorf("store: rollback to savepoint: %w (after %w)", err, werr)
+		}
+		b.db.log.Debug("group commit: writing a group together failed; each is written alone", "items", len(items), "err", werr)
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT batch_group"); err != nil {
+		return false, fmt.Errorf("store: release savepoint: %w", err)
+	}
+	return werr == nil, nil
 }
 
 // detached is the batch's context (its deadline and cancellation) with a

@@ -375,3 +375,82 @@ func TestClaimRunOncePerInterval(t *testing.T) {
 		}
 	})
 }
+
+// unitWriter writes queued units in one multi-row statement.
+type unitWriter struct {
+	db    *store.DB
+	mu    sync.Mutex
+	calls []int // the size of each group written together
+}
+
+func (w *unitWriter) WriteAll(ctx context.Context, tx *sql.Tx, items []any) error {
+	w.mu.Lock()
+	w.calls = append(w.calls, len(items))
+	w.mu.Unlock()
+	b := store.NewBulk(w.db.Engine, "units", []string{"code", "name", "kind", "path", "created_at", "updated_at"}, len(items))
+	for _, it := range items {
+		if err := b.Add(ctx, tx, it.(string), "x", "department", "", "2026-03-02T00:00:00.000000Z", "2026-03-02T00:00:00.000000Z"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Requests of a group writer waiting together are written in one go; when
+// that fails (one of them a duplicate), each is written alone and only the
+// one at fault fails; a request cancelled while queued is left out.
+func TestBatchGroupWritesTogetherOrAlone(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := &unitWriter{db: db}
+		alone := func(code string) func(context.Context, *sql.Tx) error {
+			return func(ctx context.Context, tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT INTO units (code, name, kind, path, created_at, updated_at) VALUES ($1, 'x', 'department', '', '2026-03-02T00:00:00.000000Z', '2026-03-02T00:00:00.000000Z')`, code)
+				return err
+			}
+		}
+		run := func(codes []string, cancelled string) []error {
+			hold, started := make(chan struct{}), make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db.Batch(ctx, func(context.Context, *sql.Tx) error { close(started); <-hold; return nil })
+			}()
+			<-started
+			errs := make([]error, len(codes))
+			cctx, cancel := context.WithCancel(ctx)
+			for i, c := range codes {
+				rctx := ctx
+				if c == cancelled {
+					rctx = cctx
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); errs[i] = db.BatchGroup(rctx, w, c, alone(c)) }()
+				waitFor(t, func() bool { return db.QueueLen() == i+1 })
+			}
+			cancel()
+			close(hold)
+			wg.Wait()
+			return errs
+		}
+		errs := run([]string{"G1", "G2", "G3", "GX", "G4"}, "GX")
+		for i, err := range errs {
+			if (i == 3) != errors.Is(err, context.Canceled) || i != 3 && err != nil {
+				t.Fatalf("group %d: %v", i, err)
+			}
+		}
+		if fmt.Sprint(w.calls) != "[4]" {
+			t.Fatalf("written together in groups of %v, want [4]", w.calls)
+		}
+		errs = run([]string{"G5", "G1", "G6"}, "")
+		if errs[0] != nil || !store.IsUniqueViolation(errs[1]) || errs[2] != nil {
+			t.Fatalf("with a duplicate: %v", errs)
+		}
+		var n int
+		db.Read.QueryRow(`SELECT COUNT(*) FROM units`).Scan(&n)
+		if n != 6 || fmt.Sprint(w.calls) != "[4 3]" {
+			t.Fatalf("%d units, groups %v", n, w.calls)
+		}
+	})
+}
