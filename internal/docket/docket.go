@@ -141,11 +141,102 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, c NewCase) (int64, error
 	if err != nil {
 		return 0, fmt.Errorf("docket: insert case: %w", err)
 	}
-	reg := registration{Words: Words{ZH: "已登记", EN: "Registered"}, Channel: c.Channel, AcceptBy: c.AcceptBy}
-	if err := s.Append(ctx, tx, Event{Case: id, At: c.Now, Actor: c.CreatedBy, Action: Register, Data: reg, Public: true}); err != nil {
+	if err := s.Append(ctx, tx, registered(id, c)); err != nil {
 		return 0, err
 	}
 	return id, nil
+}
+
+// newCaseCols are the columns InsertMany writes.
+var newCaseCols = []string{"receipt", "key_hash", "channel", "state", "received_at", "received_on", "content", "situation", "category",
+	"catalog_version", "unit_id", "person_id", "person_text", "anonymous", "identity", "identity_mask", "phone_hash", "email_hash", "message_id",
+	"accept_by", "provisional", "created_by", "updated_at", "covert_plan_id", "notify", "lang"}
+
+// manyPer is how many cases one statement of InsertMany writes: 26
+// parameters a case stay well under SQLite's 32,766 and PostgreSQL's 65,535.
+const manyPer = 500
+
+// InsertMany registers cs as Insert would each, in order, with one
+// statement for the cases and one for their history lines (per 500 cases):
+// the group commit writes a group of reports so. The OnAppend hooks run
+// for each "registered" line once all of them are written. It returns the
+// ids in the order of cs. A clash of a unique column fails the whole, as
+// the driver's error (the caller then inserts them one by one).
+func (s *Store) InsertMany(ctx context.Context, tx *sql.Tx, cs []NewCase) ([]int64, error) {
+	ids := make([]int64, 0, len(cs))
+	for len(cs) > 0 {
+		n := min(len(cs), manyPer)
+		part, err := s.insertMany(ctx, tx, cs[:n])
+		if err != nil {
+			return nil, err
+		}
+		ids, cs = append(ids, part...), cs[n:]
+	}
+	return ids, nil
+}
+
+func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, cs []NewCase) ([]int64, error) {
+	// per above len(cs): the rows are written by FlushReturning, not by Add.
+	cases := store.NewBulk(s.engine, "cases", newCaseCols, len(cs)+1)
+	at := make(map[string]int, len(cs))
+	for i, c := range cs {
+		at[c.Receipt] = i
+		if err := cases.Add(ctx, tx, c.Receipt, c.KeyHash, string(c.Channel), string(Registered), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
+			c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
+			c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
+			c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang); err != nil {
+			return nil, fmt.Errorf("docket: insert cases: %w", err)
+		}
+	}
+	if len(at) != len(cs) {
+		return nil, fmt.Errorf("docket: insert cases: a receipt code twice in one group")
+	}
+	ids := make([]int64, len(cs))
+	err := cases.FlushReturning(ctx, tx, "id, receipt", func(r *sql.Rows) error {
+		var id int64
+		var receipt string
+		if err := r.Scan(&id, &receipt); err != nil {
+			return err
+		}
+		if i, ok := at[receipt]; ok {
+			ids[i] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("docket: insert cases: %w", err)
+	}
+	events := store.NewBulk(s.engine, "case_events", []string{"case_id", "at", "actor", "action", "data", "public"}, len(cs)+1)
+	lines := make([]Event, len(cs))
+	for i, c := range cs {
+		if ids[i] == 0 {
+			return nil, fmt.Errorf("docket: insert cases: no id returned for case %d of %d", i+1, len(cs))
+		}
+		lines[i] = registered(ids[i], c)
+		data, err := eventData(lines[i].Data)
+		if err != nil {
+			return nil, err
+		}
+		e := lines[i]
+		if err := events.Add(ctx, tx, e.Case, store.FormatInstant(e.At), e.Actor, string(e.Action), data, e.Public); err != nil {
+			return nil, fmt.Errorf("docket: add events: %w", err)
+		}
+	}
+	if err := events.Flush(ctx, tx); err != nil {
+		return nil, fmt.Errorf("docket: add events: %w", err)
+	}
+	for _, e := range lines {
+		if err := s.runHooks(ctx, tx, e); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// registered is the history line "registered" of case id, registered as c.
+func registered(id int64, c NewCase) Event {
+	reg := registration{Words: Words{ZH: "已登记", EN: "Registered"}, Channel: c.Channel, AcceptBy: c.AcceptBy}
+	return Event{Case: id, At: c.Now, Actor: c.CreatedBy, Action: Register, Data: reg, Public: true}
 }
 
 // registration is the data of the "registered" history line.
@@ -195,6 +286,11 @@ func (s *Store) Append(ctx context.Context, q Execer, e Event) error {
 	if !ok {
 		return fmt.Errorf("docket: add event to case %d: the hooks need a transaction", e.Case)
 	}
+	return s.runHooks(ctx, tx, e)
+}
+
+// runHooks runs the OnAppend hooks for the line e, written in tx.
+func (s *Store) runHooks(ctx context.Context, tx *sql.Tx, e Event) error {
 	for _, h := range s.hooks {
 		if err := h(ctx, tx, e); err != nil {
 			return err

@@ -93,6 +93,7 @@ type Service struct {
 	d           Deps
 	perReportTx atomic.Bool
 	lim         limiter
+	group       registrations
 	// insertAttachment is prepared once on SQLite's writer connection (the
 	// case's own inserts are the record's, see docket.New).
 	insertAttachment *sql.Stmt
@@ -107,6 +108,7 @@ func NewService(d Deps) *Service {
 		d.Loc = time.UTC
 	}
 	s := &Service{d: d}
+	s.group = registrations{s: s}
 	s.perReportTx.Store(d.PerReportTx)
 	counter := d.Counter
 	if counter == nil {
@@ -416,14 +418,14 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
 		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, Now: p.now}
-	var caseID int64
+	reg := &registration{nc: nc, files: p.sub.Files, audit: audit.Change{At: p.now, Record: audit.Record{Actor: p.sub.Actor, Action: "case.register", Data: auditData}}}
 	fn := func(ctx context.Context, tx *sql.Tx) error {
 		var err error
-		if caseID, err = s.d.Record.Insert(ctx, tx, nc); err != nil {
+		if reg.caseID, err = s.d.Record.Insert(ctx, tx, nc); err != nil {
 			return fmt.Errorf("intake: %w", err)
 		}
 		for _, f := range p.sub.Files {
-			args := []any{caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS}
+			args := []any{reg.caseID, f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, nowS}
 			if s.insertAttachment != nil {
 				_, err = tx.StmtContext(ctx, s.insertAttachment).ExecContext(ctx, args...)
 			} else {
@@ -433,17 +435,72 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 				return fmt.Errorf("intake: insert attachment: %w", err)
 			}
 		}
-		return audit.Append(ctx, tx, p.now, audit.Record{Actor: p.sub.Actor, Action: "case.register", Subject: fmt.Sprintf("case:%d", caseID), Data: auditData})
+		rec := reg.audit.Record
+		rec.Subject = fmt.Sprintf("case:%d", reg.caseID)
+		return audit.Append(ctx, tx, p.now, rec)
 	}
 	if s.perReportTx.Load() {
 		err = s.d.DB.Tx(ctx, func(tx *sql.Tx) error { return fn(ctx, tx) })
 	} else {
-		err = s.d.DB.Batch(ctx, fn)
+		err = s.d.DB.BatchGroup(ctx, s.group, reg, fn)
 	}
 	if err != nil {
 		return Receipt{}, err
 	}
-	return Receipt{CaseID: caseID, Receipt: code, Key: key}, nil
+	return Receipt{CaseID: reg.caseID, Receipt: code, Key: key}, nil
+}
+
+// registration is one report waiting for the group commit: its case, its
+// files, its audit entry (the subject set once the case has its id), and
+// the id when written.
+type registration struct {
+	nc     docket.NewCase
+	files  []File
+	audit  audit.Change
+	caseID int64
+}
+
+// registrations writes the reports waiting together for the group commit
+// with a few statements for all of them (store.GroupWriter): the cases,
+// their history lines, their files and their audit entries, each kind in
+// one statement. Instead of seven statements a report, a group of any size
+// takes six (with its savepoint): the round trips that bound PostgreSQL's
+// intake, and most of the statements SQLite's one writer ran.
+type registrations struct{ s *Service }
+
+// WriteAll implements store.GroupWriter.
+func (g registrations) WriteAll(ctx context.Context, tx *sql.Tx, items []any) error {
+	regs := make([]*registration, len(items))
+	ncs := make([]docket.NewCase, len(items))
+	for i, it := range items {
+		regs[i] = it.(*registration)
+		ncs[i] = regs[i].nc
+	}
+	ids, err := g.s.d.Record.InsertMany(ctx, tx, ncs)
+	if err != nil {
+		return fmt.Errorf("intake: %w", err)
+	}
+	files := store.NewBulk(g.s.d.DB.Engine, "attachments", []string{"case_id", "sha256", "filename", "content_type", "size", "source", "created_at"}, 256)
+	changes := make([]audit.Change, len(regs))
+	for i, r := range regs {
+		for _, f := range r.files {
+			if err := files.Add(ctx, tx, ids[i], f.SHA256, f.Filename, f.ContentType, f.Size, f.Source, store.FormatInstant(r.nc.Now)); err != nil {
+				return fmt.Errorf("intake: insert attachments: %w", err)
+			}
+		}
+		changes[i] = r.audit
+		changes[i].Subject = fmt.Sprintf("case:%d", ids[i])
+	}
+	if err := files.Flush(ctx, tx); err != nil {
+		return fmt.Errorf("intake: insert attachments: %w", err)
+	}
+	if _, err := audit.AppendMany(ctx, tx, g.s.d.DB.Engine, changes); err != nil {
+		return err
+	}
+	for i, r := range regs {
+		r.caseID = ids[i]
+	}
+	return nil
 }
 
 // IdentityAAD is the additional data a case's sealed identity is bound to:

@@ -64,6 +64,8 @@ type batcher struct {
 	closed bool
 	// abandoned counts requests whose caller went away while they waited.
 	abandoned atomic.Int64
+	// grouped counts requests written together by their GroupWriter.
+	grouped atomic.Int64
 }
 
 func newBatcher(d *DB) *batcher {
@@ -131,6 +133,10 @@ func (b *batcher) enqueue(r batchReq) error {
 // (its context ended) while they waited for their transaction.
 func (d *DB) Abandoned() int64 { return d.batch.abandoned.Load() }
 
+// Grouped counts the group commit's requests written together with
+// others by their GroupWriter (not alone by their own function).
+func (d *DB) Grouped() int64 { return d.batch.grouped.Load() }
+
 // QueueLen is the number of Batch requests waiting for the committer.
 func (d *DB) QueueLen() int { return len(d.batch.reqs) }
 
@@ -189,7 +195,9 @@ func (b *batcher) run(group []batchReq) {
 	results := make([]error, len(group))
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	var grouped int64
 	err := b.db.Tx(ctx, func(tx *sql.Tx) error {
+		grouped = 0
 		alone := make([]bool, len(group))
 		var writers []GroupWriter
 		for i, r := range group {
@@ -218,6 +226,9 @@ func (b *batcher) run(group []batchReq) {
 			for _, i := range idx {
 				alone[i] = !ok
 			}
+			if ok {
+				grouped += int64(len(idx))
+			}
 		}
 		for i, r := range group {
 			if !alone[i] {
@@ -242,6 +253,9 @@ func (b *batcher) run(group []batchReq) {
 		}
 		return nil
 	})
+	if err == nil {
+		b.grouped.Add(grouped)
+	}
 	for i, r := range group {
 		if err != nil {
 			r.done <- err

@@ -9,7 +9,8 @@ import (
 )
 
 // Bulk buffers rows for one multi-row INSERT statement at a time: for load
-// data (the demo county), where one statement per row is too slow.
+// data (the demo county) and the group commit's groups of reports, where
+// one statement per row is too slow.
 type Bulk struct {
 	// qmark: SQLite binds ? placeholders; its lookup of $N names is linear
 	// per parameter, which makes a statement of thousands of them slow.
@@ -48,6 +49,41 @@ func (b *Bulk) Flush(ctx context.Context, tx *sql.Tx) error {
 	if len(b.rows) == 0 {
 		return nil
 	}
+	q, args := b.statement()
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store: bulk insert into %s: %w", b.table, err)
+	}
+	b.rows = b.rows[:0]
+	return nil
+}
+
+// FlushReturning writes the buffered rows with RETURNING returning (column
+// names) and calls scan for each row it returns: in no promised order, so
+// return a unique column to match them by.
+func (b *Bulk) FlushReturning(ctx context.Context, tx *sql.Tx, returning string, scan func(*sql.Rows) error) error {
+	if len(b.rows) == 0 {
+		return nil
+	}
+	q, args := b.statement()
+	rows, err := tx.QueryContext(ctx, q+" RETURNING "+returning, args...)
+	if err != nil {
+		return fmt.Errorf("store: bulk insert into %s: %w", b.table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: bulk insert into %s: %w", b.table, err)
+	}
+	b.rows = b.rows[:0]
+	return nil
+}
+
+// statement is the INSERT of the buffered rows and its arguments.
+func (b *Bulk) statement() (string, []any) {
 	var sb strings.Builder
 	sb.WriteString("INSERT INTO " + b.table + " (" + strings.Join(b.cols, ", ") + ") VALUES ")
 	args := make([]any, 0, len(b.rows)*len(b.cols))
@@ -70,9 +106,5 @@ func (b *Bulk) Flush(ctx context.Context, tx *sql.Tx) error {
 		sb.WriteByte(')')
 		args = append(args, r...)
 	}
-	if _, err := tx.ExecContext(ctx, sb.String(), args...); err != nil {
-		return fmt.Errorf("store: bulk insert into %s: %w", b.table, err)
-	}
-	b.rows = b.rows[:0]
-	return nil
+	return sb.String(), args
 }

@@ -410,14 +410,8 @@ func TestBatchGroupWritesTogetherOrAlone(t *testing.T) {
 			}
 		}
 		run := func(codes []string, cancelled string) []error {
-			hold, started := make(chan struct{}), make(chan struct{})
+			release := storetest.HoldCommitter(t, db)
 			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				db.Batch(ctx, func(context.Context, *sql.Tx) error { close(started); <-hold; return nil })
-			}()
-			<-started
 			errs := make([]error, len(codes))
 			cctx, cancel := context.WithCancel(ctx)
 			for i, c := range codes {
@@ -427,10 +421,10 @@ func TestBatchGroupWritesTogetherOrAlone(t *testing.T) {
 				}
 				wg.Add(1)
 				go func() { defer wg.Done(); errs[i] = db.BatchGroup(rctx, w, c, alone(c)) }()
-				waitFor(t, func() bool { return db.QueueLen() == i+1 })
+				storetest.WaitQueued(t, db, i+1)
 			}
 			cancel()
-			close(hold)
+			release()
 			wg.Wait()
 			return errs
 		}
@@ -440,8 +434,8 @@ func TestBatchGroupWritesTogetherOrAlone(t *testing.T) {
 				t.Fatalf("group %d: %v", i, err)
 			}
 		}
-		if fmt.Sprint(w.calls) != "[4]" {
-			t.Fatalf("written together in groups of %v, want [4]", w.calls)
+		if fmt.Sprint(w.calls) != "[4]" || db.Grouped() != 4 {
+			t.Fatalf("written together in groups of %v (%d counted), want [4]", w.calls, db.Grouped())
 		}
 		errs = run([]string{"G5", "G1", "G6"}, "")
 		if errs[0] != nil || !store.IsUniqueViolation(errs[1]) || errs[2] != nil {
@@ -449,8 +443,8 @@ func TestBatchGroupWritesTogetherOrAlone(t *testing.T) {
 		}
 		var n int
 		db.Read.QueryRow(`SELECT COUNT(*) FROM units`).Scan(&n)
-		if n != 6 || fmt.Sprint(w.calls) != "[4 3]" {
-			t.Fatalf("%d units, groups %v", n, w.calls)
+		if n != 6 || fmt.Sprint(w.calls) != "[4 3]" || db.Grouped() != 4 {
+			t.Fatalf("%d units, groups %v, %d counted as grouped", n, w.calls, db.Grouped())
 		}
 	})
 }

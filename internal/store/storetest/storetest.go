@@ -17,6 +17,7 @@ import (
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"mashang/internal/store"
 )
@@ -159,4 +160,31 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// HoldCommitter keeps db's group committer busy until the returned release
+// is called, so that the Batch requests made meanwhile queue up and are
+// written together as one group, in the order they queued (see QueueLen and
+// WaitQueued). release waits for the holding request to finish.
+func HoldCommitter(t testing.TB, db *store.DB) (release func()) {
+	t.Helper()
+	hold, started, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		db.Batch(context.Background(), func(context.Context, *sql.Tx) error { close(started); <-hold; return nil })
+	}()
+	<-started
+	return func() { close(hold); <-done }
+}
+
+// WaitQueued waits (up to 20 s) until n requests wait for db's committer.
+func WaitQueued(t testing.TB, db *store.DB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for db.QueueLen() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d requests queued after 20 s, want %d", db.QueueLen(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
