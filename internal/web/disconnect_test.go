@@ -119,10 +119,13 @@ func TestDisconnectingClientsFailNobodyElse(t *testing.T) {
 			acked = append(acked, r.receipt)
 		}
 		// Each leaving client's request is answered 499 in the server's
-		// metrics once its handler returns (the first of the batch, held in
-		// its statement on PostgreSQL, was written and answered 201).
+		// metrics once its handler returns. On SQLite they left while
+		// queued, so none was written. On PostgreSQL the batch had begun:
+		// intake's group writer was writing all of its reports together,
+		// held in the audit statement, so a leaving client's report may be
+		// stored and answered (201) to nobody; never a 5xx.
 		waitFor(t, func() bool { return statusCount(t, h, "499")+statusCount(t, h, "201") == stay+leave })
-		if gone := statusCount(t, h, "499"); gone < leave-1 {
+		if gone := statusCount(t, h, "499"); db.Engine == store.SQLite && gone < leave-1 {
 			t.Fatalf("the server saw %d clients leave, want at least %d (those cancelled while queued)", gone, leave-1)
 		}
 
