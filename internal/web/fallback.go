@@ -34,14 +34,21 @@ func (s *Server) unknownAPI(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, errNotFound)
 }
 
-// unknownPage answers a page request no route took: 405 with Allow when the
-// path exists for other methods, else 404, as a page.
-func (p *pageServer) unknownPage(w http.ResponseWriter, r *http.Request, v *view) error {
+// fallback answers a request no route took: 405 with Allow when the path
+// exists for other methods (before any form check: nothing is posted to
+// anything), else 404, as a page in the visitor's language; a GET gets the
+// site's frame with the visitor's menu.
+func (p *pageServer) fallback(w http.ResponseWriter, r *http.Request) {
 	if allow := p.s.allowed(r); len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		return errNoMethod
+		p.renderError(w, r, nil, errNoMethod)
+		return
 	}
-	return errNoPage
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.renderError(w, r, nil, errNoPage)
+		return
+	}
+	p.public(func(http.ResponseWriter, *http.Request, *view) error { return errNoPage })(w, r)
 }
 
 // allowed lists the methods a route takes for r's path (none when no route

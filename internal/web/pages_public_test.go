@@ -326,6 +326,10 @@ func TestPagesPortalLinkAndUnknownPath(t *testing.T) {
 	if p := b.do(req); p.Status != 405 || p.Header.Get("Allow") != "GET, HEAD, POST" || !strings.Contains(p.Body, "此地址不接受该请求方法") {
 		t.Errorf("DELETE /report: %d Allow %q", p.Status, p.Header.Get("Allow"))
 	}
+	// A form posted to no page: 404, not a refused form.
+	if p := b.post("/does-not-exist", url.Values{}); p.Status != 404 || !strings.Contains(p.Body, "没有这个页面") {
+		t.Errorf("POST /does-not-exist: %d", p.Status)
+	}
 	if p := b.get("/staff/nothing-here"); p.Status != 404 || !strings.Contains(p.Body, "没有这个页面") {
 		t.Errorf("/staff/nothing-here: %d", p.Status)
 	}

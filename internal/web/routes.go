@@ -1,8 +1,6 @@
 package web
 
 import (
-	"net/http"
-
 	"mashang/internal/access"
 	"mashang/internal/cases"
 )
@@ -198,5 +196,5 @@ func (s *Server) registerRoutes() {
 
 	// Any other path is a page in the visitor's language and the site's
 	// frame (404, or 405 with Allow), never Go's bare "404 page not found".
-	s.mux.HandleFunc(pageFallback, func(w http.ResponseWriter, r *http.Request) { p.public(p.unknownPage)(w, r) })
+	s.mux.HandleFunc(pageFallback, p.fallback)
 }
