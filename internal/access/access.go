@@ -27,6 +27,9 @@ const (
 	CaseClose    Perm = "case.close"
 	CaseMerge    Perm = "case.merge"
 	CaseNote     Perm = "case.note"
+	// CaseSupervise is the office above's: marking a lower office's case
+	// as supervised (督办). It reaches the offices below one's own only.
+	CaseSupervise Perm = "case.supervise"
 
 	ReporterIdentity Perm = "reporter.identity" // the reporter's identity, masked, and whether there is one
 	ReporterThread   Perm = "reporter.thread"   // the messages between office and reporter, the replies
@@ -78,7 +81,7 @@ const (
 // Perms lists every permission, in the table's order.
 func Perms() []Perm {
 	return []Perm{CaseRead, CaseExport, CaseRegister, CaseAccept, CaseRefuse, CaseTransfer, CaseReturn, CaseAssign, CaseExtend,
-		CaseConclude, CaseReply, CaseClose, CaseMerge, CaseNote,
+		CaseConclude, CaseReply, CaseClose, CaseMerge, CaseNote, CaseSupervise,
 		ReporterIdentity, ReporterThread, ReporterFiles, ReporterRepeat, ReporterWrite, ReporterReveal, CovertRead,
 		StatsRead, ReportSummary, NoticeRead, NoticeMark,
 		DecisionRead, DecisionCreate, DecisionApprove, AppealRead, AppealFile, AppealDecide, EligibilityRead, PersonRecord,
@@ -229,6 +232,23 @@ func (pol *Policy) Cases(p auth.Principal, perm Perm) CaseFilter {
 	f := CaseFilter{scope: pol.Scope(p, perm), user: p.UserID, unitPath: p.UnitPath, covert: pol.Allows(p, CovertRead)}
 	if f.scope == Unit && f.unitPath == "" {
 		f.scope = None // a liaison bound to no unit sees nothing
+	}
+	// Offices: staff act on their own office's cases and read those of the
+	// offices below it too; a sibling office's cases are not there for them.
+	// A liaison's unit scope is its own limit; a principal of no office (the
+	// command line, the system's jobs) is limited to none.
+	if p.OfficeID != 0 && f.scope != Unit && f.scope != None {
+		switch {
+		case perm == CaseSupervise:
+			f.office, f.offices = officeBelow, slices.DeleteFunc(slices.Clone(p.Offices), func(id int64) bool { return id == p.OfficeID })
+		case pol.rows[perm].write:
+			f.office, f.offices = ownOffice, []int64{p.OfficeID}
+		case p.OfficeAll:
+			// Its tree is every office: no condition (a county's one
+			// office reads as before offices, at no cost).
+		default:
+			f.office, f.offices = officeTree, p.Offices
+		}
 	}
 	return f
 }

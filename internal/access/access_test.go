@@ -1,6 +1,7 @@
 package access
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -101,5 +102,75 @@ func TestFilterSQLAndAdmits(t *testing.T) {
 				t.Errorf("%s: Admits(%+v) = %v", tc.name, facts, got)
 			}
 		}
+	}
+}
+
+// Offices: a county director acts on and reads its own office's cases only;
+// the city director reads the counties' too but acts on the city's only,
+// and supervises the counties' only; a liaison's unit scope and a principal
+// of no office are not limited by office. The expected answers are written
+// out here, not computed.
+func TestOfficeDimension(t *testing.T) {
+	pol := Default()
+	// The city's office 1 over Minqing's 2 (with a town's office 7 below it) and Yongtai's 3.
+	const city, mq, yt, mqTown = 1, 2, 3, 7
+	tree := map[int64][]int64{city: {city, mq, yt, mqTown}, mq: {mq, mqTown}, yt: {yt}}
+	in := func(role auth.Role, office int64) auth.Principal {
+		return auth.Principal{UserID: 7, Username: string(role), Role: role, OfficeID: office, Offices: tree[office]}
+	}
+	liaison := auth.Principal{UserID: 5, Role: auth.Liaison, UnitPath: "/1/4/", OfficeID: mq, Offices: tree[mq]}
+	type want struct{ city, mq, yt, mqTown bool }
+	for _, tc := range []struct {
+		name string
+		p    auth.Principal
+		perm Perm
+		want want
+	}{
+		{"county director reads", in(auth.Director, mq), CaseRead, want{false, true, false, true}},
+		{"county director accepts", in(auth.Director, mq), CaseAccept, want{false, true, false, false}},
+		{"county director supervises the town's only", in(auth.Director, mq), CaseSupervise, want{false, false, false, true}},
+		{"city director reads", in(auth.Director, city), CaseRead, want{true, true, true, true}},
+		{"city director accepts its own", in(auth.Director, city), CaseAccept, want{true, false, false, false}},
+		{"city director notes its own", in(auth.Director, city), CaseNote, want{true, false, false, false}},
+		{"city director supervises the counties", in(auth.Director, city), CaseSupervise, want{false, true, true, true}},
+		{"city statistics", in(auth.Leader, city), StatsRead, want{true, true, true, true}},
+		{"county statistics", in(auth.Leader, yt), StatsRead, want{false, false, true, false}},
+		{"clerk supervises nothing", in(auth.Clerk, city), CaseSupervise, want{false, false, false, false}},
+		{"the command line", auth.System("cli"), CaseAccept, want{true, true, true, true}},
+	} {
+		f := pol.Cases(tc.p, tc.perm)
+		got := want{f.Admits(Facts{OfficeID: city}), f.Admits(Facts{OfficeID: mq}), f.Admits(Facts{OfficeID: yt}), f.Admits(Facts{OfficeID: mqTown})}
+		if got != tc.want {
+			t.Errorf("%s: admits city, MQ, YT, MQ's town = %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	// The liaison's unit scope is not limited by its office.
+	if f := pol.Cases(liaison, CaseRead); !f.Admits(Facts{TransferUnitPath: "/1/4/", OfficeID: yt}) || f.OfficeLimited() {
+		t.Error("a liaison's unit scope is limited by office")
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + string(rune('0'+len(args))) }
+	all := auth.Principal{UserID: 7, Role: auth.Director, OfficeID: city, Offices: tree[city], OfficeAll: true}
+	for _, tc := range []struct {
+		f    CaseFilter
+		sql  string
+		args []any
+	}{
+		{pol.Cases(in(auth.Director, mq), CaseRead), "(c.office_id IN (2, 7) AND c.covert_plan_id IS NULL)", nil},
+		{pol.Cases(in(auth.Director, yt), CaseRead), "(c.office_id = $1 AND c.covert_plan_id IS NULL)", []any{int64(3)}},
+		{pol.Cases(in(auth.Director, mq), CaseAccept), "(c.office_id = $1 AND c.covert_plan_id IS NULL)", []any{int64(2)}},
+		{pol.Cases(in(auth.Director, city), CaseSupervise), "(c.office_id IN (2, 3, 7) AND c.covert_plan_id IS NULL)", nil},
+		{pol.Cases(in(auth.Director, yt), CaseSupervise), "FALSE", nil},
+		// An office with every other below it reads without a condition, acts on its own.
+		{pol.Cases(all, CaseRead), "(c.covert_plan_id IS NULL)", nil},
+		{pol.Cases(all, CaseAccept), "(c.office_id = $1 AND c.covert_plan_id IS NULL)", []any{int64(1)}},
+	} {
+		args = nil
+		if got := tc.f.SQL("c", arg); got != tc.sql || fmt.Sprint(args) != fmt.Sprint(tc.args) {
+			t.Errorf("SQL %s %v, want %s %v", got, args, tc.sql, tc.args)
+		}
+	}
+	if !pol.Cases(in(auth.Director, mq), CaseRead).OfficeLimited() || pol.Cases(all, CaseRead).OfficeLimited() {
+		t.Error("OfficeLimited")
 	}
 }

@@ -19,8 +19,15 @@
 //
 // A scope is both an SQL condition (CaseFilter.SQL, so that lists, search,
 // counts, statistics and exports follow it) and a check of one case
-// (CaseFilter.Admits). Offices and jurisdictions will add a dimension to the
-// same two places.
+// (CaseFilter.Admits).
+//
+// Offices add a dimension to both. A principal of an office acts (w rows)
+// on its own office's cases only, and reads (r rows) those of the offices
+// below it as well: the office above sees its lower offices' cases read-only
+// and supervises them (case.supervise reaches the offices below only); a
+// sibling office's cases are absent, as a missing case is. A liaison's unit
+// scope is its own limit, and a principal of no office (the command line,
+// the jobs) has none.
 package access
 
 // table is the policy. Columns: permission, kind (r: reads, w: changes), then
@@ -42,6 +49,7 @@ case.reply          w     -     mine    all      -      -       -         unit  
 case.close          w     -     -       all      -      -       -         -       all   -
 case.merge          w     all   -       all      -      -       -         -       all   -
 case.note           w     all   mine    all      all    all     all       unit    all   -
+case.supervise      w     -     -       all      all    -       -         -       all   -
 reporter.identity   r     all   mine    all      all    -       -         -       all   all
 reporter.thread     r     all   mine    all      all    -       -         -       all   all
 reporter.files      r     all   mine    all      all    -       -         -       all   all

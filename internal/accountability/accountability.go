@@ -24,6 +24,7 @@ import (
 	"mashang/internal/civil"
 	"mashang/internal/clock"
 	"mashang/internal/docket"
+	"mashang/internal/office"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -42,7 +43,10 @@ type Options struct {
 	Limits  calendar.Limits
 	// Calendar returns the working-day calendar in force (app.Calendars.Get).
 	Calendar func() *calendar.Calendar
-	Log      *slog.Logger
+	// Offices say which office a rule case belongs to (nil: the case that
+	// completes the pair's).
+	Offices *office.Service
+	Log     *slog.Logger
 }
 
 // Service records decisions and appeals and answers eligibility questions.
@@ -57,6 +61,7 @@ type Service struct {
 	ruleSet  string
 	limits   calendar.Limits
 	calendar func() *calendar.Calendar
+	offices  *office.Service
 	log      *slog.Logger
 }
 
@@ -73,7 +78,7 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		db: o.DB, record: o.Record, pol: o.Policy, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
-		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, log: o.Log,
+		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, offices: o.Offices, log: o.Log,
 	}
 }
 

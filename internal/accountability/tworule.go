@@ -166,8 +166,29 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 		return fmt.Errorf("accountability: rule link: %w", err)
 	}
 	var unitID sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT unit_id FROM people WHERE id = $1`, p.PersonID).Scan(&unitID); err != nil {
+	var unitPath string
+	if err := tx.QueryRowContext(ctx, `SELECT pe.unit_id, COALESCE(u.path, '') FROM people pe LEFT JOIN units u ON u.id = pe.unit_id WHERE pe.id = $1`,
+		p.PersonID).Scan(&unitID, &unitPath); err != nil {
 		return fmt.Errorf("accountability: rule case person: %w", err)
+	}
+	// The rule case belongs to the office of the person's unit, else to
+	// the office of the case that completes the pair.
+	var officeID int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(office_id, 0) FROM cases WHERE id = $1`, p.Second).Scan(&officeID); err != nil {
+		return fmt.Errorf("accountability: rule case office: %w", err)
+	}
+	limits := s.limits
+	if s.offices != nil {
+		t, err := s.offices.Tree(ctx)
+		if err != nil {
+			return err
+		}
+		officeID = t.Of(unitPath, officeID).ID
+		st, err := s.offices.Settings(ctx, officeID)
+		if err != nil {
+			return err
+		}
+		limits = st.Limits
 	}
 	code, err := receipt.NewCode(rand.Reader)
 	if err != nil {
@@ -178,7 +199,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 		return fmt.Errorf("accountability: draw key: %w", err)
 	}
 	today := s.Today()
-	acceptBy, prov := s.calendar().Due(today, s.limits.Accept)
+	acceptBy, prov := s.calendar().Due(today, limits.Accept)
 	content := fmt.Sprintf("根据“一年内被服务对象投诉两次并经组织查实”规则（%s）自动立案：案件 #%d 与 #%d 均经查实，涉及同一人员，受理日期相距不足一年。",
 		rules.TwoComplaintsCategory+" 消极应付", p.First, p.Second)
 	situation := c.situation
@@ -192,7 +213,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	ruleCase, err = s.record.Insert(ctx, tx, docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: docket.Rule,
 		ReceivedAt: now, ReceivedOn: today, Content: content, Situation: situation, Category: rules.TwoComplaintsCategory,
 		CatalogVersion: version, UnitID: unitID.Int64, PersonID: p.PersonID, Anonymous: true, AcceptBy: acceptBy, Provisional: prov,
-		CreatedBy: RuleActor, Now: now})
+		CreatedBy: RuleActor, OfficeID: officeID, Limits: limits, Now: now})
 	if err != nil {
 		return fmt.Errorf("accountability: rule case: %w", err)
 	}

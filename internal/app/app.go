@@ -29,6 +29,7 @@ import (
 	"mashang/internal/identity"
 	"mashang/internal/inspection"
 	"mashang/internal/intake"
+	"mashang/internal/office"
 	"mashang/internal/org"
 	"mashang/internal/publication"
 	"mashang/internal/ratelimit"
@@ -54,6 +55,9 @@ type App struct {
 	Calendar  *Calendars
 	Auth      *auth.Service
 	Org       *org.Service
+	// Offices are the deployment's offices (整肃办) in levels and their
+	// settings, inherited from the office above.
+	Offices *office.Service
 	// Counter counts events for the flood limits (and the human check).
 	Counter ratelimit.Counter
 	// Vault seals reporters' identities (key file created 0600 on first start).
@@ -165,6 +169,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	// TOTP secrets are sealed with the same key as reporters' identities.
 	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit, Secrets: a.Vault})
 	a.Org = org.NewService(db, a.Clock)
+	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version})
 	// The flood limits' counts: in the database on PostgreSQL, which several
 	// instances may share; in memory on SQLite, which one process owns.
 	if db.Engine == store.Postgres {
@@ -185,7 +190,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
 		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, Policy: a.Policy, NoRateLimit: cfg.NoRateLimit,
 		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles,
-		Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
+		Offices: a.Offices, Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
 			Track: cfg.TrackRateAddress, HumanCheckAfter: cfg.HumanCheckAfter, Off: cfg.NoRateLimit}})
 	a.Inspections = inspection.NewService(db, a.Record, a.Policy, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
 	if a.Reports, err = reports.NewService(db, a.Policy, a.Clock, a.Loc, a.Inspections,
@@ -194,7 +199,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Publications = publication.NewService(db, a.Policy, a.Clock, a.Vault, intake.IdentityAAD)
 	a.Accountability = accountability.New(accountability.Options{DB: db, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
-		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Log: a.Log})
+		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Offices: a.Offices, Log: a.Log})
 	a.Cases = cases.NewService(db, a.Record, a.Policy, a.Clock, a.Loc, a.Limits, a.Calendar)
 	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
 	// Reviews and ratings: the same receipt check and per-address limit as tracking.

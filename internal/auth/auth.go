@@ -26,10 +26,12 @@ import (
 
 // User is a staff account as shown to admins (never the hash or secret).
 type User struct {
-	ID          int64     `json:"id"`
-	Username    string    `json:"username"`
-	Role        Role      `json:"role"`
-	UnitCode    string    `json:"unit,omitempty"`
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Role     Role   `json:"role"`
+	UnitCode string `json:"unit,omitempty"`
+	// Office is the code of the office the account belongs to.
+	Office      string    `json:"office"`
 	TOTPEnabled bool      `json:"totp_enabled"`
 	Disabled    bool      `json:"disabled"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -136,9 +138,44 @@ func unitID(ctx context.Context, q interface {
 	return sql.NullInt64{Int64: id, Valid: true}, nil
 }
 
-// AddUser creates an account. actor names who did it (for the audit log).
+// AddUser creates an account in the one office (the top office, when
+// there are several). who is the principal who does it (for the audit log).
 func (s *Service) AddUser(ctx context.Context, who Principal, username, password string, role Role, unitCode string) (User, error) {
-	actor := who.Actor()
+	return s.Add(ctx, who, NewUser{Username: username, Password: password, Role: role, Unit: unitCode})
+}
+
+// NewUser is an account to create.
+type NewUser struct {
+	Username, Password string
+	Role               Role
+	Unit               string // the unit a liaison speaks for ("": none)
+	Office             string // the office's code ("": the top office)
+}
+
+// officeID resolves an office code ("": the top office: the one office of
+// a single-office deployment).
+func officeID(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, code string) (int64, error) {
+	var id int64
+	var err error
+	if code == "" {
+		err = q.QueryRowContext(ctx, `SELECT id FROM offices WHERE parent_id IS NULL ORDER BY id LIMIT 1`).Scan(&id)
+	} else {
+		err = q.QueryRowContext(ctx, `SELECT id FROM offices WHERE code = $1`, code).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, problem.Invalid("office", "unknown_office", "整肃办 "+code+" 不存在", "no office has the code "+code)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("auth: look up office: %w", err)
+	}
+	return id, nil
+}
+
+// Add creates an account; who is the principal who does it.
+func (s *Service) Add(ctx context.Context, who Principal, n NewUser) (User, error) {
+	username, password, role, unitCode, actor := n.Username, n.Password, n.Role, strings.TrimSpace(n.Unit), who.Actor()
 	if err := ValidateUsername(username); err != nil {
 		return User{}, err
 	}
@@ -162,9 +199,16 @@ func (s *Service) AddUser(ctx context.Context, who Principal, username, password
 		if err != nil {
 			return err
 		}
+		oid, err := officeID(ctx, tx, strings.TrimSpace(n.Office))
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT code FROM offices WHERE id = $1`, oid).Scan(&u.Office); err != nil {
+			return fmt.Errorf("auth: read office: %w", err)
+		}
 		ts := store.FormatInstant(now)
-		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, role, unit_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$5) RETURNING id`,
-			username, hash, string(role), uid, ts).Scan(&u.ID)
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, role, unit_id, office_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6) RETURNING id`,
+			username, hash, string(role), uid, oid, ts).Scan(&u.ID)
 		if store.IsUniqueViolation(err) {
 			return problem.Conflict("duplicate_username", "用户名 "+username+" 已存在", "the username "+username+" is taken")
 		}
@@ -172,7 +216,7 @@ func (s *Service) AddUser(ctx context.Context, who Principal, username, password
 			return fmt.Errorf("auth: insert user: %w", err)
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.add", Subject: fmt.Sprintf("user:%d", u.ID),
-			Data: map[string]any{"username": username, "role": role, "unit": unitCode}})
+			Data: map[string]any{"username": username, "role": role, "unit": unitCode, "office": u.Office}})
 	})
 	return u, err
 }
@@ -341,9 +385,14 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	var unitCode, unitPath sql.NullString
 	var exp store.Instant
 	var disabled bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, un.path, t.expires_at, u.disabled, u.must_change_password
-		FROM auth_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN units un ON un.id = u.unit_id
-		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &unitPath, &exp, &disabled, &p.MustChangePassword)
+	var officeID sql.NullInt64
+	var officeCode, officePath sql.NullString
+	var officeAll bool
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, un.path, t.expires_at, u.disabled, u.must_change_password,
+		u.office_id, o.code, o.path, CASE WHEN NOT EXISTS (SELECT 1 FROM offices ox WHERE ox.path NOT LIKE o.path || '%') THEN TRUE ELSE FALSE END
+		FROM auth_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN offices o ON o.id = u.office_id
+		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &unitPath, &exp, &disabled, &p.MustChangePassword,
+		&officeID, &officeCode, &officePath, &officeAll)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, errBadToken
 	}
@@ -357,6 +406,26 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	p.UnitID = unitID.Int64
 	p.UnitCode = unitCode.String
 	p.UnitPath = unitPath.String
+	p.OfficeID, p.OfficeCode, p.OfficePath = officeID.Int64, officeCode.String, officePath.String
+	p.OfficeAll = officeAll && officePath.Valid
+	if officePath.Valid {
+		// The office and those below it (materialised paths: '/1/3/%').
+		rows, err := s.db.Read.QueryContext(ctx, `SELECT id FROM offices WHERE path LIKE $1 ORDER BY length(path), id`, officePath.String+"%")
+		if err != nil {
+			return Principal{}, fmt.Errorf("auth: offices below: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return Principal{}, fmt.Errorf("auth: offices below: %w", err)
+			}
+			p.Offices = append(p.Offices, id)
+		}
+		if err := rows.Err(); err != nil {
+			return Principal{}, fmt.Errorf("auth: offices below: %w", err)
+		}
+	}
 	return p, nil
 }
 
@@ -372,8 +441,8 @@ func (s *Service) Revoke(ctx context.Context, tok string) error {
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	since := store.FormatInstant(s.clock.Now().Add(-24 * time.Hour))
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at,
-		u.must_change_password, (SELECT COUNT(*) FROM sign_in_failures f WHERE f.username = u.username AND f.at >= $1)
-		FROM users u LEFT JOIN units un ON un.id = u.unit_id ORDER BY u.username`, since)
+		u.must_change_password, (SELECT COUNT(*) FROM sign_in_failures f WHERE f.username = u.username AND f.at >= $1), COALESCE(o.code, '')
+		FROM users u LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN offices o ON o.id = u.office_id ORDER BY u.username`, since)
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +452,7 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 		var u User
 		var role string
 		var at store.Instant
-		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns); err != nil {
+		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns, &u.Office); err != nil {
 			return nil, err
 		}
 		u.Role, u.CreatedAt = Role(role), at.Time
@@ -521,4 +590,24 @@ func ResealSecrets(ctx context.Context, tx *sql.Tx, old, next Sealer) (int64, er
 		}
 	}
 	return int64(len(all)), nil
+}
+
+// SetUserOffice moves account id to the office with code ("": the top
+// office); who makes the change. Its sessions go on, in the new office from the next request.
+func (s *Service) SetUserOffice(ctx context.Context, who Principal, id int64, code string) error {
+	now, actor := s.clock.Now(), who.Actor()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		oid, err := officeID(ctx, tx, strings.TrimSpace(code))
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET office_id = $1, updated_at = $2 WHERE id = $3`, oid, store.FormatInstant(now), id)
+		if err != nil {
+			return fmt.Errorf("auth: set office: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errUnknownUser
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.update", Subject: fmt.Sprintf("user:%d", id), Data: map[string]any{"office": code}})
+	})
 }

@@ -33,6 +33,18 @@ type Principal struct {
 	UnitID   int64 // 0: not bound to a unit
 	UnitCode string
 	UnitPath string // the unit's materialised path ('/1/4/'), for the scope of its subtree
+	// The office the principal belongs to: its id, code and materialised
+	// path of office ids ('/1/3/'), for the scope of the offices below it.
+	OfficeID   int64
+	OfficeCode string
+	OfficePath string
+	// Offices are the ids of the principal's office and of every office
+	// below it, its own first: whose cases it reads.
+	Offices []int64
+	// OfficeAll: every other office is below the principal's (the one
+	// office of a county, a city's office over its counties'), so that what
+	// it reads is limited to no office.
+	OfficeAll bool
 	// MustChangePassword: the password was reset by an admin; until it is
 	// changed, the principal may do nothing but change it.
 	MustChangePassword bool

@@ -108,53 +108,121 @@ func DefaultLimits() Limits {
 // an error (a misspelt key must not silently leave the national number in
 // place); each given limit must pass Limit.Validate.
 func ParseLimits(data []byte) (Limits, error) {
-	var raw struct {
-		Name              *string `json:"name"`
-		Accept            *Limit  `json:"accept"`
-		Finish            *Limit  `json:"finish"`
-		Extension         *Limit  `json:"extension"`
-		TransferObjection *Limit  `json:"transfer_objection"`
-		ReviewRequest     *Limit  `json:"review_request"`
-		ReviewAnswer      *Limit  `json:"review_answer"`
-		AppealFile        *Limit  `json:"appeal_file"`
-		AppealDecide      *Limit  `json:"appeal_decide"`
+	p, err := ParseLimitsPatch(data)
+	if err != nil {
+		return Limits{}, err
 	}
+	return p.Apply(DefaultLimits()), nil
+}
+
+// LimitsPatch is a set of limits in the shape of a limits file, each one
+// present or not: what an office sets over the limits it inherits. Its JSON
+// form is the limits file's.
+type LimitsPatch struct {
+	Name              *string `json:"name,omitempty"`
+	Accept            *Limit  `json:"accept,omitempty"`
+	Finish            *Limit  `json:"finish,omitempty"`
+	Extension         *Limit  `json:"extension,omitempty"`
+	TransferObjection *Limit  `json:"transfer_objection,omitempty"`
+	ReviewRequest     *Limit  `json:"review_request,omitempty"`
+	ReviewAnswer      *Limit  `json:"review_answer,omitempty"`
+	AppealFile        *Limit  `json:"appeal_file,omitempty"`
+	AppealDecide      *Limit  `json:"appeal_decide,omitempty"`
+}
+
+// ParseLimitsPatch reads limits in the limits file's shape, refusing unknown
+// keys and invalid limits (see ParseLimits).
+func ParseLimitsPatch(data []byte) (LimitsPatch, error) {
+	var p LimitsPatch
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&raw); err != nil {
-		return Limits{}, fmt.Errorf("calendar: limits: %w", err)
+	if err := dec.Decode(&p); err != nil {
+		return LimitsPatch{}, fmt.Errorf("calendar: limits: %w", err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Limits{}, errors.New("calendar: limits: unexpected data after the JSON object")
+		return LimitsPatch{}, errors.New("calendar: limits: unexpected data after the JSON object")
 	}
-	out := DefaultLimits()
-	if raw.Name != nil {
-		out.Name = strings.TrimSpace(*raw.Name)
+	if err := p.Validate(); err != nil {
+		return LimitsPatch{}, err
 	}
-	for _, f := range []struct {
-		key string
-		src *Limit
-		dst *Limit
-	}{
-		{"accept", raw.Accept, &out.Accept},
-		{"finish", raw.Finish, &out.Finish},
-		{"extension", raw.Extension, &out.Extension},
-		{"transfer_objection", raw.TransferObjection, &out.TransferObjection},
-		{"review_request", raw.ReviewRequest, &out.ReviewRequest},
-		{"review_answer", raw.ReviewAnswer, &out.ReviewAnswer},
-		{"appeal_file", raw.AppealFile, &out.AppealFile},
-		{"appeal_decide", raw.AppealDecide, &out.AppealDecide},
-	} {
+	return p, nil
+}
+
+type patchField struct {
+	key string
+	src *Limit
+	dst *Limit
+}
+
+func (p *LimitsPatch) fields(out *Limits) []patchField {
+	return []patchField{
+		{"accept", p.Accept, &out.Accept},
+		{"finish", p.Finish, &out.Finish},
+		{"extension", p.Extension, &out.Extension},
+		{"transfer_objection", p.TransferObjection, &out.TransferObjection},
+		{"review_request", p.ReviewRequest, &out.ReviewRequest},
+		{"review_answer", p.ReviewAnswer, &out.ReviewAnswer},
+		{"appeal_file", p.AppealFile, &out.AppealFile},
+		{"appeal_decide", p.AppealDecide, &out.AppealDecide},
+	}
+}
+
+// LimitError is an invalid limit of a patch: its key and what is wrong.
+type LimitError struct {
+	Key string
+	Err error
+}
+
+func (e *LimitError) Error() string { return "calendar: limits: " + e.Key + ": " + e.Err.Error() }
+
+// Validate checks every limit the patch holds (a *LimitError names the first bad one).
+func (p LimitsPatch) Validate() error {
+	for _, f := range p.fields(&Limits{}) {
 		if f.src == nil {
 			continue
 		}
 		if err := f.src.Validate(); err != nil {
-			return Limits{}, fmt.Errorf("calendar: limits: %s: %w", f.key, err)
+			return &LimitError{Key: f.key, Err: err}
 		}
-		*f.dst = *f.src
 	}
-	return out, nil
+	return nil
 }
+
+// Apply returns base with the patch's limits (and name) in place of its own.
+func (p LimitsPatch) Apply(base Limits) Limits {
+	out := base
+	if p.Name != nil {
+		out.Name = strings.TrimSpace(*p.Name)
+	}
+	for _, f := range p.fields(&out) {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return out
+}
+
+// Over returns the patch that sets what p sets and, for the rest, what
+// under sets: p laid over under.
+func (p LimitsPatch) Over(under LimitsPatch) LimitsPatch {
+	out := under
+	if p.Name != nil {
+		out.Name = p.Name
+	}
+	for _, f := range []struct{ src, dst **Limit }{
+		{&p.Accept, &out.Accept}, {&p.Finish, &out.Finish}, {&p.Extension, &out.Extension},
+		{&p.TransferObjection, &out.TransferObjection}, {&p.ReviewRequest, &out.ReviewRequest},
+		{&p.ReviewAnswer, &out.ReviewAnswer}, {&p.AppealFile, &out.AppealFile}, {&p.AppealDecide, &out.AppealDecide},
+	} {
+		if *f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return out
+}
+
+// Empty reports whether the patch sets nothing.
+func (p LimitsPatch) Empty() bool { return p == LimitsPatch{} }
 
 // EmbeddedLimitNames lists the limit sets shipped in the binary: "default"
 // (data/limits.json) and one name per data/limits-NAME.json.

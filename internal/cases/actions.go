@@ -27,13 +27,17 @@ type ActionInput struct {
 	Action    docket.Action  `json:"action"`
 	Reason    string         `json:"reason,omitempty"`
 	Unit      string         `json:"unit,omitempty"`
+	Office    string         `json:"office,omitempty"` // transfer: to another office (instead of a unit)
 	User      string         `json:"user,omitempty"`
 	Days      *int           `json:"days,omitempty"`
 	Finding   docket.Finding `json:"finding,omitempty"`
 	PersonIDs []int64        `json:"person_ids,omitempty"`
 	Body      string         `json:"body,omitempty"`
 	Into      int64          `json:"into,omitempty"`
-	Version   int64          `json:"version,omitempty"`
+	// Deadline and Instructions: supervise (the office above's 督办).
+	Deadline     *civil.Date `json:"deadline,omitempty"`
+	Instructions string      `json:"instructions,omitempty"`
+	Version      int64       `json:"version,omitempty"`
 }
 
 // MaxTextLen bounds reasons, notes and replies (characters).
@@ -45,6 +49,8 @@ func (in *ActionInput) has(field string) bool {
 		return strings.TrimSpace(in.Reason) != ""
 	case "unit":
 		return strings.TrimSpace(in.Unit) != ""
+	case "office":
+		return strings.TrimSpace(in.Office) != ""
 	case "user":
 		return strings.TrimSpace(in.User) != ""
 	case "days":
@@ -55,6 +61,10 @@ func (in *ActionInput) has(field string) bool {
 		return strings.TrimSpace(in.Body) != ""
 	case "into":
 		return in.Into != 0
+	case "deadline":
+		return in.Deadline != nil && !in.Deadline.IsZero()
+	case "instructions":
+		return strings.TrimSpace(in.Instructions) != ""
 	}
 	return true
 }
@@ -99,13 +109,14 @@ type caseRow struct {
 	replied        bool
 	reviewCount    int
 	finishBy       civil.Date
+	limits         string       // cases.time_limits (see Service.caseLimits)
 	facts          access.Facts // what the access policy needs to know of it
 }
 
 func loadRow(ctx context.Context, q docket.Execer, id int64) (caseRow, error) {
 	r := caseRow{id: id}
-	dest := append([]any{&r.state, &r.version, &r.transferUnitID, &r.returnBy, &r.extensionDays, &r.replied, &r.reviewCount, &r.finishBy}, r.facts.Dest()...)
-	err := q.QueryRowContext(ctx, `SELECT c.state, c.version, c.transfer_unit_id, c.return_by, c.extension_days, c.replied, c.review_count, c.finish_by,
+	dest := append([]any{&r.state, &r.version, &r.transferUnitID, &r.returnBy, &r.extensionDays, &r.replied, &r.reviewCount, &r.finishBy, &r.limits}, r.facts.Dest()...)
+	err := q.QueryRowContext(ctx, `SELECT c.state, c.version, c.transfer_unit_id, c.return_by, c.extension_days, c.replied, c.review_count, c.finish_by, c.time_limits,
 		`+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errNoCase(id)
@@ -137,6 +148,10 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, in Action
 	if !ok {
 		return nil, errUnknownAction(in.Action)
 	}
+	toOffice := in.Action == docket.Transfer && strings.TrimSpace(in.Office) != ""
+	if toOffice {
+		rule = officeTransfer
+	}
 	if !s.pol.Allows(p, rule.Perm) {
 		return nil, errForbiddenAction(in.Action)
 	}
@@ -148,7 +163,10 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, in Action
 		if !s.pol.On(p, access.CaseRead, row.facts) {
 			return errNoCase(id)
 		}
-		if !s.pol.On(p, rule.Perm, row.facts) {
+		// The office above may take a lower office's case over: a transfer
+		// to its own office of a case it supervises.
+		takeOver := toOffice && p.OfficeCode != "" && strings.TrimSpace(in.Office) == p.OfficeCode && s.pol.On(p, access.CaseSupervise, row.facts)
+		if !s.pol.On(p, rule.Perm, row.facts) && !takeOver {
 			return errNotYours(in.Action)
 		}
 		for _, f := range rule.Required {
@@ -176,7 +194,7 @@ func (s *Service) Act(ctx context.Context, p auth.Principal, id int64, in Action
 }
 
 func (s *Service) validate(in *ActionInput) error {
-	for _, f := range []struct{ name, v string }{{"reason", in.Reason}, {"body", in.Body}} {
+	for _, f := range []struct{ name, v string }{{"reason", in.Reason}, {"body", in.Body}, {"instructions", in.Instructions}} {
 		if utf8.RuneCountInString(f.v) > MaxTextLen {
 			return problem.Invalid(f.name, "too_long", fmt.Sprintf("%s 过长（最多 %d 字）", f.name, MaxTextLen), fmt.Sprintf("%s is longer than %d characters", f.name, MaxTextLen))
 		}
@@ -324,13 +342,77 @@ func (s *Service) transfer(a *act) error {
 	return nil
 }
 
+// officeTransfer is the action transfer with an office instead of a unit:
+// the case moves to another office — up (beyond the county's competence,
+// or about the county's own leaders), down (an ordinary matter) or across
+// (the wrong county) — in the state it is in, keeping its receipt, its
+// deadlines and the limits they are counted by. The office above may also
+// take a lower office's case over (Act).
+var officeTransfer = Rule{Perm: access.CaseTransfer, From: same(docket.Registered, docket.Accepted), Required: []string{"office", "reason"},
+	do: (*Service).transferOffice}
+
+func (s *Service) transferOffice(a *act) error {
+	code := strings.TrimSpace(a.in.Office)
+	var id int64
+	var name, path string
+	err := a.tx.QueryRowContext(a.ctx, `SELECT id, name, path FROM offices WHERE code = $1`, code).Scan(&id, &name, &path)
+	if errors.Is(err, sql.ErrNoRows) {
+		return problem.Invalid("office", "unknown_office", "整肃办 "+code+" 不存在", "no office has the code "+code)
+	}
+	if err != nil {
+		return fmt.Errorf("cases: look up office: %w", err)
+	}
+	var fromCode, fromName, fromPath string
+	err = a.tx.QueryRowContext(a.ctx, `SELECT code, name, path FROM offices WHERE id = $1`, a.row.facts.OfficeID).Scan(&fromCode, &fromName, &fromPath)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("cases: look up the case's office: %w", err)
+	}
+	if id == a.row.facts.OfficeID {
+		return problem.Invalid("office", "same_office", "本案已属 "+name, "the case already belongs to "+name)
+	}
+	direction := "across"
+	switch {
+	case strings.HasPrefix(fromPath, path):
+		direction = "up"
+	case strings.HasPrefix(path, fromPath):
+		direction = "down"
+	}
+	a.data["from_office"], a.data["from_office_name"], a.data["office"], a.data["office_name"] = fromCode, fromName, code, name
+	a.data["direction"], a.data["reason"] = direction, a.in.Reason
+	a.change.Office(id)
+	// Whoever handled it in the office it leaves does not handle it there.
+	a.change.Assignee(0)
+	a.tell("您的举报已转交"+name+"办理。", "Your report has been transferred to "+name+" for handling.")
+	return nil
+}
+
+// supervise is the office above's supervision (督办) of a lower office's
+// case: a deadline for the case's office to answer by, and instructions.
+// The case's office's director gets a notice; the deadline shows on the
+// case and in the lists (overdue once it passes while the case is open).
+// Supervising again replaces the deadline.
+func (s *Service) supervise(a *act) error {
+	d := *a.in.Deadline
+	if d.Before(a.today) {
+		return problem.Invalid("deadline", "deadline_past", fmt.Sprintf("督办期限 %s 早于今天（%s）", d, a.today),
+			fmt.Sprintf("the deadline %s is before today (%s)", d, a.today))
+	}
+	a.change.Supervision(a.p.OfficeID, d)
+	a.data["deadline"], a.data["instructions"], a.data["office"] = d, a.in.Instructions, a.p.OfficeCode
+	if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (case_id, kind, deadline) DO NOTHING`, a.row.id, SupervisionNotice, string(auth.Director), d, formatInstant(a.now)); err != nil {
+		return fmt.Errorf("cases: supervision notice: %w", err)
+	}
+	return nil
+}
+
 // giveBack is the action "return": the receiving unit sends a misdirected
 // case back within the objection period.
 func (s *Service) giveBack(a *act) error {
 	if !a.row.returnBy.IsZero() && a.today.After(a.row.returnBy) {
 		return problem.Conflict("return_window_passed",
-			fmt.Sprintf("退回期限（%s，转交后 %s）已过，不能再退回", a.row.returnBy, s.limits.TransferObjection),
-			fmt.Sprintf("the time to send the case back ended on %s (%s after the transfer)", a.row.returnBy, s.limits.TransferObjection))
+			fmt.Sprintf("退回期限（%s，转交后 %s）已过，不能再退回", a.row.returnBy, s.caseLimits(a.row.limits).TransferObjection),
+			fmt.Sprintf("the time to send the case back ended on %s (%s after the transfer)", a.row.returnBy, s.caseLimits(a.row.limits).TransferObjection))
 	}
 	a.data["reason"] = a.in.Reason
 	if a.row.transferUnitID.Valid {
@@ -357,6 +439,14 @@ func (s *Service) assign(a *act) error {
 	if !s.pol.RoleHolds(auth.Role(role), access.CaseConclude) {
 		return problem.Invalid("user", "not_a_handler", "只能分派给办理人员（handler）或主任", "a case can be assigned only to a handler or director")
 	}
+	// … of the case's own office.
+	var same bool
+	if err := a.tx.QueryRowContext(a.ctx, `SELECT u.office_id = c.office_id FROM users u, cases c WHERE u.id = $1 AND c.id = $2`, uid, a.row.id).Scan(&same); err != nil {
+		return fmt.Errorf("cases: office of the assignee: %w", err)
+	}
+	if !same {
+		return problem.Invalid("user", "other_office", "用户 "+a.in.User+" 不属本案所在的整肃办", "the user "+a.in.User+" is not of the case's office")
+	}
 	a.data["user"] = a.in.User
 	a.change.Assignee(uid)
 	return nil
@@ -367,6 +457,11 @@ func (s *Service) extend(a *act) error {
 		return problem.Conflict("already_extended", "本案已延期一次，不能再次延期", "the case was already extended once; it cannot be extended again")
 	}
 	days := *a.in.Days
+	// The case's own limit (its office's when it was registered) may be
+	// shorter than the server's, which validate checked.
+	if max := s.caseLimits(a.row.limits).Extension.Days; days > max {
+		return problem.Invalid("days", "extension_too_long", fmt.Sprintf("延期天数应在 1 到 %d 之间", max), fmt.Sprintf("days must be between 1 and %d", max))
+	}
 	a.data["days"], a.data["reason"] = days, a.in.Reason
 	a.change.Extension(days, a.in.Reason)
 	d, err := s.recount(a)

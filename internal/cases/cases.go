@@ -83,6 +83,12 @@ func (s *Service) calendar() *calendar.Calendar {
 	return s.cal.Get()
 }
 
+// caseLimits are the time limits a case is counted by: those fixed when it
+// was registered (cases.time_limits, its office's then), else the server's.
+func (s *Service) caseLimits(stored string) calendar.Limits {
+	return docket.CaseLimits(stored, s.limits)
+}
+
 // AcceptBy is the acceptance deadline of a case received on receivedOn
 // (intake sets cases.accept_by and cases.provisional from it).
 func (s *Service) AcceptBy(receivedOn civil.Date) (civil.Date, bool) {

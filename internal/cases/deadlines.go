@@ -97,11 +97,12 @@ func scanStarts(sc interface{ Scan(...any) error }, extra ...any) (Starts, error
 
 // recompute recounts and stores case id's deadlines with cal.
 func (s *Service) recompute(ctx context.Context, q docket.Execer, cal *calendar.Calendar, id int64) (Deadlines, error) {
-	st, err := scanStarts(q.QueryRowContext(ctx, `SELECT `+startsColumns+` FROM cases WHERE id = $1`, id))
+	var limits string
+	st, err := scanStarts(q.QueryRowContext(ctx, `SELECT `+startsColumns+`, time_limits FROM cases WHERE id = $1`, id), &limits)
 	if err != nil {
 		return Deadlines{}, fmt.Errorf("cases: read start dates of case %d: %w", id, err)
 	}
-	d := Compute(cal, s.limits, st)
+	d := Compute(cal, s.caseLimits(limits), st)
 	return d, s.record.SetDeadlines(ctx, q, id, d)
 }
 
@@ -331,7 +332,7 @@ func (s *Service) recomputeAffected(ctx context.Context, tx *sql.Tx, cal *calend
 
 // affected lists the cases whose deadlines cal changes from `from` on.
 func (s *Service) affected(ctx context.Context, q querier, cal *calendar.Calendar, from civil.Date) ([]change, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, `+startsColumns+`, accept_by, base_finish_by, finish_by, return_by, review_request_by, review_by, provisional
+	rows, err := q.QueryContext(ctx, `SELECT id, `+startsColumns+`, accept_by, base_finish_by, finish_by, return_by, review_request_by, review_by, provisional, time_limits
 		FROM cases WHERE state NOT IN `+docket.SQLList(docket.Refused, docket.Merged)+` AND (provisional OR accept_by >= $1 OR finish_by >= $1 OR return_by >= $1
 		OR review_request_by >= $1 OR review_by >= $1)`, from)
 	if err != nil {
@@ -343,11 +344,12 @@ func (s *Service) affected(ctx context.Context, q querier, cal *calendar.Calenda
 		var id int64
 		var old Deadlines
 		var st Starts
+		var limits string
 		if err := rows.Scan(&id, &st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &st.ExtensionDays,
-			&old.AcceptBy, &old.BaseFinishBy, &old.FinishBy, &old.ReturnBy, &old.ReviewRequestBy, &old.ReviewBy, &old.Provisional); err != nil {
+			&old.AcceptBy, &old.BaseFinishBy, &old.FinishBy, &old.ReturnBy, &old.ReviewRequestBy, &old.ReviewBy, &old.Provisional, &limits); err != nil {
 			return nil, fmt.Errorf("cases: scan case to recompute: %w", err)
 		}
-		if d := Compute(cal, s.limits, st); d != old {
+		if d := Compute(cal, s.caseLimits(limits), st); d != old {
 			changes = append(changes, change{id: id, old: old, d: d})
 		}
 	}

@@ -45,6 +45,7 @@ func same(states ...docket.State) map[docket.State]docket.State {
 //	close     concluded, transferred, review → closed (after a reply)
 //	merge     registered, accepted, transferred, investigating → merged
 //	note      every state (stay)
+//	supervise every open state (stay; the office above's)
 func Machine() map[docket.Action]Rule {
 	const (
 		reg, acc, ref, tra = docket.Registered, docket.Accepted, docket.Refused, docket.Transferred
@@ -64,6 +65,8 @@ func Machine() map[docket.Action]Rule {
 		docket.Close:    {Perm: access.CaseClose, From: to{con: clo, tra: clo, rev: clo}, do: (*Service).close},
 		docket.Merge:    {Perm: access.CaseMerge, From: to{reg: mer, acc: mer, tra: mer, inv: mer}, Required: []string{"into"}, do: (*Service).merge},
 		docket.Note:     {Perm: access.CaseNote, From: same(docket.States...), Required: []string{"body"}, do: (*Service).note},
+		docket.Supervise: {Perm: access.CaseSupervise, From: same(docket.OpenStates...), Required: []string{"deadline", "instructions"},
+			do: (*Service).supervise},
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"mashang/internal/access"
@@ -175,16 +177,24 @@ type Notice struct {
 	ReadAt   *time.Time `json:"read_at"`
 }
 
-// addressed returns the notice kind addressed to role, if notices are
-// addressed to it at all (due soon to directors, overdue to leaders); the
-// others who may read notices (admin, auditor) see every kind.
-func addressed(role auth.Role) (docket.Due, bool) {
+// SupervisionNotice is the kind of the notice the office above's
+// supervision sends the case's office's director.
+const SupervisionNotice = "supervision"
+
+// addressed returns the notice kinds addressed to role, if notices are
+// addressed to it at all (due soon and supervision to directors, overdue to
+// leaders); the others who may read notices (admin, auditor) see every kind.
+func addressed(role auth.Role) ([]string, bool) {
+	var kinds []string
 	for _, k := range noticeKinds {
 		if k.role == role {
-			return k.kind, true
+			kinds = append(kinds, string(k.kind))
 		}
 	}
-	return "", false
+	if role == auth.Director {
+		kinds = append(kinds, SupervisionNotice)
+	}
+	return kinds, len(kinds) > 0
 }
 
 // Notices lists, newest first, the notices addressed to p's role (all of
@@ -197,8 +207,12 @@ func (s *Service) Notices(ctx context.Context, p auth.Principal, unread bool, li
 	args := []any{limit}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := s.pol.Cases(p, access.NoticeRead).SQL("c", arg)
-	if kind, ok := addressed(p.Role); ok {
-		where += " AND n.kind = " + arg(string(kind))
+	if kinds, ok := addressed(p.Role); ok {
+		var ph []string
+		for _, k := range kinds {
+			ph = append(ph, arg(k))
+		}
+		where += " AND n.kind IN (" + strings.Join(ph, ", ") + ")"
 	}
 	if unread {
 		where += " AND n.read_at IS NULL"
@@ -247,7 +261,7 @@ func (s *Service) MarkNoticeRead(ctx context.Context, p auth.Principal, id int64
 		err := tx.QueryRowContext(ctx, `SELECT n.kind, `+access.FactsSQL("c")+` FROM notices n JOIN cases c ON c.id = n.case_id WHERE n.id = $1`, id).
 			Scan(append([]any{&kind}, facts.Dest()...)...)
 		want, addr := addressed(p.Role)
-		if errors.Is(err, sql.ErrNoRows) || err == nil && (!s.pol.On(p, access.NoticeMark, facts) || addr && kind != string(want)) {
+		if errors.Is(err, sql.ErrNoRows) || err == nil && (!s.pol.On(p, access.NoticeMark, facts) || addr && !slices.Contains(want, kind)) {
 			return problem.NotFound("notice_not_found", "通知不存在", "no such notice")
 		}
 		if err != nil {

@@ -112,8 +112,9 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 		var version int64
 		var count int
 		var requestBy civil.Date
-		if err := tx.QueryRowContext(ctx, `SELECT state, version, review_count, review_request_by FROM cases WHERE id = $1`, id).
-			Scan(&state, &version, &count, &requestBy); err != nil {
+		var limits string
+		if err := tx.QueryRowContext(ctx, `SELECT state, version, review_count, review_request_by, time_limits FROM cases WHERE id = $1`, id).
+			Scan(&state, &version, &count, &requestBy, &limits); err != nil {
 			return fmt.Errorf("cases: read case for review: %w", err)
 		}
 		switch {
@@ -122,8 +123,8 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 		case state != docket.Closed || requestBy.IsZero():
 			return problem.Conflict("review_not_open", "只有已书面答复并结案的事项才能申请复查或复核", "a review can be asked for only after the written reply, once the case is closed")
 		case today.After(requestBy):
-			return problem.Conflict("review_window_passed", fmt.Sprintf("申请期限已于 %s 届满（答复后 %s）", requestBy, s.limits.ReviewRequest),
-				fmt.Sprintf("the time to ask for a review ended on %s (%s after the reply)", requestBy, s.limits.ReviewRequest))
+			return problem.Conflict("review_window_passed", fmt.Sprintf("申请期限已于 %s 届满（答复后 %s）", requestBy, s.caseLimits(limits).ReviewRequest),
+				fmt.Sprintf("the time to ask for a review ended on %s (%s after the reply)", requestBy, s.caseLimits(limits).ReviewRequest))
 		}
 		res = ReviewResult{CaseID: id, Round: count + 1, State: docket.Review}
 		res.Kind, res.KindZH = "review", "复查"

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,8 @@ type Case struct {
 	Situation       string          `json:"situation"`
 	Category        string          `json:"category"`
 	CatalogVersion  string          `json:"catalog_version"`
+	Office          string          `json:"office"`      // the code of the office the case belongs to
+	OfficeName      string          `json:"office_name"` // and its name
 	Unit            *Ref            `json:"unit"`
 	Person          *Ref            `json:"person"`
 	Content         string          `json:"content"`
@@ -81,16 +84,26 @@ type Case struct {
 	MergedInto      *int64          `json:"merged_into"`
 	MergedCases     []int64         `json:"merged_cases"` // duplicates merged into this case
 	ReviewCount     int             `json:"review_count"` // 1: 复查 asked; 2: 复核 asked
-	Rating          docket.Rating   `json:"rating,omitempty"`
-	Version         int64           `json:"version"`
-	AllowedActions  []docket.Action `json:"allowed_actions"` // actions the caller may take now
-	History         []Event         `json:"history"`
-	Messages        *[]Message      `json:"messages,omitempty"` // the reporter thread (this case's and its merged duplicates', replies included), for those who may read it
-	Attachments     []Attachment    `json:"attachments"`        // the reporter's files only for those who may see them
+	// Supervision is the office above's supervision (督办), if any.
+	Supervision    *Supervision    `json:"supervision"`
+	Rating         docket.Rating   `json:"rating,omitempty"`
+	Version        int64           `json:"version"`
+	AllowedActions []docket.Action `json:"allowed_actions"` // actions the caller may take now
+	History        []Event         `json:"history"`
+	Messages       *[]Message      `json:"messages,omitempty"` // the reporter thread (this case's and its merged duplicates', replies included), for those who may read it
+	Attachments    []Attachment    `json:"attachments"`        // the reporter's files only for those who may see them
 	// Can is what the caller may know and do about the reporter of this case.
 	Can access.Fields `json:"-"`
 	// Facts are what the access policy knows of the case.
 	Facts access.Facts `json:"-"`
+}
+
+// Supervision is a case's supervision by an office above (督办): the
+// deadline, the supervising office, and whether the case is open past it.
+type Supervision struct {
+	Deadline civil.Date `json:"deadline"`
+	Office   string     `json:"office"`
+	Overdue  bool       `json:"overdue"`
 }
 
 // Thread returns the reporter thread, or nothing when the caller may not read it.
@@ -116,7 +129,8 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	var receivedAt store.Instant
 	var unitCode, unitName, personName, tuCode, tuName, assignee sql.NullString
 	var personID, mergedInto, tuID sql.NullInt64
-	var mask string
+	var mask, supOffice string
+	var supDeadline sql.NullString
 	var anonymous bool
 	var st Starts
 	var d Deadlines
@@ -124,14 +138,16 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 			u.code, u.name, c.person_id, pe.name, c.content, c.anonymous, c.identity_mask,
 			c.received_on, c.accepted_on, c.transferred_on, c.replied_on, c.review_requested_on, c.extension_days, c.extension_reason,
 			c.accept_by, c.base_finish_by, c.finish_by, c.return_by, c.review_request_by, c.review_by, c.provisional,
-			au.username, c.transfer_unit_id, tu.code, tu.name, c.finding, c.merged_into, c.review_count, c.rating, c.version
-		FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN people pe ON pe.id = c.person_id
+			au.username, c.transfer_unit_id, tu.code, tu.name, c.finding, c.merged_into, c.review_count, c.rating, c.version,
+			COALESCE(o.code, ''), COALESCE(o.name, ''), c.supervision_deadline, COALESCE((SELECT so.code FROM offices so WHERE so.id = c.supervision_office_id), '')
+		FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN offices o ON o.id = c.office_id LEFT JOIN people pe ON pe.id = c.person_id
 			LEFT JOIN users au ON au.id = c.assignee_id LEFT JOIN units tu ON tu.id = c.transfer_unit_id
-		WHERE c.id = $1`, id).Scan(&c.Facts.Assignee, &c.Facts.TransferUnitPath, &c.Facts.Covert, &c.Receipt, &c.State, &c.Channel, &receivedAt, &c.Situation, &c.Category, &c.CatalogVersion,
+		WHERE c.id = $1`, id).Scan(&c.Facts.Assignee, &c.Facts.TransferUnitPath, &c.Facts.Covert, &c.Facts.OfficeID, &c.Receipt, &c.State, &c.Channel, &receivedAt, &c.Situation, &c.Category, &c.CatalogVersion,
 		&unitCode, &unitName, &personID, &personName, &c.Content, &anonymous, &mask,
 		&st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &c.Deadlines.ExtensionDays, &c.Deadlines.ExtensionReason,
 		&d.AcceptBy, &d.BaseFinishBy, &d.FinishBy, &d.ReturnBy, &d.ReviewRequestBy, &d.ReviewBy, &d.Provisional,
-		&assignee, &tuID, &tuCode, &tuName, &c.Finding, &mergedInto, &c.ReviewCount, &c.Rating, &c.Version)
+		&assignee, &tuID, &tuCode, &tuName, &c.Finding, &mergedInto, &c.ReviewCount, &c.Rating, &c.Version,
+		&c.Office, &c.OfficeName, &supDeadline, &supOffice)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoCase(id)
 	}
@@ -154,6 +170,9 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	}
 	if assignee.Valid {
 		c.Assignee = &assignee.String
+	}
+	if d := civil.FromNull(supDeadline); d != nil {
+		c.Supervision = &Supervision{Deadline: *d, Office: supOffice, Overdue: d.Before(s.today()) && slices.Contains(docket.OpenStates, c.State)}
 	}
 	if mergedInto.Valid {
 		c.MergedInto = &mergedInto.Int64

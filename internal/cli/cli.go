@@ -319,14 +319,18 @@ func runConfig(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	return nil
 }
 
-type userAddFlags struct{ username, role, unit *string }
+type userAddFlags struct{ username, role, unit, office *string }
 
 func userAddCommand() *command {
 	return &command{
 		name: "user add", short: "add a staff account; the password is read from standard input (one line)",
-		long: "Roles: admin, clerk, handler, director, leader, orgdept, inspector, liaison, auditor.\nExample: echo 'a long passphrase' | mashang user add --username wang --role director",
+		long: "Roles: admin, clerk, handler, director, leader, orgdept, inspector, liaison, auditor.\n" +
+			"--office CODE puts the account in that office (a city's county office, say); without it, the one office (the top one).\n" +
+			"Example: echo 'a long passphrase' | mashang user add --username wang --role director",
 		flags: func(fs *flag.FlagSet) any {
-			return &userAddFlags{fs.String("username", "", "the new user's name"), fs.String("role", "", "the role"), fs.String("unit", "", "the unit code the user is bound to (required for liaison)")}
+			return &userAddFlags{fs.String("username", "", "the new user's name"), fs.String("role", "", "the role"),
+				fs.String("unit", "", "the unit code the user is bound to (required for liaison)"),
+				fs.String("office", "", "the code of the office the user belongs to (default: the one office)")}
 		},
 		run: func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 			f := extra.(*userAddFlags)
@@ -342,11 +346,11 @@ func userAddCommand() *command {
 				return err
 			}
 			defer a.Close()
-			u, err := a.Auth.AddUser(e.Ctx, auth.System("cli"), *f.username, pw, roleOf(*f.role), *f.unit)
+			u, err := a.Auth.Add(e.Ctx, auth.System("cli"), auth.NewUser{Username: *f.username, Password: pw, Role: roleOf(*f.role), Unit: *f.unit, Office: *f.office})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.Stdout, "user %s added (id %d, role %s)\n", u.Username, u.ID, u.Role)
+			fmt.Fprintf(e.Stdout, "user %s added (id %d, role %s, office %s)\n", u.Username, u.ID, u.Role, u.Office)
 			return nil
 		},
 	}

@@ -51,11 +51,16 @@ func TestUserAddBesideRunningServer(t *testing.T) {
 				{"a very long passphrase\n", []string{"user", "add", "--username", "li", "--role", "boss"}, 1, "unknown role"},
 				{"", []string{"user", "add", "--username", "li", "--role", "clerk"}, 2, "standard input"},
 				{"", []string{"user", "add"}, 2, "required"},
+				{"a very long passphrase\n", []string{"user", "add", "--username", "li", "--role", "clerk", "--office", "NOPE"}, 1, "NOPE"},
 			} {
 				code, _, stderr := run(t, env, tc.stdin, tc.args...)
 				if code != tc.code || !strings.Contains(stderr, tc.msg) {
 					t.Errorf("%v: exit %d %q, want %d containing %q", tc.args, code, stderr, tc.code, tc.msg)
 				}
+			}
+			// An account of a named office; without --office, the one office.
+			if code, out, stderr := run(t, env, "a very long passphrase\n", "user", "add", "--username", "zhao", "--role", "clerk", "--office", "main"); code != 0 || !strings.Contains(out, "office main") {
+				t.Errorf("user add --office main: %d %q %q", code, out, stderr)
 			}
 			code, out, _ := run(t, env, "", "user", "totp", "wang")
 			if code != 0 || !strings.HasPrefix(out, "otpauth://totp/") {

@@ -417,6 +417,11 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 	seenReceipt := map[string]bool{}
 	nowT := g.a.Clock.Now()
 	version := g.a.Catalog.Version
+	offices, err := g.a.Offices.Tree(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	home := offices.Home().ID
 	messages := 0
 	const perTx = 20000
 	for lo := 0; lo < n; lo += perTx {
@@ -487,7 +492,7 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 				AssigneeID: l.assignee, TransferUnitID: l.transferUnit, TransferredOn: l.transferredOn, Finding: l.finding,
 				ConcludedOn: l.concludedOn, MergedInto: l.mergedInto, ExtensionDays: l.extension, Replied: l.replied, RepliedOn: l.repliedOn,
 				ReviewCount: l.reviewCount, ReviewRequestedOn: l.reviewRequestedOn, ClosedAt: l.closedAt, Rating: l.rating, RatedAt: l.ratedAt,
-				CreatedBy: "cli:demo", UpdatedAt: nowT}
+				CreatedBy: "cli:demo", UpdatedAt: nowT, OfficeID: home}
 			evID++
 			reg := map[string]any{"zh": "已登记", "en": "Registered", "channel": ch}
 			d.evs = append(d.evs, docket.LoadedEvent{ID: evID, Event: docket.Event{Case: caseID, At: rcv, Actor: "cli:demo", Action: docket.Register, Data: reg, Public: true}})

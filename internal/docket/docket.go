@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/problem"
 	"mashang/internal/store"
@@ -108,13 +109,19 @@ type NewCase struct {
 	// wrote in (zh-CN, zh-TW, en; "": zh-CN).
 	Notify bool
 	Lang   string
+	// OfficeID is the office the case belongs to (package office: the one
+	// whose jurisdiction holds its unit); 0: HomeOfficeID.
+	OfficeID int64
+	// Limits are the time limits the case is counted by, fixed now (its
+	// office's); the zero value: the server's limits (stored as '').
+	Limits calendar.Limits
 	Now    time.Time
 }
 
 const insertCaseSQL = `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
  catalog_version, unit_id, person_id, person_text, anonymous, identity, identity_mask, phone_hash, email_hash, message_id,
- accept_by, provisional, created_by, updated_at, covert_plan_id, notify, lang)
- VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25) RETURNING id`
+ accept_by, provisional, created_by, updated_at, covert_plan_id, notify, lang, office_id, time_limits)
+ VALUES ($1,$2,$3,'registered',$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27) RETURNING id`
 
 const insertEventSQL = `INSERT INTO case_events (case_id, at, actor, action, data, public) VALUES ($1,$2,$3,$4,$5,$6)`
 
@@ -131,7 +138,7 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, c NewCase) (int64, error
 	args := []any{c.Receipt, c.KeyHash, string(c.Channel), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
 		c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
 		c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
-		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang}
+		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang, officeOrHome(c.OfficeID), limitsText(c.Limits)}
 	var err error
 	if s.insertCase != nil {
 		err = tx.StmtContext(ctx, s.insertCase).QueryRowContext(ctx, args...).Scan(&id)
@@ -150,9 +157,9 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, c NewCase) (int64, error
 // newCaseCols are the columns InsertMany writes.
 var newCaseCols = []string{"receipt", "key_hash", "channel", "state", "received_at", "received_on", "content", "situation", "category",
 	"catalog_version", "unit_id", "person_id", "person_text", "anonymous", "identity", "identity_mask", "phone_hash", "email_hash", "message_id",
-	"accept_by", "provisional", "created_by", "updated_at", "covert_plan_id", "notify", "lang"}
+	"accept_by", "provisional", "created_by", "updated_at", "covert_plan_id", "notify", "lang", "office_id", "time_limits"}
 
-// manyPer is how many cases one statement of InsertMany writes: 26
+// manyPer is how many cases one statement of InsertMany writes: 28
 // parameters a case stay well under SQLite's 32,766 and PostgreSQL's 65,535.
 const manyPer = 500
 
@@ -184,7 +191,7 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, cs []NewCase) ([]int
 		if err := cases.Add(ctx, tx, c.Receipt, c.KeyHash, string(c.Channel), string(Registered), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
 			c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
 			c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
-			c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang); err != nil {
+			c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang, officeOrHome(c.OfficeID), limitsText(c.Limits)); err != nil {
 			return nil, fmt.Errorf("docket: insert cases: %w", err)
 		}
 	}
@@ -344,6 +351,15 @@ func (c *Change) TransferredTo(unitID int64, on civil.Date) *Change {
 func (c *Change) Extension(days int, reason string) *Change {
 	return c.set("extension_days", days).set("extension_reason", reason)
 }
+
+// Supervision records the office above's supervision: by office officeID,
+// to be answered by deadline.
+func (c *Change) Supervision(officeID int64, deadline civil.Date) *Change {
+	return c.set("supervision_office_id", nullID(officeID)).set("supervision_deadline", deadline)
+}
+
+// Office moves the case to another office.
+func (c *Change) Office(id int64) *Change { return c.set("office_id", officeOrHome(id)) }
 
 // Assignee records who investigates.
 func (c *Change) Assignee(userID int64) *Change { return c.set("assignee_id", nullID(userID)) }
@@ -603,4 +619,41 @@ func (s *Store) MarkDueOne(ctx context.Context, q Execer, id int64, today, soon 
 // caller may not know of).
 func ErrNoCase(id int64) error {
 	return problem.NotFound("case_not_found", fmt.Sprintf("案件 %d 不存在", id), fmt.Sprintf("no case %d", id))
+}
+
+// HomeOfficeID is the id of the office the first start makes (the one
+// office of a county): the office of a case written without naming one.
+const HomeOfficeID = 1
+
+func officeOrHome(id int64) int64 {
+	if id == 0 {
+		return HomeOfficeID
+	}
+	return id
+}
+
+// limitsText is the stored form of a case's time limits (empty for none).
+func limitsText(l calendar.Limits) string {
+	if l == (calendar.Limits{}) {
+		return ""
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// CaseLimits reads a case's stored time limits (cases.time_limits): those
+// fixed when it was registered, else (a case registered before offices, or
+// load data) def, the server's limits.
+func CaseLimits(stored string, def calendar.Limits) calendar.Limits {
+	if stored == "" {
+		return def
+	}
+	l := def
+	if err := json.Unmarshal([]byte(stored), &l); err != nil {
+		return def
+	}
+	return l
 }

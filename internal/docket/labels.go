@@ -79,6 +79,7 @@ var actionLabels = map[Action]Text{
 	Close:              {"结案", "結案", "Close"},
 	Merge:              {"合并", "合併", "Merge"},
 	Note:               {"内部备注", "內部備註", "Internal note"},
+	Supervise:          {"督办", "督辦", "Supervise"},
 	Register:           {"登记", "登記", "Registered"},
 	MergedIn:           {"并入", "併入", "Merged in"},
 	ReviewRequest:      {"申请复查复核", "申請複查複核", "Review requested"},

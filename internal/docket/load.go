@@ -45,6 +45,7 @@ type Loaded struct {
 	RatedAt           time.Time
 	CreatedBy         string
 	UpdatedAt         time.Time
+	OfficeID          int64
 }
 
 // LoadedEvent is a history line of load data, with its id given.
@@ -57,7 +58,7 @@ var loadCaseCols = []string{"id", "receipt", "key_hash", "channel", "state", "re
 	"catalog_version", "unit_id", "person_id", "anonymous", "identity", "identity_mask", "accept_by", "finish_by", "provisional",
 	"accepted_on", "assignee_id", "transfer_unit_id", "finding", "merged_into", "created_by", "version", "updated_at",
 	"base_finish_by", "extension_days", "transferred_on", "return_by", "concluded_on", "replied", "replied_on", "review_request_by",
-	"review_count", "review_requested_on", "review_by", "closed_at", "rating", "rated_at"}
+	"review_count", "review_requested_on", "review_by", "closed_at", "rating", "rated_at", "office_id"}
 
 // Loader writes load data with multi-row INSERTs: cases, their history and
 // the people their conclusions name. Flush before the transaction commits.
@@ -89,7 +90,7 @@ func (l *Loader) Case(ctx context.Context, tx *sql.Tx, c Loaded) error {
 		c.Identity, c.IdentityMask, d.AcceptBy, d.FinishBy, d.Provisional, c.AcceptedOn, nullID(c.AssigneeID), nullID(c.TransferUnitID),
 		string(c.Finding), nullID(c.MergedInto), c.CreatedBy, 1, store.FormatInstant(c.UpdatedAt), d.BaseFinishBy, c.ExtensionDays,
 		c.TransferredOn, d.ReturnBy, c.ConcludedOn, c.Replied, c.RepliedOn, d.ReviewRequestBy, c.ReviewCount, c.ReviewRequestedOn,
-		d.ReviewBy, store.Instant{Time: c.ClosedAt}, string(c.Rating), store.Instant{Time: c.RatedAt})
+		d.ReviewBy, store.Instant{Time: c.ClosedAt}, string(c.Rating), store.Instant{Time: c.RatedAt}, officeOrHome(c.OfficeID))
 }
 
 // Event buffers one history line.

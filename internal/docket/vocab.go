@@ -104,10 +104,13 @@ const (
 	Close    Action = "close"
 	Merge    Action = "merge"
 	Note     Action = "note"
+	// Supervise is the office above's: it marks a lower office's case as
+	// supervised (督办), with a deadline and instructions.
+	Supervise Action = "supervise"
 )
 
 // StaffActions lists the state machine's actions, alphabetically.
-var StaffActions = []Action{Accept, Assign, Close, Conclude, Extend, Merge, Note, Refuse, Reply, Return, Transfer}
+var StaffActions = []Action{Accept, Assign, Close, Conclude, Extend, Merge, Note, Refuse, Reply, Return, Supervise, Transfer}
 
 // Other lines of the history.
 const (

@@ -31,6 +31,7 @@ import (
 	"mashang/internal/clock"
 	"mashang/internal/docket"
 	"mashang/internal/identity"
+	"mashang/internal/office"
 	"mashang/internal/problem"
 	"mashang/internal/ratelimit"
 	"mashang/internal/receipt"
@@ -78,6 +79,9 @@ type Deps struct {
 	NoRateLimit bool
 	// Rand is the randomness for receipts and keys; nil: crypto/rand.
 	Rand io.Reader
+	// Offices say which office a case belongs to, and its time limits (nil:
+	// no offices, Limits for every case).
+	Offices *office.Service
 	// Counter holds the flood limits' counts; nil: no flood limits.
 	Counter ratelimit.Counter
 	// Flood are the public doors' limits.
@@ -158,6 +162,11 @@ type Submission struct {
 	// CovertPlanID names the covert inspection whose finding this is, while
 	// the plan is not done (the case stays covert until then).
 	CovertPlanID int64
+	// Office is the office the report came in by — the clerk's, the one
+	// whose mailbox or form it reached (0: none). The case belongs to the
+	// office whose jurisdiction holds its unit, else to this one, else to
+	// the top office.
+	Office int64
 }
 
 // ActorEmail registers the reports received by e-mail.
@@ -204,6 +213,8 @@ type prepared struct {
 	category   string
 	catVersion string
 	unitID     int64
+	officeID   int64
+	limits     calendar.Limits
 	personID   int64
 	mask       string
 	phoneHash  string
@@ -256,9 +267,10 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		p.category = sit.Category
 		p.catVersion = s.d.Catalog.Version
 	}
+	var unitPath string
 	if code := strings.TrimSpace(sub.Unit); code != "" {
 		var id int64
-		err := s.d.DB.Read.QueryRowContext(ctx, `SELECT id FROM units WHERE code = $1`, code).Scan(&id)
+		err := s.d.DB.Read.QueryRowContext(ctx, `SELECT id, path FROM units WHERE code = $1`, code).Scan(&id, &unitPath)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errUnit
 		}
@@ -266,6 +278,21 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 			return nil, fmt.Errorf("intake: look up unit: %w", err)
 		}
 		p.unitID = id
+	}
+	// The case's office, and the time limits it is counted by from now on:
+	// that office's (inherited from the office above where it sets none).
+	p.limits = s.d.Limits
+	if s.d.Offices != nil {
+		offices, err := s.d.Offices.Tree(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.officeID = offices.Of(unitPath, sub.Office).ID
+		st, err := s.d.Offices.Settings(ctx, p.officeID)
+		if err != nil {
+			return nil, err
+		}
+		p.limits = st.Limits
 	}
 	if sub.PersonID != 0 {
 		var one int
@@ -326,7 +353,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 	}
 	p.messageID = sub.MessageID
 	p.receivedOn = civil.In(p.receivedAt, s.d.Loc)
-	p.acceptBy, p.provis = s.d.Calendar().Due(p.receivedOn, s.d.Limits.Accept)
+	p.acceptBy, p.provis = s.d.Calendar().Due(p.receivedOn, p.limits.Accept)
 	if p.sub.Actor == "" {
 		p.sub.Actor = "reporter"
 	}
@@ -417,7 +444,7 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
-		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, Now: p.now}
+		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, OfficeID: p.officeID, Limits: p.limits, Now: p.now}
 	reg := &registration{nc: nc, files: p.sub.Files, audit: audit.Change{At: p.now, Record: audit.Record{Actor: p.sub.Actor, Action: "case.register", Data: auditData}}}
 	fn := func(ctx context.Context, tx *sql.Tx) error {
 		var err error

@@ -87,13 +87,16 @@ func (s *Service) Folder() *textsearch.Folder { return s.folder }
 
 // ListQuery is a parsed GET /api/v1/cases.
 type ListQuery struct {
-	States       []docket.State // "open" in the query stands for docket.OpenStates
-	Unit         string         // code; the unit and its sub-units
-	Channels     []docket.Channel
-	PersonID     int64
-	Situation    string // a situation code (P1.2) or a category (P1)
-	Assignee     string // username, numeric user id, or "me"
-	Due          docket.Due
+	States    []docket.State // "open" in the query stands for docket.OpenStates
+	Unit      string         // code; the unit and its sub-units
+	Channels  []docket.Channel
+	PersonID  int64
+	Situation string // a situation code (P1.2) or a category (P1)
+	Assignee  string // username, numeric user id, or "me"
+	Due       docket.Due
+	// Supervised: "any" the cases an office above supervises (督办),
+	// "overdue" those of them open past the supervision's deadline.
+	Supervised   string
 	ReceivedFrom civil.Date
 	ReceivedTo   civil.Date
 	Q            string
@@ -148,6 +151,10 @@ func ParseListQuery(v url.Values) (ListQuery, error) {
 	q.Due = docket.Due(v.Get("due"))
 	if q.Due != "" && !slices.Contains(docket.Dues, q.Due) {
 		return q, invalid("due", "unknown_due", "due 应为 on_time、due_soon 或 overdue", "due must be on_time, due_soon or overdue")
+	}
+	q.Supervised = v.Get("supervised")
+	if q.Supervised != "" && q.Supervised != "any" && q.Supervised != "overdue" {
+		return q, invalid("supervised", "unknown_supervised", "supervised 应为 any 或 overdue", "supervised must be any or overdue")
 	}
 	var err error
 	if q.ReceivedFrom, err = dateParam(v, "received_from"); err != nil {
@@ -286,6 +293,7 @@ type Row struct {
 	State      docket.State    `json:"state"`
 	Channel    docket.Channel  `json:"channel"`
 	ReceivedAt time.Time       `json:"received_at"`
+	Office     string          `json:"office"` // the code of the office the case belongs to
 	Unit       *string         `json:"unit"`
 	UnitName   *string         `json:"unit_name"`
 	Situation  string          `json:"situation"`
@@ -298,14 +306,26 @@ type Row struct {
 	Reporter   json.RawMessage `json:"reporter,omitempty"` // masked, and only for those who may know the reporter of the case
 	Summary    string          `json:"summary"`
 	Snippet    *Snippet        `json:"snippet,omitempty"`
-	Score      *float64        `json:"score,omitempty"`
+	// Supervision is the office above's supervision (督办), if any.
+	Supervision *Supervision `json:"supervision,omitempty"`
+	Score       *float64     `json:"score,omitempty"`
 
 	receivedRaw string
 	deadlineRaw string
 	content     string
 	folded      string
 	mask        string
+	supOffice   sql.NullInt64
 	facts       access.Facts
+}
+
+// Supervision is a case's supervision by an office above (督办): the
+// deadline, the supervising office's code, and whether the case is open
+// past the deadline.
+type Supervision struct {
+	Deadline civil.Date `json:"deadline"`
+	Office   string     `json:"office"`
+	Overdue  bool       `json:"overdue"`
 }
 
 // Page is one page of a list.
@@ -350,19 +370,20 @@ func (b *builder) clone() *builder {
 }
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
-	c.accept_by, c.finish_by, c.provisional, c.deadline, a.username, c.identity_mask, c.content, ` + access.FactsSQL("c")
+	c.accept_by, c.finish_by, c.provisional, c.deadline, a.username, c.identity_mask, c.content,
+	c.supervision_deadline, c.supervision_office_id, ` + access.FactsSQL("c")
 
 // bareColumns are rowColumns without the joins, for verifying candidates.
-var bareColumns = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', c.content, ` +
+var bareColumns = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', c.content, NULL, NULL, ` +
 	access.FactsSQL("c")
 
 const rowFrom = ` FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id`
 
 func scanRow(sc scanner, extra ...any) (Row, error) {
 	var r Row
-	var unit, unitName, acceptBy, finishBy, assignee sql.NullString
+	var unit, unitName, acceptBy, finishBy, assignee, supDeadline sql.NullString
 	dst := []any{&r.ID, &r.State, &r.Channel, &r.receivedRaw, &unit, &unitName, &r.Situation, &r.Category,
-		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &r.mask, &r.content}
+		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &r.mask, &r.content, &supDeadline, &r.supOffice}
 	dst = append(dst, r.facts.Dest()...)
 	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return r, err
@@ -379,6 +400,9 @@ func scanRow(sc scanner, extra ...any) (Row, error) {
 	}
 	if assignee.Valid {
 		r.Assignee = &assignee.String
+	}
+	if d := civil.FromNull(supDeadline); d != nil {
+		r.Supervision = &Supervision{Deadline: *d}
 	}
 	r.Deadlines.AcceptBy = civil.FromNull(acceptBy)
 	r.Deadlines.FinishBy = civil.FromNull(finishBy)
@@ -448,7 +472,11 @@ func (s *Service) list(ctx context.Context, p auth.Principal, perm access.Perm, 
 			return Page{}, err
 		}
 	}
-	s.decorate(b, page.Cases)
+	codes, err := s.officeCodes(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	s.decorate(b, page.Cases, codes)
 	return page, nil
 }
 
@@ -558,6 +586,12 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 			b.add("c.deadline > " + b.arg(soon.String()) + " AND c.deadline < " + b.arg(NoDeadline))
 		}
 	}
+	switch q.Supervised {
+	case "any":
+		b.add("c.supervision_deadline IS NOT NULL")
+	case "overdue":
+		b.add("c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.state IN " + docket.SQLList(docket.OpenStates...))
+	}
 	if !q.ReceivedFrom.IsZero() {
 		b.add("c.received_on >= " + b.arg(q.ReceivedFrom.String()))
 	}
@@ -625,8 +659,28 @@ func (s *Service) DueOf(deadline civil.Date) (docket.Due, int) {
 	return docket.OnTime, left
 }
 
-// decorate fills the computed fields of rows.
-func (s *Service) decorate(b *builder, rows []Row) {
+// officeCodes maps the offices' ids to their codes (a few dozen rows at
+// most: cheaper than a lookup per listed case).
+func (s *Service) officeCodes(ctx context.Context) (map[int64]string, error) {
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT id, code FROM offices`)
+	if err != nil {
+		return nil, fmt.Errorf("search: offices: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var code string
+		if err := rows.Scan(&id, &code); err != nil {
+			return nil, fmt.Errorf("search: offices: %w", err)
+		}
+		out[id] = code
+	}
+	return out, rows.Err()
+}
+
+// decorate fills the computed fields of rows; codes are the offices' codes.
+func (s *Service) decorate(b *builder, rows []Row, codes map[int64]string) {
 	today, soon := s.dueBounds()
 	cal := s.o.Calendar()
 	for i := range rows {
@@ -645,6 +699,11 @@ func (s *Service) decorate(b *builder, rows []Row) {
 				left := cal.WorkdaysLeft(today, d)
 				r.Due, r.DaysLeft = &due, &left
 			}
+		}
+		r.Office = codes[r.facts.OfficeID]
+		if r.Supervision != nil {
+			r.Supervision.Office = codes[r.supOffice.Int64]
+			r.Supervision.Overdue = r.Supervision.Deadline.Before(today) && slices.Contains(docket.OpenStates, r.State)
 		}
 		r.Summary = cut(r.content, 60)
 		if r.mask != "" && json.Valid([]byte(r.mask)) && b.identity.Admits(r.facts) {

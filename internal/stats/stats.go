@@ -114,6 +114,17 @@ type Report struct {
 	Rates      Rates          `json:"rates"`
 	ByUnit     []Group        `json:"by_unit"`
 	ByMonth    []Group        `json:"by_month"`
+	// ByOffice breaks the total down by the office the cases belong to:
+	// the caller's own and each office below it (an office above sums its
+	// lower offices' figures).
+	ByOffice []OfficeGroup `json:"by_office"`
+}
+
+// OfficeGroup is one office's count of the cases of a period.
+type OfficeGroup struct {
+	Office string `json:"office"`
+	Name   string `json:"name"`
+	Total  int    `json:"total"`
 }
 
 // acc accumulates the raw counts behind Rates.
@@ -203,11 +214,13 @@ func (s *Service) Compute(ctx context.Context, p auth.Principal, from, to civil.
 	f := s.pol.Cases(p, access.StatsRead).ForFigures()
 	var days map[string]*day
 	var err error
-	if f.Scope() == access.All {
-		// The office's figures: the same for everyone who sees all, cached.
+	if f.Scope() == access.All && !f.OfficeLimited() {
+		// The office's figures: the same for everyone who sees all (an
+		// office with every other below it), cached.
 		days, err = s.days(ctx, from, to, f)
 	} else {
-		// A narrower scope (a liaison's subtree) is small: scanned each time.
+		// A narrower scope (a liaison's subtree, a lower office's cases)
+		// is smaller: scanned each time.
 		days = map[string]*day{}
 		for d := from; !d.After(to); d = d.AddDays(1) {
 			days[d.String()] = &day{units: map[int64]*acc{}, dims: map[string]map[string]int{}}
@@ -283,7 +296,32 @@ func (s *Service) Compute(ctx context.Context, p auth.Principal, from, to civil.
 	if err := s.sanctions(ctx, from, to, f, r.BySanction); err != nil {
 		return nil, err
 	}
+	if r.ByOffice, err = s.byOffice(ctx, from, to, f); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// byOffice counts the cases received from..to that f admits, by office.
+func (s *Service) byOffice(ctx context.Context, from, to civil.Date, f access.CaseFilter) ([]OfficeGroup, error) {
+	args := []any{from.String(), to.String()}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT o.code, o.name, COUNT(*) FROM cases c JOIN offices o ON o.id = c.office_id
+		WHERE c.received_on >= $1 AND c.received_on <= $2 AND `+f.SQL("c", arg)+` GROUP BY o.code, o.name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("stats: by office: %w", err)
+	}
+	defer rows.Close()
+	out := []OfficeGroup{}
+	for rows.Next() {
+		var g OfficeGroup
+		if err := rows.Scan(&g.Office, &g.Name, &g.Total); err != nil {
+			return nil, fmt.Errorf("stats: by office: %w", err)
+		}
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Office < out[j].Office })
+	return out, rows.Err()
 }
 
 // OverdueByUnit counts the open cases past their deadline today that p may

@@ -76,6 +76,12 @@ var accessMatrix = []matrixRow{
 	{"GET /staff/admin/users", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
 	{"POST /staff/admin/users", "", "username=", "401 422 403 403 403 403 403 403 403 403 403 403", false},
 
+	// Offices.
+	{"GET /api/v1/offices", "", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
+	{"POST /api/v1/offices", "", `{}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
+	{"GET /api/v1/offices/{code}", "/api/v1/offices/main", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
+	{"PATCH /api/v1/offices/{code}", "/api/v1/offices/main", `{"limits":{"accept":{"days":0,"unit":"workday"}}}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
+
 	// Organisation.
 	{"GET /api/v1/units", "", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /api/v1/units", "", `{}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},

@@ -256,7 +256,7 @@ func (s *Server) createIntake(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub.Actor, sub.Files = me(r).Actor(), files
+	sub.Actor, sub.Files, sub.Office = me(r).Actor(), files, me(r).OfficeID
 	rc, err := s.app.Intake.Submit(r.Context(), sub)
 	if err != nil {
 		return err

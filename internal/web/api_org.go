@@ -150,6 +150,7 @@ type userRequest struct {
 	Password string    `json:"password"`
 	Role     auth.Role `json:"role"`
 	Unit     string    `json:"unit"`
+	Office   string    `json:"office"`
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -169,7 +170,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.app.Auth.AddUser(r.Context(), me(r), req.Username, req.Password, req.Role, req.Unit)
+	u, err := s.app.Auth.Add(r.Context(), me(r), auth.NewUser{Username: req.Username, Password: req.Password, Role: req.Role, Unit: req.Unit, Office: req.Office})
 	if err != nil {
 		return err
 	}
@@ -180,6 +181,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 type userPatch struct {
 	Role     *auth.Role `json:"role"`
 	Unit     *string    `json:"unit"`
+	Office   *string    `json:"office"`
 	Disabled *bool      `json:"disabled"`
 }
 
@@ -194,6 +196,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.app.Auth.UpdateUser(r.Context(), me(r), id, p.Role, p.Unit, p.Disabled); err != nil {
 		return err
+	}
+	if p.Office != nil {
+		if err := s.app.Auth.SetUserOffice(r.Context(), me(r), id, *p.Office); err != nil {
+			return err
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -99,7 +99,7 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 		return p.render(w, st, v, "desk", d)
 	}
 	sub := intake.Submission{Channel: docket.Channel(f["channel"]), Content: f["content"], Unit: unitCode(f["unit"]), Actor: me(r).Actor(),
-		Anonymous: f["anonymous"] == "yes"}
+		Anonymous: f["anonymous"] == "yes", Office: me(r).OfficeID}
 	var err error
 	if sub.Situation, err = p.resolveSituation(f["situation"], v.Lang); err != nil {
 		return fail(err)

@@ -43,6 +43,11 @@ func (s *Server) registerRoutes() {
 	page("GET /staff/admin/users", need(access.AdminRead), p.adminUsers)
 	page("POST /staff/admin/users", need(access.UserWrite), p.adminUserSave)
 
+	// Offices (整肃办) in levels, and their time limits.
+	s.handle("GET /api/v1/offices", need(access.OrgRead), s.listOffices)
+	s.handle("POST /api/v1/offices", need(access.OrgWrite), s.createOffice)
+	s.handle("GET /api/v1/offices/{code}", need(access.OrgRead), s.getOffice)
+	s.handle("PATCH /api/v1/offices/{code}", need(access.OrgWrite), s.updateOffice)
 	// Organisation: units and people.
 	s.handle("GET /api/v1/units", need(access.OrgRead), s.listUnits)
 	s.handle("POST /api/v1/units", need(access.OrgWrite), s.createUnit)

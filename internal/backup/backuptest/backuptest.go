@@ -20,10 +20,12 @@ import (
 	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/backup"
+	"mashang/internal/calendar"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
+	"mashang/internal/office"
 	"mashang/internal/ratelimit"
 	"mashang/internal/store"
 )
@@ -31,7 +33,7 @@ import (
 // Fill puts data in every table of a's database: a small demo county
 // through the services, then what the demo leaves empty (attachments, a
 // token, an imported calendar year, a job lease, a notice, a rule-case link,
-// a dirty statistics day, a failed sign-in, a flood counter). It fails the test naming any table still empty,
+// a dirty statistics day, a failed sign-in, a flood counter, an office's own limits). It fails the test naming any table still empty,
 // so that a table a migration adds is not left out of the backup tests: give
 // it rows here.
 func Fill(t testing.TB, a *app.App, now time.Time) {
@@ -67,6 +69,11 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 		t.Fatal(err)
 	}
 	if _, err := a.Cases.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The office's own time limits (the national ones, set explicitly).
+	if err := office.Set(ctx, a.Offices, auth.System("test"), 1, office.LimitsKey,
+		calendar.LimitsPatch{Accept: &calendar.Limit{Days: 15, Unit: calendar.UnitCalendar}}); err != nil {
 		t.Fatal(err)
 	}
 	nowS := store.FormatInstant(now)

@@ -201,6 +201,20 @@ func (h *Harness) TokenFor(username string, role auth.Role, unit string) string 
 	return tok
 }
 
+// TokenIn creates a user of role in the office with code and signs in.
+func (h *Harness) TokenIn(username string, role auth.Role, office string) string {
+	h.T.Helper()
+	const pw = "test password 123"
+	if _, err := h.App.Auth.Add(context.Background(), auth.System("test"), auth.NewUser{Username: username, Password: pw, Role: role, Office: office}); err != nil {
+		h.T.Fatalf("add user %s: %v", username, err)
+	}
+	tok, _, err := h.App.Auth.Login(context.Background(), username, pw, "", "test-"+username)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return tok
+}
+
 // Str reads a string at a dotted path of a decoded JSON object ("error.code").
 func Str(m map[string]any, path string) string {
 	var cur any = m

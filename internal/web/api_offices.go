@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+
+	"mashang/internal/calendar"
+	"mashang/internal/office"
+)
+
+func (s *Server) listOffices(w http.ResponseWriter, r *http.Request) error {
+	vs, err := s.app.Offices.Views(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"offices": vs})
+	return nil
+}
+
+func (s *Server) getOffice(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.app.Offices.ViewOf(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+func (s *Server) createOffice(w http.ResponseWriter, r *http.Request) error {
+	var in office.Input
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	o, err := s.app.Offices.Create(r.Context(), me(r), in)
+	if err != nil {
+		return err
+	}
+	v, err := s.app.Offices.ViewOf(r.Context(), o.Code)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/offices/"+o.Code)
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// officePatch is the body of PATCH /api/v1/offices/{code}: limits in the
+// shape of --limits-file ({} clears them: inherit the office above's).
+type officePatch struct {
+	Name         *string               `json:"name"`
+	Jurisdiction *string               `json:"jurisdiction"`
+	Limits       *calendar.LimitsPatch `json:"limits"`
+}
+
+func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
+	var in officePatch
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	code := r.PathValue("code")
+	if _, err := s.app.Offices.Change(r.Context(), me(r), code, office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits}); err != nil {
+		return err
+	}
+	v, err := s.app.Offices.ViewOf(r.Context(), code)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
