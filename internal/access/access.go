@@ -44,6 +44,10 @@ const (
 	ReportSummary Perm = "report.summary" // the leading group's report
 	NoticeRead    Perm = "notice.read"    // supervision notices
 	NoticeMark    Perm = "notice.mark"
+	// The callback list (回访): the calls to make after a reply, with the
+	// reporter's name and phone; recording what the reporter said.
+	CallbackRead   Perm = "callback.read"
+	CallbackRecord Perm = "callback.record"
 
 	DecisionRead    Perm = "decision.read"
 	DecisionCreate  Perm = "decision.create"
@@ -83,7 +87,7 @@ func Perms() []Perm {
 	return []Perm{CaseRead, CaseExport, CaseRegister, CaseAccept, CaseRefuse, CaseTransfer, CaseReturn, CaseAssign, CaseExtend,
 		CaseConclude, CaseReply, CaseClose, CaseMerge, CaseNote, CaseSupervise,
 		ReporterIdentity, ReporterThread, ReporterFiles, ReporterRepeat, ReporterWrite, ReporterReveal, CovertRead,
-		StatsRead, ReportSummary, NoticeRead, NoticeMark,
+		StatsRead, ReportSummary, NoticeRead, NoticeMark, CallbackRead, CallbackRecord,
 		DecisionRead, DecisionCreate, DecisionApprove, AppealRead, AppealFile, AppealDecide, EligibilityRead, PersonRecord,
 		SettingsRead, SettingsWrite,
 		InspectionRead, InspectionPlan, InspectionRecord, InspectionFiles,

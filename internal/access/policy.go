@@ -61,6 +61,8 @@ stats.read          r     all   all     all      all    all     all       unit  
 report.summary      r     -     -       all      all    all     -         -       all   all
 notice.read         r     -     -       all      all    -       -         -       all   all
 notice.mark         w     -     -       all      all    -       -         -       all   -
+callback.read       r     all   -       all      all    -       -         -       all   all
+callback.record     w     all   -       -        -      -       -         -       all   -
 decision.read       r     -     -       all      all    all     -         -       all   all
 decision.create     w     -     -       all      -      -       -         -       all   -
 decision.approve    w     -     -       -        all    -       -         -       all   -

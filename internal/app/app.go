@@ -21,6 +21,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/backup"
 	"mashang/internal/calendar"
+	"mashang/internal/callback"
 	"mashang/internal/cases"
 	"mashang/internal/catalog"
 	"mashang/internal/clock"
@@ -29,6 +30,8 @@ import (
 	"mashang/internal/identity"
 	"mashang/internal/inspection"
 	"mashang/internal/intake"
+	"mashang/internal/mailout"
+	"mashang/internal/notify"
 	"mashang/internal/office"
 	"mashang/internal/org"
 	"mashang/internal/publication"
@@ -95,6 +98,11 @@ type App struct {
 	// Backups writes serve's scheduled backups (started by serve) and keeps
 	// their status for /healthz and /metrics.
 	Backups *backup.Scheduler
+	// Notify queues notifications (mail, SMS) in the transaction of the
+	// change that causes them and sends them (started by serve).
+	Notify *notify.Service
+	// Callbacks keeps the clerks' callback list (回访).
+	Callbacks *callback.Service
 }
 
 // Options adjust New for tests.
@@ -212,10 +220,47 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Stats = stats.New(db, a.Policy, a.Catalog, a.Clock, a.Loc)
 	a.Retention = &retention.Service{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
 		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
+	if err := a.newNotify(cfg); err != nil {
+		return nil, err
+	}
 	a.Backups = backup.NewScheduler(backup.Source{DB: db, Files: a.Files, Keys: backup.KeysOf(cfg), Version: o.Version, Now: a.Clock.Now},
 		cfg.BackupDir, cfg.BackupInterval, cfg.BackupKeep, a.Loc, a.Log)
 	ok = true
 	return a, nil
+}
+
+// newNotify builds the notifications' service and hangs its rules where
+// changes happen: every line of a case's history, the supervision sweep.
+func (a *App) newNotify(cfg *config.Config) error {
+	d := notify.Deps{DB: a.DB, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Vault: a.Vault, IdentityAAD: intake.IdentityAAD,
+		PublicURL: cfg.PublicBaseURL, Office: cfg.NotifyOffice, Log: a.Log}
+	if cfg.SMTPRelay != "" {
+		m, err := mailout.New(cfg.SMTPRelay, cfg.MailFrom)
+		if err != nil {
+			return fmt.Errorf("app: %w", err)
+		}
+		m.Now = a.Clock.Now
+		d.Mail = m
+	}
+	if cfg.SMSGatewayFile != "" {
+		g, err := notify.LoadGateway(cfg.SMSGatewayFile)
+		if err != nil {
+			return fmt.Errorf("app: %w", err)
+		}
+		d.SMS = g
+	}
+	n, err := notify.New(d)
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	a.Notify = n
+	a.Record.OnAppend(n.OnEvent)
+	a.Cases.OnNotices = append(a.Cases.OnNotices, n.OnNotices)
+	a.Publications.OnProposed = append(a.Publications.OnProposed, n.OnPublicationProposed)
+	a.Callbacks = callback.New(callback.Deps{DB: a.DB, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get,
+		Cases: a.Cases, Vault: a.Vault, IdentityAAD: intake.IdentityAAD, Days: cfg.CallbackDays})
+	a.Record.OnAppend(a.Callbacks.OnEvent)
+	return nil
 }
 
 // LogOrigin is the name a new log key gets (see the log-origin option).

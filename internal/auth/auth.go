@@ -39,6 +39,9 @@ type User struct {
 	MustChangePassword bool `json:"must_change_password"`
 	// FailedSignIns counts failed sign-ins with this name over the last day.
 	FailedSignIns int `json:"failed_sign_ins_24h"`
+	// Email and Phone are where notifications reach the user ("": none).
+	Email string `json:"email"`
+	Phone string `json:"phone"`
 }
 
 // Service manages accounts and tokens.
@@ -441,7 +444,7 @@ func (s *Service) Revoke(ctx context.Context, tok string) error {
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	since := store.FormatInstant(s.clock.Now().Add(-24 * time.Hour))
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at,
-		u.must_change_password, (SELECT COUNT(*) FROM sign_in_failures f WHERE f.username = u.username AND f.at >= $1), COALESCE(o.code, '')
+		u.must_change_password, (SELECT COUNT(*) FROM sign_in_failures f WHERE f.username = u.username AND f.at >= $1), COALESCE(o.code, ''), u.email, u.phone
 		FROM users u LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN offices o ON o.id = u.office_id ORDER BY u.username`, since)
 	if err != nil {
 		return nil, err
@@ -452,7 +455,7 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 		var u User
 		var role string
 		var at store.Instant
-		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns, &u.Office); err != nil {
+		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns, &u.Office, &u.Email, &u.Phone); err != nil {
 			return nil, err
 		}
 		u.Role, u.CreatedAt = Role(role), at.Time

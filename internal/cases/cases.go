@@ -52,6 +52,9 @@ type Service struct {
 	// here). They also run when a conclusion is revised (conclude again in
 	// state concluded or review).
 	OnConcluded []ConcludedHook
+	// OnNotices hooks run, in order, inside the transaction that raises
+	// supervision notices (due soon, overdue), with the notices raised.
+	OnNotices []NoticesHook
 	// Authenticate, when set, checks a reporter's receipt and key for the
 	// review and rating requests (intake's check, with its per-address limit
 	// on wrong pairs); nil: VerifyReceipt.

@@ -13,6 +13,7 @@ import (
 	"mashang/internal/access"
 	"mashang/internal/audit"
 	"mashang/internal/auth"
+	"mashang/internal/civil"
 	"mashang/internal/docket"
 	"mashang/internal/problem"
 	"mashang/internal/store"
@@ -85,19 +86,18 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 			return fmt.Errorf("cases: sweep: %w", err)
 		}
 		at := store.FormatInstant(now)
+		var raised []RaisedNotice
 		for _, k := range noticeKinds {
 			// The unique (case_id, kind, deadline) keeps it to once per deadline.
-			r, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
-				SELECT id, $1, $2, `+docket.CurrentDeadlineSQL+`, $3 FROM cases WHERE due_run = $4 AND due_status = $1 AND (`+docket.CurrentDeadlineSQL+`) IS NOT NULL
-				ON CONFLICT (case_id, kind, deadline) DO NOTHING`, string(k.kind), string(k.role), at, run)
+			got, err := s.raise(ctx, tx, k.kind, k.role, at, `due_run = $4`, run)
 			if err != nil {
 				return fmt.Errorf("cases: sweep: raise %s notices: %w", k.kind, err)
 			}
-			n, err := r.RowsAffected()
-			if err != nil {
-				return err
-			}
-			res.Notices[string(k.kind)] = int(n)
+			res.Notices[string(k.kind)] = len(got)
+			raised = append(raised, got...)
+		}
+		if err := s.noticesRaised(ctx, tx, raised); err != nil {
+			return err
 		}
 		if res.Marked == 0 {
 			return nil
@@ -125,11 +125,58 @@ func (s *Service) markDue(ctx context.Context, tx *sql.Tx, id int64, now time.Ti
 	if err := s.record.MarkDueOne(ctx, tx, id, today, soon); err != nil {
 		return err
 	}
+	var raised []RaisedNotice
 	for _, k := range noticeKinds {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
-			SELECT id, $1, $2, `+docket.CurrentDeadlineSQL+`, $3 FROM cases WHERE id = $4 AND due_status = $1 AND `+docket.OpenSQL+` AND (`+docket.CurrentDeadlineSQL+`) IS NOT NULL
-			ON CONFLICT (case_id, kind, deadline) DO NOTHING`, string(k.kind), string(k.role), store.FormatInstant(now), id); err != nil {
+		got, err := s.raise(ctx, tx, k.kind, k.role, store.FormatInstant(now), `id = $4 AND `+docket.OpenSQL, id)
+		if err != nil {
 			return fmt.Errorf("cases: raise notice: %w", err)
+		}
+		raised = append(raised, got...)
+	}
+	return s.noticesRaised(ctx, tx, raised)
+}
+
+// RaisedNotice is a supervision notice just raised.
+type RaisedNotice struct {
+	ID       int64
+	CaseID   int64
+	Kind     docket.Due // due_soon or overdue
+	Deadline civil.Date
+}
+
+// NoticesHook runs inside the transaction that raised notices (the sweep,
+// or an action that moved a deadline), with the notices raised; an error
+// aborts it.
+type NoticesHook func(ctx context.Context, tx *sql.Tx, raised []RaisedNotice) error
+
+// raise inserts the notices of kind for the cases matching where ($4 is
+// arg), once per case, kind and deadline, and returns those it raised.
+func (s *Service) raise(ctx context.Context, tx *sql.Tx, kind docket.Due, role auth.Role, at, where string, arg any) ([]RaisedNotice, error) {
+	rows, err := tx.QueryContext(ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at)
+		SELECT id, $1, $2, `+docket.CurrentDeadlineSQL+`, $3 FROM cases WHERE `+where+` AND due_status = $1 AND (`+docket.CurrentDeadlineSQL+`) IS NOT NULL
+		ON CONFLICT (case_id, kind, deadline) DO NOTHING RETURNING id, case_id, deadline`, string(kind), string(role), at, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []RaisedNotice
+	for rows.Next() {
+		n := RaisedNotice{Kind: kind}
+		if err := rows.Scan(&n.ID, &n.CaseID, &n.Deadline); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) noticesRaised(ctx context.Context, tx *sql.Tx, raised []RaisedNotice) error {
+	if len(raised) == 0 {
+		return nil
+	}
+	for _, h := range s.OnNotices {
+		if err := h(ctx, tx, raised); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -105,9 +105,30 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 	if err != nil {
 		return ReviewResult{}, err
 	}
-	now, today := s.now(), s.today()
 	var res ReviewResult
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, err = s.ReviewInTx(ctx, tx, id, reason, "reporter")
+		return err
+	})
+	return res, err
+}
+
+// ReviewInTx opens the review of case id in tx, as RequestReview does once
+// the reporter is known: actor is "reporter", or the staff member who asks
+// on the reporter's behalf (a clerk's callback: the reporter, dissatisfied,
+// asked for it on the telephone).
+func (s *Service) ReviewInTx(ctx context.Context, tx *sql.Tx, id int64, reason, actor string) (ReviewResult, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return ReviewResult{}, problem.Required("reason")
+	}
+	if utf8.RuneCountInString(reason) > MaxTextLen {
+		return ReviewResult{}, problem.Invalid("reason", "too_long", "理由过长", "the reason is too long")
+	}
+	now, today := s.now(), s.today()
+	var res ReviewResult
+	err := func() error {
 		var state docket.State
 		var version int64
 		var count int
@@ -147,8 +168,11 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 			id, formatInstant(now), reason); err != nil {
 			return fmt.Errorf("cases: store review reason: %w", err)
 		}
-		if err := s.record.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: "reporter", Action: docket.ReviewRequest,
-			Data: map[string]any{"round": res.Round, "kind": res.Kind, "reason": reason, "answer_by": d.ReviewBy}}); err != nil {
+		data := map[string]any{"round": res.Round, "kind": res.Kind, "reason": reason, "answer_by": d.ReviewBy}
+		if actor != "reporter" {
+			data["on_behalf_of_reporter"] = true
+		}
+		if err := s.record.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: actor, Action: docket.ReviewRequest, Data: data}); err != nil {
 			return err
 		}
 		kindEN := "a review (复查)"
@@ -160,9 +184,9 @@ func (s *Service) RequestReview(ctx context.Context, addr, code, key, reason str
 		if err := s.record.Append(ctx, tx, docket.Event{Case: id, At: now, Actor: "office", Action: docket.ReviewRequest, Data: pub, Public: true}); err != nil {
 			return err
 		}
-		return audit.Append(ctx, tx, now, audit.Record{Actor: "reporter", Action: "case.review_request", Subject: fmt.Sprintf("case:%d", id),
+		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "case.review_request", Subject: fmt.Sprintf("case:%d", id),
 			Data: map[string]any{"round": res.Round, "answer_by": d.ReviewBy}})
-	})
+	}()
 	return res, err
 }
 

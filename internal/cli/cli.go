@@ -319,7 +319,7 @@ func runConfig(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	return nil
 }
 
-type userAddFlags struct{ username, role, unit, office *string }
+type userAddFlags struct{ username, role, unit, office, email, phone *string }
 
 func userAddCommand() *command {
 	return &command{
@@ -330,12 +330,17 @@ func userAddCommand() *command {
 		flags: func(fs *flag.FlagSet) any {
 			return &userAddFlags{fs.String("username", "", "the new user's name"), fs.String("role", "", "the role"),
 				fs.String("unit", "", "the unit code the user is bound to (required for liaison)"),
-				fs.String("office", "", "the code of the office the user belongs to (default: the one office)")}
+				fs.String("office", "", "the code of the office the user belongs to (default: the one office)"),
+				fs.String("email", "", "where the user's notifications go by e-mail"), fs.String("phone", "", "where the user's notifications go by SMS")}
 		},
 		run: func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 			f := extra.(*userAddFlags)
 			if *f.username == "" || *f.role == "" {
 				return usageError("--username and --role are required")
+			}
+			email, phone, err := auth.CheckContact(*f.email, *f.phone)
+			if err != nil {
+				return usageError(err.Error())
 			}
 			pw, err := readPassword(e)
 			if err != nil {
@@ -348,6 +353,9 @@ func userAddCommand() *command {
 			defer a.Close()
 			u, err := a.Auth.Add(e.Ctx, auth.System("cli"), auth.NewUser{Username: *f.username, Password: pw, Role: roleOf(*f.role), Unit: *f.unit, Office: *f.office})
 			if err != nil {
+				return err
+			}
+			if err := a.Auth.SetContact(e.Ctx, auth.System("cli"), u.ID, &email, &phone); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.Stdout, "user %s added (id %d, role %s, office %s)\n", u.Username, u.ID, u.Role, u.Office)

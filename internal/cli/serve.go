@@ -75,6 +75,11 @@ func runServe(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	retDone := make(chan struct{})
 	go func() { defer close(retDone); a.Retention.RunEvery(retCtx, cfg.RetentionInterval, log) }()
 	defer func() { stopRetention(); <-retDone }()
+	// Notifications (mail, SMS) waiting in the outbox go out.
+	notifyCtx, stopNotify := context.WithCancel(e.Ctx)
+	notifyDone := make(chan struct{})
+	go func() { defer close(notifyDone); a.Notify.RunEvery(notifyCtx, cfg.NotifyInterval) }()
+	defer func() { stopNotify(); <-notifyDone }()
 	// The search index catches up with new cases and messages.
 	indexCtx, stopIndex := context.WithCancel(e.Ctx)
 	indexDone := make(chan struct{})

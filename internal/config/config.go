@@ -36,19 +36,29 @@ type Config struct {
 	SMTPRelay        string
 	MailFrom         string
 	LogMailTo        string
-	LogMailEvery     time.Duration
-	TimeZone         string
-	MaxBodyBytes     int64
-	AttachFileMax    int64
-	AttachReportMax  int64
-	AttachMaxFiles   int
-	TokenTTL         time.Duration
-	LogLevel         string
-	LogFormat        string
-	LimitsFile       string
-	RuleSet          string
-	SweepInterval    time.Duration
-	PublicBaseURL    string
+	// SMSGatewayFile is the SMS gateway as JSON ("": no SMS out).
+	SMSGatewayFile string
+	// NotifyInterval is how often the notifications' sender looks for mail
+	// and SMS to send.
+	NotifyInterval time.Duration
+	// NotifyOffice names the office in messages to reporters ("": 整肃办).
+	NotifyOffice string
+	// CallbackDays is the time to call a reporter back after a reply, in
+	// working days.
+	CallbackDays    int
+	LogMailEvery    time.Duration
+	TimeZone        string
+	MaxBodyBytes    int64
+	AttachFileMax   int64
+	AttachReportMax int64
+	AttachMaxFiles  int
+	TokenTTL        time.Duration
+	LogLevel        string
+	LogFormat       string
+	LimitsFile      string
+	RuleSet         string
+	SweepInterval   time.Duration
+	PublicBaseURL   string
 	// Retention periods in days after a case is closed; Never keeps for ever.
 	RetainIdentities  int
 	RetainAttachments int
@@ -295,6 +305,14 @@ func Options() []Option {
 	add("smtp-relay", "MASHANG_SMTP_RELAY", "", "relay for mail mashang sends, smtp://[user[:password]@]host[:port] (empty: none)", true, s, g)
 	s, g = str(func(c *Config) *string { return &c.MailFrom })
 	add("mail-from", "MASHANG_MAIL_FROM", "mashang@localhost", "sender address of mail mashang sends", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.SMSGatewayFile })
+	add("sms-gateway-file", "MASHANG_SMS_GATEWAY_FILE", "", "the SMS gateway as JSON: url, method, headers, body with {phone} and {text}, success rule (empty: no SMS out)", false, s, g)
+	ds, dg = dur(func(c *Config) *time.Duration { return &c.NotifyInterval })
+	add("notify-interval", "MASHANG_NOTIFY_INTERVAL", "10s", "how often notifications (mail, SMS) waiting in the outbox are sent", false, ds, dg)
+	s, g = str(func(c *Config) *string { return &c.NotifyOffice })
+	add("notify-office", "MASHANG_NOTIFY_OFFICE", "", "the office's name in the messages to reporters (empty: 整肃办)", false, s, g)
+	is, ig := integer(func(c *Config) *int { return &c.CallbackDays })
+	add("callback-days", "MASHANG_CALLBACK_DAYS", "5", "working days after a written reply within which a clerk calls the reporter back (回访)", false, is, ig)
 	s, g = str(func(c *Config) *string { return &c.LogMailTo })
 	add("log-mail-to", "MASHANG_LOG_MAIL_TO", "", "addresses (comma-separated) that get the audit log's signed checkpoints by mail, e.g. the discipline commission's (needs smtp-relay)", false, s, g)
 	ds, dg = dur(func(c *Config) *time.Duration { return &c.LogMailEvery })
@@ -307,7 +325,7 @@ func Options() []Option {
 	add("attach-file-max", "MASHANG_ATTACH_FILE_MAX", "20MiB", "largest attachment file", false, zs, zg)
 	zs, zg = size(func(c *Config) *int64 { return &c.AttachReportMax })
 	add("attach-report-max", "MASHANG_ATTACH_REPORT_MAX", "50MiB", "largest total of a report's attachments", false, zs, zg)
-	is, ig := integer(func(c *Config) *int { return &c.AttachMaxFiles })
+	is, ig = integer(func(c *Config) *int { return &c.AttachMaxFiles })
 	add("attach-max-files", "MASHANG_ATTACH_MAX_FILES", "10", "most attachments on one report", false, is, ig)
 	ds, dg = dur(func(c *Config) *time.Duration { return &c.TokenTTL })
 	add("token-ttl", "MASHANG_TOKEN_TTL", "12h", "lifetime of a staff token or session", false, ds, dg)

@@ -167,6 +167,20 @@ type Submission struct {
 	// office whose jurisdiction holds its unit, else to this one, else to
 	// the top office.
 	Office int64
+	// Notify: the reporter agrees to be told of progress at the phone or
+	// e-mail address they give (needs one of them); Lang is the language
+	// they wrote in (zh-CN, zh-TW, en), the messages' language.
+	Notify bool
+	Lang   string
+}
+
+// notifyLang keeps one of the languages messages are written in ("": zh-CN).
+func notifyLang(l string) string {
+	switch l {
+	case "zh-CN", "zh-TW", "en":
+		return l
+	}
+	return ""
 }
 
 // ActorEmail registers the reports received by e-mail.
@@ -195,6 +209,8 @@ var (
 	errAnonymousWithIdentity = problem.Invalid("anonymous", "anonymous_with_identity",
 		"匿名举报不能同时提供姓名、电话、电子邮箱或身份证号：请删去这些信息，或取消匿名",
 		"an anonymous report cannot also give a name, phone, e-mail or ID number: remove them, or do not ask for anonymity")
+	errNotifyWithoutContact = problem.Invalid("notify", "notify_without_contact",
+		"要接收办理进展通知，请留下电话或电子邮箱", "to be told of progress, give a phone number or an e-mail address")
 	errEmail     = problem.Invalid("email", "invalid_email", "电子邮箱地址无效", "the e-mail address is not valid")
 	errFieldLong = func(f string) *problem.Error {
 		return problem.Invalid(f, "too_long", "字段 "+f+" 过长", "the field "+f+" is too long")
@@ -339,6 +355,9 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		return nil, errAnonymousWithIdentity
 	}
 	p.anonymous = id.IsZero()
+	if sub.Notify && id.Phone == "" && id.Email == "" {
+		return nil, errNotifyWithoutContact
+	}
 	if !id.IsZero() {
 		m, err := json.Marshal(id.Masked())
 		if err != nil {
@@ -444,7 +463,8 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
-		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, OfficeID: p.officeID, Limits: p.limits, Now: p.now}
+		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, OfficeID: p.officeID, Limits: p.limits,
+		Notify: p.sub.Notify && !p.anonymous, Lang: notifyLang(p.sub.Lang), Now: p.now}
 	reg := &registration{nc: nc, files: p.sub.Files, audit: audit.Change{At: p.now, Record: audit.Record{Actor: p.sub.Actor, Action: "case.register", Data: auditData}}}
 	fn := func(ctx context.Context, tx *sql.Tx) error {
 		var err error

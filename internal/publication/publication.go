@@ -85,6 +85,9 @@ type Service struct {
 	// AAD returns the additional data a case's sealed identity is bound to
 	// (intake.IdentityAAD).
 	aad func(receipt string) string
+	// OnProposed hooks run, in order, inside the transaction that records a
+	// proposal (the notifications to those who approve it); an error aborts it.
+	OnProposed []func(ctx context.Context, tx *sql.Tx, id int64, kind string) error
 }
 
 // NewService returns the publication service. aad names the binding of a
@@ -141,6 +144,11 @@ func (s *Service) Propose(ctx context.Context, who auth.Principal, in Input) (Pu
 		if err := tx.QueryRowContext(ctx, `INSERT INTO publications (kind, case_id, title, body, state, proposed_by, proposed_at)
 			VALUES ($1, $2, $3, $4, 'proposed', $5, $6) RETURNING id`, in.Kind, in.CaseID, in.Title, in.Body, actor, store.FormatInstant(now)).Scan(&id); err != nil {
 			return fmt.Errorf("publication: insert: %w", err)
+		}
+		for _, h := range s.OnProposed {
+			if err := h(ctx, tx, id, in.Kind); err != nil {
+				return err
+			}
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "publication.propose", Subject: fmt.Sprintf("publication:%d", id),
 			Data: map[string]any{"kind": in.Kind, "case": in.CaseID, "title": in.Title}})

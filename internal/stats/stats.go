@@ -15,7 +15,10 @@
 // accepted; settled_on_time = concluded on or before finish_by, of the cases
 // concluded; verified_share = findings verified or partly_verified, of the
 // cases with a finding; satisfaction = ratings satisfied or
-// basically_satisfied, of the cases rated. A rate is null when its base is 0.
+// basically_satisfied, of the cases rated. A case is rated by its reporter's
+// own rating, or else by the result of the clerk's callback (回访; an
+// unreachable reporter rates nothing); satisfaction_basis says how many of
+// each. A rate is null when its base is 0.
 package stats
 
 import (
@@ -90,6 +93,14 @@ type Rates struct {
 	SettledOnTime  Rate `json:"settled_on_time"`
 	VerifiedShare  Rate `json:"verified_share"`
 	Satisfaction   Rate `json:"satisfaction"`
+	// SatisfactionBasis says where the satisfaction's ratings come from.
+	SatisfactionBasis Basis `json:"satisfaction_basis"`
+}
+
+// Basis counts the ratings behind the satisfaction rate by their source.
+type Basis struct {
+	Ratings   int `json:"ratings"`   // the reporters' own ratings
+	Callbacks int `json:"callbacks"` // the results of callbacks (回访), for cases their reporter did not rate
 }
 
 // Group is the figures of one unit or month.
@@ -130,6 +141,7 @@ type OfficeGroup struct {
 // acc accumulates the raw counts behind Rates.
 type acc struct {
 	total, accepted, acceptedOnTime, concluded, concludedOnTime, found, verified, rated, satisfied int
+	byCallback                                                                                     int // of rated: by the callback's result
 }
 
 func (a *acc) add(b acc) {
@@ -142,14 +154,16 @@ func (a *acc) add(b acc) {
 	a.verified += b.verified
 	a.rated += b.rated
 	a.satisfied += b.satisfied
+	a.byCallback += b.byCallback
 }
 
 func (a acc) rates() Rates {
 	return Rates{
-		AcceptedOnTime: rate(a.acceptedOnTime, a.accepted),
-		SettledOnTime:  rate(a.concludedOnTime, a.concluded),
-		VerifiedShare:  rate(a.verified, a.found),
-		Satisfaction:   rate(a.satisfied, a.rated),
+		AcceptedOnTime:    rate(a.acceptedOnTime, a.accepted),
+		SettledOnTime:     rate(a.concludedOnTime, a.concluded),
+		VerifiedShare:     rate(a.verified, a.found),
+		Satisfaction:      rate(a.satisfied, a.rated),
+		SatisfactionBasis: Basis{Ratings: a.rated - a.byCallback, Callbacks: a.byCallback},
 	}
 }
 
@@ -162,16 +176,21 @@ type day struct {
 	dims  map[string]map[string]int // channel, category, state, finding → value → count
 }
 
+// dayVersion is the shape of the cached days; a day cached in another
+// shape is computed again.
+const dayVersion = 2
+
 type dayJSON struct {
-	U [][10]int64               `json:"u"`
+	V int                       `json:"v"`
+	U [][11]int64               `json:"u"`
 	D map[string]map[string]int `json:"d"`
 }
 
 func (d *day) marshal() string {
-	j := dayJSON{D: d.dims}
+	j := dayJSON{V: dayVersion, D: d.dims}
 	for id, a := range d.units {
-		j.U = append(j.U, [10]int64{id, int64(a.total), int64(a.accepted), int64(a.acceptedOnTime), int64(a.concluded),
-			int64(a.concludedOnTime), int64(a.found), int64(a.verified), int64(a.rated), int64(a.satisfied)})
+		j.U = append(j.U, [11]int64{id, int64(a.total), int64(a.accepted), int64(a.acceptedOnTime), int64(a.concluded),
+			int64(a.concludedOnTime), int64(a.found), int64(a.verified), int64(a.rated), int64(a.satisfied), int64(a.byCallback)})
 	}
 	sort.Slice(j.U, func(i, k int) bool { return j.U[i][0] < j.U[k][0] })
 	b, _ := json.Marshal(j)
@@ -183,12 +202,15 @@ func unmarshalDay(s string) (*day, error) {
 	if err := json.Unmarshal([]byte(s), &j); err != nil {
 		return nil, err
 	}
+	if j.V != dayVersion {
+		return nil, fmt.Errorf("stats: a day cached in shape %d", j.V)
+	}
 	d := &day{units: map[int64]*acc{}, dims: j.D}
 	if d.dims == nil {
 		d.dims = map[string]map[string]int{}
 	}
 	for _, u := range j.U {
-		d.units[u[0]] = &acc{int(u[1]), int(u[2]), int(u[3]), int(u[4]), int(u[5]), int(u[6]), int(u[7]), int(u[8]), int(u[9])}
+		d.units[u[0]] = &acc{int(u[1]), int(u[2]), int(u[3]), int(u[4]), int(u[5]), int(u[6]), int(u[7]), int(u[8]), int(u[9]), int(u[10])}
 	}
 	return d, nil
 }
@@ -480,6 +502,14 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day, f
 		}
 	}
 	nDim := len(cols)
+	quote := func(vs ...docket.Rating) string {
+		var q []string
+		for _, v := range vs {
+			q = append(q, "'"+string(v)+"'")
+		}
+		return strings.Join(q, ", ")
+	}
+	rated, content := quote(docket.Ratings...), quote(docket.Satisfied, docket.BasicallySatisfied)
 	cols = append(cols,
 		"COUNT(*)",
 		"SUM(CASE WHEN c.accepted_on IS NOT NULL THEN 1 ELSE 0 END)",
@@ -488,8 +518,10 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day, f
 		"SUM(CASE WHEN c.concluded_on <= c.finish_by THEN 1 ELSE 0 END)",
 		"SUM(CASE WHEN c.finding <> '' THEN 1 ELSE 0 END)",
 		"SUM(CASE WHEN c.finding IN ('"+string(docket.Verified)+"', '"+string(docket.PartlyVerified)+"') THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.rating <> '' THEN 1 ELSE 0 END)",
-		"SUM(CASE WHEN c.rating IN ('"+string(docket.Satisfied)+"', '"+string(docket.BasicallySatisfied)+"') THEN 1 ELSE 0 END)",
+		// A case is rated by its reporter, or else by the callback's result.
+		"SUM(CASE WHEN c.rating <> '' OR c.callback_result IN ("+rated+") THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.rating IN ("+content+") OR c.rating = '' AND c.callback_result IN ("+content+") THEN 1 ELSE 0 END)",
+		"SUM(CASE WHEN c.rating = '' AND c.callback_result IN ("+rated+") THEN 1 ELSE 0 END)",
 	)
 	args := []any{a, b}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -510,7 +542,7 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day, f
 		for i := range vals {
 			dst = append(dst, &vals[i])
 		}
-		dst = append(dst, &x.total, &x.accepted, &x.acceptedOnTime, &x.concluded, &x.concludedOnTime, &x.found, &x.verified, &x.rated, &x.satisfied)
+		dst = append(dst, &x.total, &x.accepted, &x.acceptedOnTime, &x.concluded, &x.concludedOnTime, &x.found, &x.verified, &x.rated, &x.satisfied, &x.byCallback)
 		if err := rows.Scan(dst...); err != nil {
 			return fmt.Errorf("stats: read: %w", err)
 		}

@@ -51,6 +51,8 @@ type reportFields struct {
 	Email      string          `json:"email"`
 	IDNumber   string          `json:"id_number"`
 	Reporter   *reporterIn     `json:"reporter"`
+	// Notify: told of progress at the phone or e-mail given.
+	Notify bool `json:"notify"`
 }
 
 type reporterIn struct {
@@ -59,18 +61,23 @@ type reporterIn struct {
 	Email     string `json:"email"`
 	IDNumber  string `json:"id_number"`
 	Anonymous bool   `json:"anonymous"`
+	Notify    bool   `json:"notify"`
+	// Lang is the language the reporter is told in (zh-CN, zh-TW, en).
+	Lang string `json:"lang"`
 }
 
 // submission turns the fields into an intake submission.
 func (s *Server) submission(f reportFields) (intake.Submission, error) {
 	sub := intake.Submission{
 		Channel: docket.Channel(f.Channel), Content: f.Content, Situation: f.Situation, Unit: f.Unit, PersonID: f.PersonID,
-		Anonymous: f.Anonymous,
-		Reporter:  identity.Identity{Name: f.Name, Phone: f.Phone, Email: f.Email, IDNumber: f.IDNumber},
+		Anonymous: f.Anonymous, Notify: f.Notify,
+		Reporter: identity.Identity{Name: f.Name, Phone: f.Phone, Email: f.Email, IDNumber: f.IDNumber},
 	}
 	if f.Reporter != nil {
 		sub.Reporter = identity.Identity{Name: f.Reporter.Name, Phone: f.Reporter.Phone, Email: f.Reporter.Email, IDNumber: f.Reporter.IDNumber}
 		sub.Anonymous = f.Reporter.Anonymous
+		sub.Notify = sub.Notify || f.Reporter.Notify
+		sub.Lang = normLang(f.Reporter.Lang)
 	}
 	if p := bytes.TrimSpace(f.Person); len(p) > 0 && string(p) != "null" {
 		var id int64
@@ -181,11 +188,7 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 	f.Situation = fields["situation"]
 	f.Unit = fields["unit"]
 	f.Name, f.Phone, f.Email, f.IDNumber = fields["name"], fields["phone"], fields["email"], fields["id_number"]
-	switch strings.ToLower(strings.TrimSpace(fields["anonymous"])) {
-	case "", "false", "0", "off", "no":
-	default:
-		f.Anonymous = true
-	}
+	f.Anonymous, f.Notify = formBool(fields["anonymous"]), formBool(fields["notify"])
 	if v := strings.TrimSpace(fields["person_id"]); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
@@ -198,6 +201,15 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 		f.Person = b
 	}
 	return f, files, nil
+}
+
+// formBool reads a form's yes/no field: empty, false, 0, off and no are no.
+func formBool(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "off", "no":
+		return false
+	}
+	return true
 }
 
 func multipartErr(err error) error {
@@ -230,7 +242,7 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub.Channel, sub.Actor, sub.Files, sub.ClientAddr = docket.Web, "reporter", files, clientAddr(r)
+	sub.Channel, sub.Actor, sub.Files, sub.ClientAddr, sub.Lang = docket.Web, "reporter", files, clientAddr(r), Lang(r)
 	rc, err := s.app.Intake.Submit(r.Context(), sub)
 	if err != nil {
 		return err

@@ -151,6 +151,8 @@ type userRequest struct {
 	Role     auth.Role `json:"role"`
 	Unit     string    `json:"unit"`
 	Office   string    `json:"office"`
+	Email    string    `json:"email"`
+	Phone    string    `json:"phone"`
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -170,9 +172,19 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
+	email, phone, err := auth.CheckContact(req.Email, req.Phone)
+	if err != nil {
+		return err
+	}
 	u, err := s.app.Auth.Add(r.Context(), me(r), auth.NewUser{Username: req.Username, Password: req.Password, Role: req.Role, Unit: req.Unit, Office: req.Office})
 	if err != nil {
 		return err
+	}
+	if email != "" || phone != "" {
+		if err := s.app.Auth.SetContact(r.Context(), me(r), u.ID, &email, &phone); err != nil {
+			return err
+		}
+		u.Email, u.Phone = email, phone
 	}
 	writeJSON(w, http.StatusCreated, u)
 	return nil
@@ -183,6 +195,8 @@ type userPatch struct {
 	Unit     *string    `json:"unit"`
 	Office   *string    `json:"office"`
 	Disabled *bool      `json:"disabled"`
+	Email    *string    `json:"email"`
+	Phone    *string    `json:"phone"`
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
@@ -194,6 +208,18 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &p); err != nil {
 		return err
 	}
+	if p.Email != nil || p.Phone != nil {
+		e, ph := "", ""
+		if p.Email != nil {
+			e = *p.Email
+		}
+		if p.Phone != nil {
+			ph = *p.Phone
+		}
+		if _, _, err := auth.CheckContact(e, ph); err != nil {
+			return err
+		}
+	}
 	if err := s.app.Auth.UpdateUser(r.Context(), me(r), id, p.Role, p.Unit, p.Disabled); err != nil {
 		return err
 	}
@@ -201,6 +227,9 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 		if err := s.app.Auth.SetUserOffice(r.Context(), me(r), id, *p.Office); err != nil {
 			return err
 		}
+	}
+	if err := s.app.Auth.SetContact(r.Context(), me(r), id, p.Email, p.Phone); err != nil {
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"mashang/internal/backup"
+	"mashang/internal/notify"
 )
 
 type metrics struct {
@@ -62,3 +64,42 @@ func (m *metrics) observe(route, method string, status int, d time.Duration) {
 // MetricsHandler serves /metrics without authentication, for a separate
 // --metrics-addr listener.
 func (s *Server) MetricsHandler() http.Handler { return s.metrics.handler }
+
+// notifyMetrics reports the outbox at each scrape: its rows by status
+// (failed ones wait for an admin), and what this process sent.
+type notifyMetrics struct {
+	count                   func(ctx context.Context) (notify.Counts, error)
+	rows, sent, fails, gave *prometheus.Desc
+}
+
+func newNotifyMetrics(count func(ctx context.Context) (notify.Counts, error)) *notifyMetrics {
+	return &notifyMetrics{count: count,
+		rows:  prometheus.NewDesc("mashang_notifications", "Notifications in the outbox by status (failed: the tries are used up; see /staff/admin/outbox).", []string{"status"}, nil),
+		sent:  prometheus.NewDesc("mashang_notifications_sent_total", "Notifications this process handed to the relay or gateway.", nil, nil),
+		fails: prometheus.NewDesc("mashang_notification_failures_total", "Failed tries to send a notification by this process (each is retried with a growing pause).", nil, nil),
+		gave:  prometheus.NewDesc("mashang_notifications_given_up_total", "Notifications this process left failed after the last try.", nil, nil),
+	}
+}
+
+func (m *notifyMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- m.rows
+	ch <- m.sent
+	ch <- m.fails
+	ch <- m.gave
+}
+
+func (m *notifyMetrics) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := m.count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(m.rows, err)
+		return
+	}
+	for _, st := range []notify.Status{notify.Pending, notify.Held, notify.Sent, notify.Failed, notify.Cancelled, notify.Digested} {
+		ch <- prometheus.MustNewConstMetric(m.rows, prometheus.GaugeValue, float64(c.ByStatus[st]), string(st))
+	}
+	ch <- prometheus.MustNewConstMetric(m.sent, prometheus.CounterValue, float64(c.Sent))
+	ch <- prometheus.MustNewConstMetric(m.fails, prometheus.CounterValue, float64(c.Failures))
+	ch <- prometheus.MustNewConstMetric(m.gave, prometheus.CounterValue, float64(c.GaveUp))
+}

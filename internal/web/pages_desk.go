@@ -85,7 +85,7 @@ func (p *pageServer) resolveSituation(in, lang string) (string, error) {
 }
 
 func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email")
+	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
 	f["content"] = r.PostFormValue("content")
 	fail := func(err error) error {
 		st, ferr := p.formError(r, v, err)
@@ -99,7 +99,7 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 		return p.render(w, st, v, "desk", d)
 	}
 	sub := intake.Submission{Channel: docket.Channel(f["channel"]), Content: f["content"], Unit: unitCode(f["unit"]), Actor: me(r).Actor(),
-		Anonymous: f["anonymous"] == "yes", Office: me(r).OfficeID}
+		Anonymous: f["anonymous"] == "yes", Office: me(r).OfficeID, Notify: f["notify"] == "yes"}
 	var err error
 	if sub.Situation, err = p.resolveSituation(f["situation"], v.Lang); err != nil {
 		return fail(err)

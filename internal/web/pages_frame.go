@@ -424,6 +424,7 @@ var staffNav = []struct {
 	{"/staff/inspections", "insp.nav", access.InspectionRead},
 	{"/staff/publications", "pub.nav", access.PublicationRead},
 	{"/staff/notices", "notice.nav", access.NoticeRead},
+	{"/staff/callbacks", "callback.nav", access.CallbackRead},
 	{"/staff/admin", "nav.admin", access.AdminRead},
 }
 

@@ -190,7 +190,7 @@ func newReceiptPage(code, key string, received civil.Date) receiptPage {
 }
 
 func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email")
+	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
 	f["content"] = r.PostFormValue("content") // keep the reporter's line breaks and spacing
 	token := formToken(r)
 	f["form_token"] = token
@@ -245,6 +245,7 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 	}
 	if !sub.Anonymous {
 		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"]}
+		sub.Notify, sub.Lang = f["notify"] == "yes", v.Lang
 	}
 	rc, err := p.s.app.Intake.Submit(ctx, sub)
 	if err != nil {

@@ -51,6 +51,9 @@ func New(a *app.App) *Server {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "mashang_group_commit_abandoned_total",
 			Help: "Writes whose client went away while they waited for the group commit (each still committed or skipped, never half done)."},
 			func() float64 { return float64(a.DB.Abandoned()) }))
+	if a.Notify != nil {
+		s.Registry.MustRegister(newNotifyMetrics(a.Notify.Count))
+	}
 	s.registerRoutes()
 	s.mux.HandleFunc(apiFallback, s.unknownAPI)
 	return s
