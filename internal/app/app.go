@@ -30,6 +30,7 @@ import (
 	"mashang/internal/identity"
 	"mashang/internal/inspection"
 	"mashang/internal/intake"
+	"mashang/internal/letters"
 	"mashang/internal/mailout"
 	"mashang/internal/notify"
 	"mashang/internal/office"
@@ -103,6 +104,8 @@ type App struct {
 	Notify *notify.Service
 	// Callbacks keeps the clerks' callback list (回访).
 	Callbacks *callback.Service
+	// Letters numbers and prints the formal notices to reporters.
+	Letters *letters.Service
 }
 
 // Options adjust New for tests.
@@ -260,6 +263,13 @@ func (a *App) newNotify(cfg *config.Config) error {
 	a.Callbacks = callback.New(callback.Deps{DB: a.DB, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get,
 		Cases: a.Cases, Vault: a.Vault, IdentityAAD: intake.IdentityAAD, Days: cfg.CallbackDays})
 	a.Record.OnAppend(a.Callbacks.OnEvent)
+	l, err := letters.New(letters.Deps{DB: a.DB, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Vault: a.Vault, IdentityAAD: intake.IdentityAAD,
+		Limits: a.Limits, Printer: &reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}, Office: cfg.OfficeName, Prefix: cfg.NoticePrefix})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	a.Letters = l
+	a.Record.OnAppend(l.OnEvent)
 	return nil
 }
 

@@ -45,7 +45,11 @@ type Config struct {
 	NotifyOffice string
 	// CallbackDays is the time to call a reporter back after a reply, in
 	// working days.
-	CallbackDays    int
+	CallbackDays int
+	// OfficeName heads the formal notices; NoticePrefix starts their
+	// document numbers (闽整肃 gives 闽整肃受〔2026〕37号).
+	OfficeName      string
+	NoticePrefix    string
 	LogMailEvery    time.Duration
 	TimeZone        string
 	MaxBodyBytes    int64
@@ -313,6 +317,10 @@ func Options() []Option {
 	add("notify-office", "MASHANG_NOTIFY_OFFICE", "", "the office's name in the messages to reporters (empty: 整肃办)", false, s, g)
 	is, ig := integer(func(c *Config) *int { return &c.CallbackDays })
 	add("callback-days", "MASHANG_CALLBACK_DAYS", "5", "working days after a written reply within which a clerk calls the reporter back (回访)", false, is, ig)
+	s, g = str(func(c *Config) *string { return &c.OfficeName })
+	add("office-name", "MASHANG_OFFICE_NAME", "", "the office's full name at the head of its formal notices (empty: 整治“为官不为”问题办公室)", false, s, g)
+	s, g = str(func(c *Config) *string { return &c.NoticePrefix })
+	add("notice-prefix", "MASHANG_NOTICE_PREFIX", "整肃", "what the formal notices' document numbers start with, e.g. 闽整肃 for 闽整肃受〔2026〕37号", false, s, g)
 	s, g = str(func(c *Config) *string { return &c.LogMailTo })
 	add("log-mail-to", "MASHANG_LOG_MAIL_TO", "", "addresses (comma-separated) that get the audit log's signed checkpoints by mail, e.g. the discipline commission's (needs smtp-relay)", false, s, g)
 	ds, dg = dur(func(c *Config) *time.Duration { return &c.LogMailEvery })

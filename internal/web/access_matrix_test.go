@@ -131,6 +131,8 @@ var accessMatrix = []matrixRow{
 	{"POST /api/v1/cases/{id}/actions", "/api/v1/cases/{c2}/actions", `{"action":"reply"}`, "401 422 403 403 403 422 403 403 403 422 404 403", false},
 	{"POST /api/v1/cases/{id}/actions", "/api/v1/cases/{c4}/actions", `{"action":"note"}`, "401 422 404 404 404 404 422 404 422 404 404 403", false},
 	{"GET /api/v1/cases/{id}/attachments", "/api/v1/cases/{c1}/attachments", "", "401 200 200 200 200 200 200 200 200 404 404 200", false},
+	{"GET /api/v1/cases/{id}/notices", "/api/v1/cases/{c1}/notices", "", "401 200 200 200 200 200 200 200 200 404 404 200", false},
+	{"GET /api/v1/cases/{id}/notices/{nid}/{format}", "/api/v1/cases/{c1}/notices/999999/html", "", "401 404 404 404 404 404 404 404 404 404 404 404", false},
 	{"GET /api/v1/attachments/{id}", "/api/v1/attachments/{att1}", "", "401 200 200 200 404 200 200 404 404 404 404 200", false},
 	{"GET /api/v1/cases/{id}/messages", "/api/v1/cases/{c1}/messages", "", "401 200 200 200 403 200 200 403 403 403 403 200", false},
 	{"POST /api/v1/cases/{id}/messages", "/api/v1/cases/{c1}/messages", `{}`, "401 422 422 422 403 422 422 403 403 403 403 403", false},

@@ -93,6 +93,8 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/cases/{id}", need(access.CaseRead), s.getCase)
 	s.handle("POST /api/v1/cases/{id}/actions", caseActions, s.caseAction)
 	s.handle("GET /api/v1/cases/{id}/attachments", need(access.CaseRead), s.listCaseAttachments)
+	s.handle("GET /api/v1/cases/{id}/notices", need(access.CaseRead), s.listCaseNotices)
+	s.handle("GET /api/v1/cases/{id}/notices/{nid}/{format}", need(access.CaseRead), s.caseNotice)
 	s.handle("GET /api/v1/attachments/{id}", need(access.CaseRead), s.getAttachment)
 	s.handle("GET /api/v1/cases/{id}/messages", need(access.ReporterThread), s.listCaseMessages)
 	s.handle("POST /api/v1/cases/{id}/messages", need(access.ReporterWrite), s.createCaseMessage)

@@ -91,6 +91,11 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 			{`INSERT INTO outbox (kind, case_id, user_id, channel, dedupe, data, token, status, next_at, created_at)
 				SELECT 'assigned', MIN(c.id), (SELECT MIN(id) FROM users), 'sms', 'fill', '{}', 'filltoken', 'sent', $1, $1 FROM cases c
 				WHERE NOT EXISTS (SELECT 1 FROM outbox)`, []any{nowS}},
+			{`INSERT INTO notice_counters (office, kind, year, seq) SELECT '', 'acceptance', 2031, 1
+				WHERE NOT EXISTS (SELECT 1 FROM notice_counters)`, nil},
+			{`INSERT INTO notice_numbers (event_id, case_id, office, kind, year, seq, issued_on)
+				SELECT e.id, e.case_id, '', 'acceptance', 2031, 1, '2031-01-02' FROM case_events e
+				WHERE NOT EXISTS (SELECT 1 FROM notice_numbers) ORDER BY e.id LIMIT 1`, nil},
 			{`INSERT INTO callbacks (case_id, round, replied_on, due, created_at) SELECT MIN(id), 0, '2026-03-02', '2026-03-09', $1 FROM cases
 				WHERE NOT EXISTS (SELECT 1 FROM callbacks)`, []any{nowS}},
 			{`INSERT INTO rule_case_links (rule_case_id, first_case_id, second_case_id, person_id, created_at)
