@@ -512,3 +512,70 @@ func TestParseGateway(t *testing.T) {
 		})
 	}
 }
+
+// Each staff member chooses a channel per kind: the handler who takes
+// assignments by SMS gets a text, not a mail; one who chooses none gets
+// nothing; one who takes the daily digest gets their mails held and then
+// one digest at 08:00 listing them.
+func TestChoicesAndDigest(t *testing.T) {
+	engines(t, func(t *testing.T, dbURL string) {
+		e := setup(t, dbURL)
+		li := e.login(t, "li")
+		if r := e.h.Do("PUT", "/api/v1/me/notifications", li, map[string]any{"choices": map[string]any{"assigned": "pigeon"}}); r.Status != 422 || r.ErrorCode() != "invalid_channel" {
+			t.Fatalf("a wrong channel: %d %s", r.Status, r.Raw)
+		}
+		if r := e.h.Do("PUT", "/api/v1/me/notifications", li, map[string]any{"choices": map[string]any{"reporter_accepted": "sms"}}); r.Status != 422 {
+			t.Fatalf("a reporter's kind: %d", r.Status)
+		}
+		got := e.h.Must(200, "PUT", "/api/v1/me/notifications", li, map[string]any{"choices": map[string]any{"assigned": "sms"}}).JSON
+		if got["choices"].(map[string]any)["assigned"] != "sms" || got["choices"].(map[string]any)["overdue"] != "email" || got["phone"] != "13900000002" {
+			t.Fatalf("choices: %v", got)
+		}
+		e.addUser(t, "zhou", "handler", "zhou@minqing.example.cn", "")
+		zhou := e.login(t, "zhou")
+		e.h.Must(200, "PUT", "/api/v1/me/notifications", zhou, map[string]any{"choices": map[string]any{"assigned": "none"}})
+		e.addUser(t, "wu", "handler", "wu@minqing.example.cn", "")
+		e.h.Must(200, "PUT", "/api/v1/me/notifications", e.login(t, "wu"), map[string]any{"digest": true})
+		var ids []int64
+		for _, who := range []string{"li", "zhou", "wu", "wu"} {
+			r := e.h.Must(201, "POST", "/api/v1/intake", e.h.Token("clerk"), map[string]any{"channel": "hotline", "content": "窗口推诿", "received_at": "2026-03-02"}).JSON
+			id := int64(r["case_id"].(float64))
+			e.act(t, id, map[string]any{"action": "accept"})
+			e.act(t, id, map[string]any{"action": "assign", "user": who})
+			ids = append(ids, id)
+		}
+		e.run(t)
+		if n := len(mailsTo(e.relay, "li@minqing.example.cn")); n != 0 {
+			t.Fatalf("li chose SMS and got %d mails", n)
+		}
+		if s := e.sms.sent(); len(s) != 1 || s[0].Mobile != "13900000002" || !strings.Contains(s[0].Content, fmt.Sprintf("%d", ids[0])) {
+			t.Fatalf("li's SMS: %+v", s)
+		}
+		if n := len(mailsTo(e.relay, "zhou@minqing.example.cn")); n != 0 {
+			t.Fatalf("zhou chose none and got %d mails", n)
+		}
+		if n := len(mailsTo(e.relay, "wu@minqing.example.cn")); n != 0 {
+			t.Fatalf("wu takes the digest and got %d mails at once", n)
+		}
+		// 09:00 on 2 March: the digest of the day went at 08:00; the next is
+		// at 08:00 on 3 March (01:00 UTC is 09:00 in Shanghai).
+		e.h.Clock.Advance(23*time.Hour + 30*time.Minute)
+		if _, err := e.h.App.Notify.SendDue(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		wu := mailsTo(e.relay, "wu@minqing.example.cn")
+		if len(wu) != 1 {
+			t.Fatalf("wu got %d digests", len(wu))
+		}
+		env, _ := wu[0].Parse()
+		if !strings.Contains(env.GetHeader("Subject"), "2") || !strings.Contains(env.Text, fmt.Sprintf("#%d", ids[2])) || !strings.Contains(env.Text, fmt.Sprintf("#%d", ids[3])) {
+			t.Fatalf("the digest: %s\n%s", env.GetHeader("Subject"), env.Text)
+		}
+		if _, err := e.h.App.Notify.SendDue(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(mailsTo(e.relay, "wu@minqing.example.cn")); n != 1 {
+			t.Fatalf("a second digest the same day: %d", n)
+		}
+	})
+}

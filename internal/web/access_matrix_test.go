@@ -65,6 +65,8 @@ var accessMatrix = []matrixRow{
 	{"POST /api/v1/users/{id}/password-reset", "/api/v1/users/999999/password-reset", "", "401 404 403 403 403 403 403 403 403 403 403 403", false},
 	{"GET /api/v1/users/{id}/sign-in-failures", "/api/v1/users/{user}/sign-in-failures", "", "401 200 403 403 403 403 403 403 403 403 403 200", false},
 	{"POST /api/v1/me/password", "", `{}`, "401 422 422 422 422 422 422 422 422 422 422 422", false},
+	{"GET /api/v1/me/notifications", "", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
+	{"PUT /api/v1/me/notifications", "", `{"choices":{"assigned":"pigeon"}}`, "401 422 422 422 422 422 422 422 422 422 422 422", false},
 	{"GET /staff/password", "", "", "303 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /staff/password", "", "new=", "401 422 422 422 422 422 422 422 422 422 422 422", false},
 	{"GET /staff/login", "", "", "200 303 303 303 303 303 303 303 303 303 303 303", false},

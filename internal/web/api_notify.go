@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 	"strconv"
+
+	"mashang/internal/notify"
 )
 
 // The outbox of notifications (mail, SMS): the administrator sees what
@@ -41,5 +43,30 @@ func (s *Server) runNotify(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"sent": res.Sent, "retried": res.Retried, "failed": res.Failed,
 		"cancelled": res.Cancelled, "digests": res.Digests, "reminders": res.Reminders})
+	return nil
+}
+
+// myNotifications: GET /api/v1/me/notifications (staff) — how I am told.
+func (s *Server) myNotifications(w http.ResponseWriter, r *http.Request) error {
+	c, err := s.app.Notify.MyChoices(r.Context(), me(r))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// setMyNotifications: PUT /api/v1/me/notifications (staff)
+// {"digest"?, "choices"?: {kind: "email"|"sms"|"none"}}.
+func (s *Server) setMyNotifications(w http.ResponseWriter, r *http.Request) error {
+	var in notify.ChoicesInput
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	c, err := s.app.Notify.SetMyChoices(r.Context(), me(r), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }

@@ -32,6 +32,8 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/users/{id}/password-reset", need(access.UserWrite), s.resetPassword)
 	s.handle("GET /api/v1/users/{id}/sign-in-failures", need(access.UserRead), s.userFailures)
 	s.handle("POST /api/v1/me/password", signedIn, s.changeMyPassword)
+	s.handle("GET /api/v1/me/notifications", signedIn, s.myNotifications)
+	s.handle("PUT /api/v1/me/notifications", signedIn, s.setMyNotifications)
 	s.handle("GET /staff/login", anyone, p.public(p.loginForm))
 	s.handle("POST /staff/login", anyone, p.public(p.login))
 	page("POST /staff/logout", signedIn, p.logout)
