@@ -316,6 +316,18 @@ func TestBrowserClerkKeyboardOnly(t *testing.T) {
 	if id, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "situation" {
 		t.Errorf("Tab from the content goes to %q", id)
 	}
+	// Enter in the unit with no suggestion leaves the form as it is: no case
+	// filed, the page and what was typed kept.
+	c.open("/staff/desk")
+	c.do(chromedp.KeyEvent("又一个来电，反映窗口推诿。"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("\t"), chromedp.KeyEvent("zzzz"), chromedp.KeyEvent("\r"))
+	path, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`location.pathname`))
+	unit, _ := chromedp.Run(c.ctx, chromedp.Evaluate[string](`document.getElementById("unit").value`))
+	if path != "/staff/desk" || unit != "zzzz" {
+		t.Errorf("after Enter in the unit: page %q, unit %q", path, unit)
+	}
+	if _, err := h.App.Cases.Get(context.Background(), auth.Principal{UserID: 1, Username: "x", Role: auth.Director}, 2); err == nil {
+		t.Error("Enter in the unit filed a second case")
+	}
 }
 
 func TestBrowserDirectorAcceptsAssignsConcludesDecides(t *testing.T) {

@@ -60,12 +60,16 @@
       paint();
     });
     input.addEventListener("keydown", function (e) {
+      // Enter in a picker never sends the whole form: it takes the
+      // highlighted option, or does nothing (the form is saved by its button
+      // or Alt+S), so a half-typed unit is not filed by accident.
+      if (e.key === "Enter") { if (sel >= 0 && shown.length) take(shown[sel]); e.preventDefault(); return; }
       if (!shown.length) return;
       if (e.key === "ArrowDown") { sel = (sel + 1) % shown.length; paint(); e.preventDefault(); }
       else if (e.key === "ArrowUp") { sel = (sel - 1 + shown.length) % shown.length; paint(); e.preventDefault(); }
-      else if (e.key === "Enter" && sel >= 0) { take(shown[sel]); e.preventDefault(); }
       else if (e.key === "Escape") { shown = []; paint(); }
     });
+    input.addEventListener("keypress", function (e) { if (e.key === "Enter") e.preventDefault(); });
     input.addEventListener("blur", function () { setTimeout(function () { shown = []; paint(); }, 150); });
   }
 
