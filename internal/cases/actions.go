@@ -109,14 +109,20 @@ type caseRow struct {
 	replied        bool
 	reviewCount    int
 	finishBy       civil.Date
-	limits         string       // cases.time_limits (see Service.caseLimits)
+	limits         string // cases.time_limits (see Service.caseLimits)
+	officeFromID   sql.NullInt64
+	officeObjectBy civil.Date
+	supervised     bool // an office above supervises it
+	supAnswered    bool
 	facts          access.Facts // what the access policy needs to know of it
 }
 
 func loadRow(ctx context.Context, q docket.Execer, id int64) (caseRow, error) {
 	r := caseRow{id: id}
-	dest := append([]any{&r.state, &r.version, &r.transferUnitID, &r.returnBy, &r.extensionDays, &r.replied, &r.reviewCount, &r.finishBy, &r.limits}, r.facts.Dest()...)
+	dest := append([]any{&r.state, &r.version, &r.transferUnitID, &r.returnBy, &r.extensionDays, &r.replied, &r.reviewCount, &r.finishBy, &r.limits,
+		&r.officeFromID, &r.officeObjectBy, &r.supervised, &r.supAnswered}, r.facts.Dest()...)
 	err := q.QueryRowContext(ctx, `SELECT c.state, c.version, c.transfer_unit_id, c.return_by, c.extension_days, c.replied, c.review_count, c.finish_by, c.time_limits,
+		c.office_from_id, c.office_object_by, c.supervision_deadline IS NOT NULL, c.supervision_answered_at IS NOT NULL,
 		`+access.FactsSQL("c")+` FROM cases c WHERE c.id = $1`, id).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errNoCase(id)
@@ -382,7 +388,63 @@ func (s *Service) transferOffice(a *act) error {
 	a.change.Office(id)
 	// Whoever handled it in the office it leaves does not handle it there.
 	a.change.Assignee(0)
+	// The receiving office may object within the objection limit (信访工作条例
+	// art. 23: 5 working days), counted on the official calendar from today;
+	// not when it takes the case itself (the office above taking it over).
+	if id == a.p.OfficeID {
+		a.change.OfficeObjection(0, civil.Date{})
+	} else {
+		by, _ := a.cal.Due(a.today, s.caseLimits(a.row.limits).TransferObjection)
+		a.change.OfficeObjection(a.row.facts.OfficeID, by)
+		a.data["object_by"] = by
+	}
 	a.tell("您的举报已转交"+name+"办理。", "Your report has been transferred to "+name+" for handling.")
+	return nil
+}
+
+// object is the receiving office's objection to a case another office
+// transferred to it (异议退回): within the objection window the case goes
+// back, in the state it is in, to the office that sent it; after it, no
+// objection. The history names both offices.
+func (s *Service) object(a *act) error {
+	lim := s.caseLimits(a.row.limits).TransferObjection
+	if !a.row.officeFromID.Valid || a.row.officeObjectBy.IsZero() {
+		return problem.Conflict("no_objection_open", "本案不是从其他整肃办转来的（或已提出过异议），不能提出异议",
+			"this case was not transferred here from another office (or was objected to already): there is nothing to object to")
+	}
+	if a.today.After(a.row.officeObjectBy) {
+		return problem.Conflict("objection_window_passed",
+			fmt.Sprintf("提出异议的期限（%s，转来后 %s）已过，不能再退回", a.row.officeObjectBy, lim),
+			fmt.Sprintf("the time to object ended on %s (%s after the transfer); the case can no longer be sent back", a.row.officeObjectBy, lim))
+	}
+	back := a.row.officeFromID.Int64
+	var code, name, fromCode, fromName string
+	if err := a.tx.QueryRowContext(a.ctx, `SELECT code, name FROM offices WHERE id = $1`, back).Scan(&code, &name); err != nil {
+		return fmt.Errorf("cases: look up the sending office: %w", err)
+	}
+	if err := a.tx.QueryRowContext(a.ctx, `SELECT code, name FROM offices WHERE id = $1`, a.row.facts.OfficeID).Scan(&fromCode, &fromName); err != nil {
+		return fmt.Errorf("cases: look up the case's office: %w", err)
+	}
+	a.data["from_office"], a.data["from_office_name"], a.data["office"], a.data["office_name"] = fromCode, fromName, code, name
+	a.data["reason"] = a.in.Reason
+	a.change.Office(back).Assignee(0).OfficeObjection(0, civil.Date{})
+	a.tell("您的举报已转回"+name+"办理。", "Your report has been sent back to "+name+" for handling.")
+	return nil
+}
+
+// answer is the lower office's answer to the office above's supervision
+// (答复督办): the upper office reads it on the case, and the supervision
+// notices of the case are cleared. Answering again replaces the answer.
+func (s *Service) answer(a *act) error {
+	if !a.row.supervised {
+		return problem.Conflict("not_supervised", "本案未被督办，无需答复", "this case is not under supervision: there is nothing to answer")
+	}
+	a.change.SupervisionAnswered(a.now, a.in.Body)
+	a.data["body"] = a.in.Body
+	if _, err := a.tx.ExecContext(a.ctx, `UPDATE notices SET read_at = $1 WHERE case_id = $2 AND kind = $3 AND read_at IS NULL`,
+		formatInstant(a.now), a.row.id, SupervisionNotice); err != nil {
+		return fmt.Errorf("cases: clear the supervision notices: %w", err)
+	}
 	return nil
 }
 
@@ -397,10 +459,10 @@ func (s *Service) supervise(a *act) error {
 		return problem.Invalid("deadline", "deadline_past", fmt.Sprintf("督办期限 %s 早于今天（%s）", d, a.today),
 			fmt.Sprintf("the deadline %s is before today (%s)", d, a.today))
 	}
-	a.change.Supervision(a.p.OfficeID, d)
+	a.change.Supervision(a.p.OfficeID, d).SupervisionAnswered(time.Time{}, "")
 	a.data["deadline"], a.data["instructions"], a.data["office"] = d, a.in.Instructions, a.p.OfficeCode
 	if _, err := a.tx.ExecContext(a.ctx, `INSERT INTO notices (case_id, kind, to_role, deadline, at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (case_id, kind, deadline) DO NOTHING`, a.row.id, SupervisionNotice, string(auth.Director), d, formatInstant(a.now)); err != nil {
+		ON CONFLICT (case_id, kind, deadline) DO UPDATE SET read_at = NULL`, a.row.id, SupervisionNotice, string(auth.Director), d, formatInstant(a.now)); err != nil {
 		return fmt.Errorf("cases: supervision notice: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"mashang/internal/access"
+	"mashang/internal/civil"
 	"mashang/internal/docket"
 )
 
@@ -19,6 +20,10 @@ type Rule struct {
 	Required []string
 	// do takes the action (actions.go), inside the action's transaction.
 	do func(s *Service, a *act) error
+	// open, when set, says whether the action is offered on a case in an
+	// allowed state (an objection only within its window); do checks the
+	// same and answers why not.
+	open func(c *Case, today civil.Date) bool
 }
 
 func same(states ...docket.State) map[docket.State]docket.State {
@@ -46,6 +51,9 @@ func same(states ...docket.State) map[docket.State]docket.State {
 //	merge     registered, accepted, transferred, investigating → merged
 //	note      every state (stay)
 //	supervise every open state (stay; the office above's)
+//	answer    every open state (stay; the supervised office's answer)
+//	object    registered, accepted (stay; back to the office that sent it,
+//	          within 5 working days of an office transfer)
 func Machine() map[docket.Action]Rule {
 	const (
 		reg, acc, ref, tra = docket.Registered, docket.Accepted, docket.Refused, docket.Transferred
@@ -67,6 +75,15 @@ func Machine() map[docket.Action]Rule {
 		docket.Note:     {Perm: access.CaseNote, From: same(docket.States...), Required: []string{"body"}, do: (*Service).note},
 		docket.Supervise: {Perm: access.CaseSupervise, From: same(docket.OpenStates...), Required: []string{"deadline", "instructions"},
 			do: (*Service).supervise},
+		// The lower office's director answers for it (the holders of
+		// case.accept on the case: its own office's).
+		docket.Answer: {Perm: access.CaseAccept, From: same(docket.OpenStates...), Required: []string{"body"}, do: (*Service).answer,
+			open: func(c *Case, _ civil.Date) bool { return c.Supervision != nil && c.Supervision.AnsweredAt == nil }},
+		// The receiving office objects to a case another office sent it.
+		docket.Object: {Perm: access.CaseTransfer, From: same(reg, acc), Required: []string{"reason"}, do: (*Service).object,
+			open: func(c *Case, today civil.Date) bool {
+				return c.OfficeTransfer != nil && !today.After(c.OfficeTransfer.ObjectBy)
+			}},
 	}
 }
 

@@ -85,7 +85,9 @@ type Case struct {
 	MergedCases     []int64         `json:"merged_cases"` // duplicates merged into this case
 	ReviewCount     int             `json:"review_count"` // 1: 复查 asked; 2: 复核 asked
 	// Supervision is the office above's supervision (督办), if any.
-	Supervision    *Supervision    `json:"supervision"`
+	Supervision *Supervision `json:"supervision"`
+	// OfficeTransfer: the office it came from, while an objection is open.
+	OfficeTransfer *OfficeTransfer `json:"office_transfer,omitempty"`
 	Rating         docket.Rating   `json:"rating,omitempty"`
 	Version        int64           `json:"version"`
 	AllowedActions []docket.Action `json:"allowed_actions"` // actions the caller may take now
@@ -104,6 +106,17 @@ type Supervision struct {
 	Deadline civil.Date `json:"deadline"`
 	Office   string     `json:"office"`
 	Overdue  bool       `json:"overdue"`
+	// AnsweredAt and Answer: the supervised office's answer, if any.
+	AnsweredAt *time.Time `json:"answered_at"`
+	Answer     string     `json:"answer,omitempty"`
+}
+
+// OfficeTransfer is where a case transferred between offices came from,
+// while the receiving office may still object (until ObjectBy).
+type OfficeTransfer struct {
+	From     string     `json:"from"`
+	FromName string     `json:"from_name"`
+	ObjectBy civil.Date `json:"object_by"`
 }
 
 // Thread returns the reporter thread, or nothing when the caller may not read it.
@@ -130,7 +143,7 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	var unitCode, unitName, personName, tuCode, tuName, assignee sql.NullString
 	var personID, mergedInto, tuID sql.NullInt64
 	var mask, supOffice string
-	var supDeadline sql.NullString
+	var supDeadline, supAnsweredAt, supAnswer, objectBy, fromCode, fromName sql.NullString
 	var anonymous bool
 	var st Starts
 	var d Deadlines
@@ -139,15 +152,16 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 			c.received_on, c.accepted_on, c.transferred_on, c.replied_on, c.review_requested_on, c.extension_days, c.extension_reason,
 			c.accept_by, c.base_finish_by, c.finish_by, c.return_by, c.review_request_by, c.review_by, c.provisional,
 			au.username, c.transfer_unit_id, tu.code, tu.name, c.finding, c.merged_into, c.review_count, c.rating, c.version,
-			COALESCE(o.code, ''), COALESCE(o.name, ''), c.supervision_deadline, COALESCE((SELECT so.code FROM offices so WHERE so.id = c.supervision_office_id), '')
-		FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN offices o ON o.id = c.office_id LEFT JOIN people pe ON pe.id = c.person_id
+			COALESCE(o.code, ''), COALESCE(o.name, ''), c.supervision_deadline, COALESCE((SELECT so.code FROM offices so WHERE so.id = c.supervision_office_id), ''),
+			c.supervision_answered_at, c.supervision_answer, c.office_object_by, fo.code, fo.name
+		FROM cases c LEFT JOIN offices fo ON fo.id = c.office_from_id LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN offices o ON o.id = c.office_id LEFT JOIN people pe ON pe.id = c.person_id
 			LEFT JOIN users au ON au.id = c.assignee_id LEFT JOIN units tu ON tu.id = c.transfer_unit_id
 		WHERE c.id = $1`, id).Scan(&c.Facts.Assignee, &c.Facts.TransferUnitPath, &c.Facts.Covert, &c.Facts.OfficeID, &c.Receipt, &c.State, &c.Channel, &receivedAt, &c.Situation, &c.Category, &c.CatalogVersion,
 		&unitCode, &unitName, &personID, &personName, &c.Content, &anonymous, &mask,
 		&st.ReceivedOn, &st.AcceptedOn, &st.TransferredOn, &st.RepliedOn, &st.ReviewRequestedOn, &c.Deadlines.ExtensionDays, &c.Deadlines.ExtensionReason,
 		&d.AcceptBy, &d.BaseFinishBy, &d.FinishBy, &d.ReturnBy, &d.ReviewRequestBy, &d.ReviewBy, &d.Provisional,
 		&assignee, &tuID, &tuCode, &tuName, &c.Finding, &mergedInto, &c.ReviewCount, &c.Rating, &c.Version,
-		&c.Office, &c.OfficeName, &supDeadline, &supOffice)
+		&c.Office, &c.OfficeName, &supDeadline, &supOffice, &supAnsweredAt, &supAnswer, &objectBy, &fromCode, &fromName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoCase(id)
 	}
@@ -172,7 +186,17 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 		c.Assignee = &assignee.String
 	}
 	if d := civil.FromNull(supDeadline); d != nil {
-		c.Supervision = &Supervision{Deadline: *d, Office: supOffice, Overdue: d.Before(s.today()) && slices.Contains(docket.OpenStates, c.State)}
+		c.Supervision = &Supervision{Deadline: *d, Office: supOffice, Answer: supAnswer.String}
+		if supAnsweredAt.Valid {
+			if t, err := time.Parse(store.InstantLayout, supAnsweredAt.String); err == nil {
+				c.Supervision.AnsweredAt = &t
+			}
+		}
+		// Overdue: open past the deadline with no answer.
+		c.Supervision.Overdue = d.Before(s.today()) && slices.Contains(docket.OpenStates, c.State) && c.Supervision.AnsweredAt == nil
+	}
+	if by := civil.FromNull(objectBy); by != nil && fromCode.Valid {
+		c.OfficeTransfer = &OfficeTransfer{From: fromCode.String, FromName: fromName.String, ObjectBy: *by}
 	}
 	if mergedInto.Valid {
 		c.MergedInto = &mergedInto.Int64
@@ -194,7 +218,7 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	}
 	for _, a := range Actions() {
 		r := Machine()[a]
-		if _, ok := r.From[c.State]; ok && s.pol.On(p, r.Perm, c.Facts) {
+		if _, ok := r.From[c.State]; ok && s.pol.On(p, r.Perm, c.Facts) && (r.open == nil || r.open(c, s.today())) {
 			c.AllowedActions = append(c.AllowedActions, a)
 		}
 	}

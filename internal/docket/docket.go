@@ -358,6 +358,27 @@ func (c *Change) Supervision(officeID int64, deadline civil.Date) *Change {
 	return c.set("supervision_office_id", nullID(officeID)).set("supervision_deadline", deadline)
 }
 
+// SupervisionAnswered records the lower office's answer to the
+// supervision (a zero time and "": not answered, as after a new supervision).
+func (c *Change) SupervisionAnswered(at time.Time, answer string) *Change {
+	v := sql.NullString{}
+	if !at.IsZero() {
+		v = sql.NullString{String: store.FormatInstant(at), Valid: true}
+	}
+	return c.set("supervision_answered_at", v).set("supervision_answer", nullText(answer))
+}
+
+// OfficeObjection opens the receiving office's window to object to a case
+// transferred from office fromID, until the date by (0 and a zero date:
+// none open).
+func (c *Change) OfficeObjection(fromID int64, by civil.Date) *Change {
+	v := sql.NullString{}
+	if !by.IsZero() {
+		v = sql.NullString{String: by.String(), Valid: true}
+	}
+	return c.set("office_from_id", nullID(fromID)).set("office_object_by", v)
+}
+
 // Office moves the case to another office.
 func (c *Change) Office(id int64) *Change { return c.set("office_id", officeOrHome(id)) }
 

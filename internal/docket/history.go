@@ -88,6 +88,14 @@ var phrases = map[string]Text{
 	"reason":       {"理由：%s", "理由：%s", "reason: %s"},
 	"transfer":     {"转至%s", "轉至%s", "to %s"},
 	"return_by":    {"接收单位可在 %s 前退回", "接收單位可在 %s 前退回", "the unit may send it back until %s"},
+	"to_office":    {"从%s转至%s", "從%s轉至%s", "from %s to %s"},
+	"object_by":    {"接收方可在 %s 前提出异议", "接收方可在 %s 前提出異議", "the receiving office may object until %s"},
+	"objected":     {"退回%s", "退回%s", "back to %s"},
+	"supervise":    {"应于 %s 前报告办理情况", "應於 %s 前報告辦理情況", "to report by %s"},
+	"instructions": {"督办意见：%s", "督辦意見：%s", "instructions: %s"},
+	"up":           {"（上交）", "（上交）", "(up)"},
+	"down":         {"（下转）", "（下轉）", "(down)"},
+	"across":       {"（平转）", "（平轉）", "(across)"},
 	"assign":       {"交%s办理", "交%s辦理", "to %s"},
 	"extend":       {"延长 %d 日", "延長 %d 日", "by %d days"},
 	"finding":      {"结论：%s", "結論：%s", "finding: %s"},
@@ -155,6 +163,15 @@ type lineData struct {
 	SecondCaseID int64  `json:"second_case_id"`
 	InspectionID int64  `json:"inspection_id"`
 	ClosedAt     string `json:"closed_at"`
+	// Between offices (transfer with an office, object) and supervision.
+	Office         string
+	OfficeName     string `json:"office_name"`
+	FromOffice     string `json:"from_office"`
+	FromOfficeName string `json:"from_office_name"`
+	Direction      string
+	ObjectBy       string `json:"object_by"`
+	Deadline       string
+	Instructions   string
 }
 
 // Words of the reporter's line: the Simplified text, or the English one.
@@ -207,7 +224,29 @@ func Describe(a Action, raw json.RawMessage, public bool, lang string, n Names) 
 		if d.FinishBy != "" {
 			add(phrase("finish_by", lang, d.FinishBy))
 		}
-	case Transfer:
+	case Transfer, Object:
+		if d.Office != "" {
+			from, to := d.FromOfficeName, d.OfficeName
+			if from == "" {
+				from = d.FromOffice
+			}
+			if to == "" {
+				to = d.Office
+			}
+			if a == Object {
+				add(phrase("objected", lang, to))
+				break
+			}
+			line := phrase("to_office", lang, from, to)
+			if _, ok := phrases[d.Direction]; ok && d.Direction != "" {
+				line += phrase(d.Direction, lang)
+			}
+			add(line)
+			if d.ObjectBy != "" {
+				add(phrase("object_by", lang, d.ObjectBy))
+			}
+			break
+		}
 		name := d.UnitName
 		if name == "" {
 			name = d.Unit
@@ -240,8 +279,15 @@ func Describe(a Action, raw json.RawMessage, public bool, lang string, n Names) 
 		if d.ReviewBy != "" {
 			add(phrase("review_by", lang, d.ReviewBy))
 		}
-	case Note:
+	case Note, Answer:
 		add(d.Body)
+	case Supervise:
+		if d.Deadline != "" {
+			add(phrase("supervise", lang, d.Deadline))
+		}
+		if d.Instructions != "" {
+			add(phrase("instructions", lang, d.Instructions))
+		}
 	case Merge:
 		add(phrase("into", lang, d.Into))
 	case MergedIn:

@@ -80,6 +80,8 @@ var actionLabels = map[Action]Text{
 	Merge:              {"合并", "合併", "Merge"},
 	Note:               {"内部备注", "內部備註", "Internal note"},
 	Supervise:          {"督办", "督辦", "Supervise"},
+	Answer:             {"答复督办", "答覆督辦", "Answer the supervision"},
+	Object:             {"异议退回", "異議退回", "Object and send back"},
 	Register:           {"登记", "登記", "Registered"},
 	MergedIn:           {"并入", "併入", "Merged in"},
 	ReviewRequest:      {"申请复查复核", "申請複查複核", "Review requested"},

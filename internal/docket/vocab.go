@@ -107,10 +107,16 @@ const (
 	// Supervise is the office above's: it marks a lower office's case as
 	// supervised (督办), with a deadline and instructions.
 	Supervise Action = "supervise"
+	// Answer is the lower office's answer to a supervision (答复督办).
+	Answer Action = "answer"
+	// Object is the receiving office's objection to a case transferred to
+	// it from another office (异议退回), within 5 working days: the case goes
+	// back to the office that sent it.
+	Object Action = "object"
 )
 
 // StaffActions lists the state machine's actions, alphabetically.
-var StaffActions = []Action{Accept, Assign, Close, Conclude, Extend, Merge, Note, Refuse, Reply, Return, Supervise, Transfer}
+var StaffActions = []Action{Accept, Answer, Assign, Close, Conclude, Extend, Merge, Note, Object, Refuse, Reply, Return, Supervise, Transfer}
 
 // Other lines of the history.
 const (

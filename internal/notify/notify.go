@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"mashang/internal/access"
@@ -232,10 +233,32 @@ type staff struct {
 	digest bool
 }
 
-// activeStaff reads every active account (a county office has tens).
+// activeStaff reads every active account (a county office has tens), each
+// with its office and the offices below it, as the access policy knows them.
 func activeStaff(ctx context.Context, tx *sql.Tx) ([]staff, error) {
+	type office struct {
+		id         int64
+		code, path string
+	}
+	var offices []office
+	orows, err := tx.QueryContext(ctx, `SELECT id, code, path FROM offices ORDER BY length(path), id`)
+	if err != nil {
+		return nil, fmt.Errorf("notify: read offices: %w", err)
+	}
+	for orows.Next() {
+		var o office
+		if err := orows.Scan(&o.id, &o.code, &o.path); err != nil {
+			orows.Close()
+			return nil, err
+		}
+		offices = append(offices, o)
+	}
+	orows.Close()
+	if err := orows.Err(); err != nil {
+		return nil, err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(u.unit_id, 0), COALESCE(un.code, ''), COALESCE(un.path, ''),
-		u.email, u.phone, u.digest FROM users u LEFT JOIN units un ON un.id = u.unit_id WHERE u.disabled = FALSE ORDER BY u.id`)
+		u.email, u.phone, u.digest, u.office_id FROM users u LEFT JOIN units un ON un.id = u.unit_id WHERE u.disabled = FALSE ORDER BY u.id`)
 	if err != nil {
 		return nil, fmt.Errorf("notify: read staff: %w", err)
 	}
@@ -244,10 +267,26 @@ func activeStaff(ctx context.Context, tx *sql.Tx) ([]staff, error) {
 	for rows.Next() {
 		var m staff
 		var role string
-		if err := rows.Scan(&m.p.UserID, &m.p.Username, &role, &m.p.UnitID, &m.p.UnitCode, &m.p.UnitPath, &m.email, &m.phone, &m.digest); err != nil {
+		var officeID int64
+		if err := rows.Scan(&m.p.UserID, &m.p.Username, &role, &m.p.UnitID, &m.p.UnitCode, &m.p.UnitPath, &m.email, &m.phone, &m.digest, &officeID); err != nil {
 			return nil, err
 		}
 		m.p.Role = auth.Role(role)
+		for _, o := range offices {
+			if o.id == officeID {
+				m.p.OfficeID, m.p.OfficeCode, m.p.OfficePath = o.id, o.code, o.path
+			}
+		}
+		if m.p.OfficePath != "" {
+			m.p.OfficeAll = true
+			for _, o := range offices {
+				if strings.HasPrefix(o.path, m.p.OfficePath) {
+					m.p.Offices = append(m.p.Offices, o.id)
+				} else {
+					m.p.OfficeAll = false
+				}
+			}
+		}
 		out = append(out, m)
 	}
 	return out, rows.Err()

@@ -579,3 +579,68 @@ func TestChoicesAndDigest(t *testing.T) {
 		}
 	})
 }
+
+// A supervision from the office above is queued, in the transaction of the
+// supervision, for the supervised office's director (the kind supervision,
+// once per deadline), and for no one else: not the city's own director, not
+// the neighbouring county's.
+func TestSupervisionTellsTheLowerOfficesDirector(t *testing.T) {
+	engines(t, func(t *testing.T, dbURL string) {
+		e := setup(t, dbURL)
+		h := e.h
+		for _, u := range []map[string]any{
+			{"code": "FZ", "name": "福州市", "kind": "city"},
+			{"code": "MQ", "name": "闽清县", "kind": "county", "parent": "FZ"},
+			{"code": "MQ-ZX", "name": "闽清县行政服务中心", "kind": "service_centre", "parent": "MQ"},
+			{"code": "YT", "name": "永泰县", "kind": "county", "parent": "FZ"},
+		} {
+			h.Must(201, "POST", "/api/v1/units", e.admin, u)
+		}
+		h.Must(200, "PATCH", "/api/v1/offices/main", e.admin, map[string]any{"jurisdiction": "FZ"})
+		h.Must(201, "POST", "/api/v1/offices", e.admin, map[string]any{"code": "MQ", "name": "闽清县整肃办", "jurisdiction": "MQ"})
+		h.Must(201, "POST", "/api/v1/offices", e.admin, map[string]any{"code": "YT", "name": "永泰县整肃办", "jurisdiction": "YT"})
+		for _, u := range []map[string]any{
+			{"username": "mqdir", "role": "director", "office": "MQ", "email": "mqdir@minqing.example.cn"},
+			{"username": "ytdir", "role": "director", "office": "YT", "email": "ytdir@yongtai.example.cn"},
+		} {
+			u["password"] = pw
+			h.Must(201, "POST", "/api/v1/users", e.admin, u)
+		}
+		r := h.Must(201, "POST", "/api/v1/reports", "", map[string]any{"content": "窗口推诿", "unit": "MQ-ZX", "anonymous": true})
+		id := e.caseOf(t, r.JSON["receipt"].(string))
+		sup := map[string]any{"action": "supervise", "deadline": "2026-03-06", "instructions": "请报告办理情况"}
+		h.Must(200, "POST", fmt.Sprintf("/api/v1/cases/%d/actions", id), e.dir, sup) // wang: the city's director
+		h.Must(200, "POST", fmt.Sprintf("/api/v1/cases/%d/actions", id), e.dir, sup) // the same again: once
+		var rows []string
+		q, err := h.App.DB.Read.Query(`SELECT o.kind, u.username FROM outbox o JOIN users u ON u.id = o.user_id WHERE o.case_id = $1 ORDER BY o.id`, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for q.Next() {
+			var k, u string
+			if err := q.Scan(&k, &u); err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, k+" "+u)
+		}
+		q.Close()
+		if fmt.Sprint(rows) != "[supervision mqdir]" {
+			t.Fatalf("queued: %v", rows)
+		}
+		e.run(t)
+		ms := mailsTo(e.relay, "mqdir@minqing.example.cn")
+		if len(ms) != 1 {
+			t.Fatalf("mails to Minqing's director: %d", len(ms))
+		}
+		env, err := ms[0].Parse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := env.GetHeader("Subject"); !strings.Contains(s, "督办") || !strings.Contains(env.Text, "2026-03-06") {
+			t.Errorf("the mail: %s\n%s", s, env.Text)
+		}
+		if n := len(mailsTo(e.relay, "ytdir@yongtai.example.cn")) + len(mailsTo(e.relay, "wang@minqing.example.cn")); n != 0 {
+			t.Errorf("%d mails to others", n)
+		}
+	})
+}

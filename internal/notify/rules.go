@@ -67,6 +67,10 @@ func (s *Service) OnEvent(ctx context.Context, tx *sql.Tx, e docket.Event) error
 		}
 		return s.toHolders(ctx, tx, e.Case, access.DecisionApprove, Approval, fmt.Sprintf("decision:%v", data["decision_id"]),
 			map[string]any{"what": "decision", "decision_id": data["decision_id"]}, e.At)
+	case docket.Supervise:
+		// The supervised office's directors (those who act on its cases).
+		return s.toHolders(ctx, tx, e.Case, access.CaseAssign, Supervision, fmt.Sprintf("supervision:case:%d:%s", e.Case, str(data["deadline"])),
+			map[string]any{"deadline": str(data["deadline"]), "instructions": str(data["instructions"])}, e.At)
 	case docket.Appeal:
 		return s.toHolders(ctx, tx, e.Case, access.AppealDecide, AppealDue, fmt.Sprintf("appeal:%v", data["appeal_id"]),
 			map[string]any{"appeal_id": data["appeal_id"], "decide_by": str(data["decide_by"])}, e.At)

@@ -316,6 +316,7 @@ type Row struct {
 	folded      string
 	mask        string
 	supOffice   sql.NullInt64
+	supAnswered bool
 	facts       access.Facts
 }
 
@@ -326,6 +327,8 @@ type Supervision struct {
 	Deadline civil.Date `json:"deadline"`
 	Office   string     `json:"office"`
 	Overdue  bool       `json:"overdue"`
+	// Answered: the supervised office has answered.
+	Answered bool `json:"answered"`
 }
 
 // Page is one page of a list.
@@ -371,10 +374,10 @@ func (b *builder) clone() *builder {
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
 	c.accept_by, c.finish_by, c.provisional, c.deadline, a.username, c.identity_mask, c.content,
-	c.supervision_deadline, c.supervision_office_id, ` + access.FactsSQL("c")
+	c.supervision_deadline, c.supervision_office_id, c.supervision_answered_at IS NOT NULL, ` + access.FactsSQL("c")
 
 // bareColumns are rowColumns without the joins, for verifying candidates.
-var bareColumns = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', c.content, NULL, NULL, ` +
+var bareColumns = `c.id, c.state, c.channel, c.received_at, NULL, NULL, c.situation, c.category, NULL, NULL, c.provisional, c.deadline, NULL, '', c.content, NULL, NULL, FALSE, ` +
 	access.FactsSQL("c")
 
 const rowFrom = ` FROM cases c LEFT JOIN units u ON u.id = c.unit_id LEFT JOIN users a ON a.id = c.assignee_id`
@@ -383,7 +386,7 @@ func scanRow(sc scanner, extra ...any) (Row, error) {
 	var r Row
 	var unit, unitName, acceptBy, finishBy, assignee, supDeadline sql.NullString
 	dst := []any{&r.ID, &r.State, &r.Channel, &r.receivedRaw, &unit, &unitName, &r.Situation, &r.Category,
-		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &r.mask, &r.content, &supDeadline, &r.supOffice}
+		&acceptBy, &finishBy, r.Provisional(), &r.deadlineRaw, &assignee, &r.mask, &r.content, &supDeadline, &r.supOffice, &r.supAnswered}
 	dst = append(dst, r.facts.Dest()...)
 	if err := sc.Scan(append(dst, extra...)...); err != nil {
 		return r, err
@@ -590,7 +593,7 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	case "any":
 		b.add("c.supervision_deadline IS NOT NULL")
 	case "overdue":
-		b.add("c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.state IN " + docket.SQLList(docket.OpenStates...))
+		b.add("c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.supervision_answered_at IS NULL AND c.state IN " + docket.SQLList(docket.OpenStates...))
 	}
 	if !q.ReceivedFrom.IsZero() {
 		b.add("c.received_on >= " + b.arg(q.ReceivedFrom.String()))
@@ -703,7 +706,8 @@ func (s *Service) decorate(b *builder, rows []Row, codes map[int64]string) {
 		r.Office = codes[r.facts.OfficeID]
 		if r.Supervision != nil {
 			r.Supervision.Office = codes[r.supOffice.Int64]
-			r.Supervision.Overdue = r.Supervision.Deadline.Before(today) && slices.Contains(docket.OpenStates, r.State)
+			r.Supervision.Answered = r.supAnswered
+			r.Supervision.Overdue = r.Supervision.Deadline.Before(today) && slices.Contains(docket.OpenStates, r.State) && !r.supAnswered
 		}
 		r.Summary = cut(r.content, 60)
 		if r.mask != "" && json.Valid([]byte(r.mask)) && b.identity.Admits(r.facts) {

@@ -548,3 +548,183 @@ func TestCityStatisticsAreTheSumOfItsOffices(t *testing.T) {
 		}
 	})
 }
+
+// The receiving office may object to a case another office transferred to
+// it within 5 working days, counted on the official calendar: a case sent
+// up on Wednesday 30 September 2026 may be objected to until Tuesday 13
+// October (1–7 October are the National Day holiday, Saturday 10 October a
+// make-up working day). The objection sends it back, the history shows both
+// offices; after the window the objection is refused (409) in the caller's
+// language, changing nothing. An office taking a case over opens no window.
+func TestObjectionToATransferBetweenOffices(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		h.Clock.Set(time.Date(2026, 9, 30, 10, 0, 0, 0, webtest.Start.Location()))
+		f := newCity(t, h)
+		r := h.Must(201, "POST", "/api/v1/reports", "", map[string]any{"content": "县领导干部推诿扯皮", "unit": "MQ-ZX", "anonymous": true})
+		receipt, key := webtest.Str(r.JSON, "receipt"), webtest.Str(r.JSON, "key")
+		var early int64
+		if err := h.App.DB.Read.QueryRow(`SELECT id FROM cases WHERE receipt = $1`, receipt).Scan(&early); err != nil {
+			t.Fatal(err)
+		}
+		late, taken := f.report("MQ-ZX"), f.report("MQ-ZX")
+		mqDir, cityDir, cityClerk := h.TokenIn("mqdir", auth.Director, "MQ"), h.TokenIn("fzdir", auth.Director, "main"), h.TokenIn("fzclerk", auth.Clerk, "main")
+		on := func(id int64) string { return fmt.Sprintf("/api/v1/cases/%d/actions", id) }
+		up := map[string]any{"action": "transfer", "office": "main", "reason": "涉及县领导，超出县级权限"}
+		for _, id := range []int64{early, late} {
+			r := h.Must(200, "POST", on(id), mqDir, up)
+			if webtest.Str(r.JSON, "office") != "main" {
+				t.Fatalf("sent up: %s", r.Raw)
+			}
+		}
+		c := h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d", early), cityDir, nil).JSON
+		if webtest.Str(c, "office_transfer.object_by") != "2026-10-13" || webtest.Str(c, "office_transfer.from") != "MQ" {
+			t.Fatalf("the objection window: %v", c["office_transfer"])
+		}
+		if !slices.Contains(c["allowed_actions"].([]any), any("object")) {
+			t.Errorf("the city director is not offered the objection: %v", c["allowed_actions"])
+		}
+		// The city takes a case over: no objection to its own choice.
+		h.Must(200, "POST", on(taken), cityDir, map[string]any{"action": "transfer", "office": "main", "reason": "市办提级办理"})
+		if c := f.caseOf(taken); c["office_transfer"] != nil {
+			t.Errorf("a case taken over has an objection window: %v", c["office_transfer"])
+		}
+		if r := h.Do("POST", on(taken), cityDir, map[string]any{"action": "object", "reason": "x"}); r.Status != 409 || r.ErrorCode() != "no_objection_open" {
+			t.Errorf("objecting to a take-over: %d %s", r.Status, r.Raw)
+		}
+		// Refusals, each changing nothing.
+		for _, tc := range []struct {
+			who    string
+			tok    string
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{"no reason", cityDir, map[string]any{"action": "object"}, 422, "required"},
+			{"a clerk", cityClerk, map[string]any{"action": "object", "reason": "x"}, 403, "forbidden_action"},
+			{"the sending office", mqDir, map[string]any{"action": "object", "reason": "x"}, 404, "case_not_found"},
+		} {
+			if r := h.Do("POST", on(early), tc.tok, tc.body); r.Status != tc.status || r.ErrorCode() != tc.code {
+				t.Errorf("%s: %d %s, want %d %s", tc.who, r.Status, r.Raw, tc.status, tc.code)
+			}
+		}
+		// The last day of the window (a week's wait outlives the tokens).
+		h.Clock.Set(time.Date(2026, 10, 13, 16, 0, 0, 0, webtest.Start.Location()))
+		login := func(name string) string {
+			tok, _, err := h.App.Auth.Login(context.Background(), name, "test password 123", "", "test-"+name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+		cityDir, mqDir, f.admin = login("fzdir"), login("mqdir"), login("admin")
+		r = h.Must(200, "POST", on(early), cityDir, map[string]any{"action": "object", "reason": "属县级管辖的一般事项，非误转"})
+		if webtest.Str(r.JSON, "office") != "MQ" || r.JSON["office_transfer"] != nil {
+			t.Fatalf("after the objection: %s", r.Raw)
+		}
+		c = h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d", early), mqDir, nil).JSON
+		var moves []string
+		for _, e := range c["history"].([]any) {
+			m := e.(map[string]any)
+			if a := webtest.Str(m, "action"); (a == "transfer" || a == "object") && !m["public"].(bool) {
+				d := m["data"].(map[string]any)
+				moves = append(moves, a+" "+webtest.Str(d, "from_office")+"→"+webtest.Str(d, "office"))
+			}
+		}
+		if fmt.Sprint(moves) != "[transfer MQ→main object main→MQ]" {
+			t.Errorf("the history's moves: %v", moves)
+		}
+		if r := h.Do("POST", on(early), cityDir, map[string]any{"action": "object", "reason": "x"}); r.Status != 403 {
+			t.Errorf("the city objects to a case it sent back: %d %s", r.Status, r.Raw)
+		}
+		tr := h.Must(200, "POST", "/api/v1/track", "", map[string]any{"receipt": receipt, "key": key})
+		if !strings.Contains(string(tr.Raw), "闽清县整肃办") {
+			t.Errorf("the reporter is not told where it went back: %s", tr.Raw)
+		}
+		// The day after the window: refused, in the caller's language.
+		h.Clock.Set(time.Date(2026, 10, 14, 9, 0, 0, 0, webtest.Start.Location()))
+		cityDir, f.admin = login("fzdir"), login("admin")
+		for _, tc := range []struct{ lang, want string }{{"zh-CN", "提出异议的期限（2026-10-13"}, {"en", "the time to object ended on 2026-10-13"}} {
+			r := h.Do("POST", on(late), cityDir, map[string]any{"action": "object", "reason": "误转"}, "Accept-Language: "+tc.lang)
+			if r.Status != 409 || r.ErrorCode() != "objection_window_passed" || !strings.Contains(r.ErrorMessage(), tc.want) {
+				t.Errorf("%s, after the window: %d %s", tc.lang, r.Status, r.Raw)
+			}
+		}
+		c = f.caseOf(late)
+		if webtest.Str(c, "office") != "main" || slices.Contains(c["allowed_actions"].([]any), any("object")) {
+			t.Errorf("after the window: office %s, actions %v", webtest.Str(c, "office"), c["allowed_actions"])
+		}
+	})
+}
+
+// The lower office answers a supervision: the upper office reads the
+// answer on the case, the notice clears for the county director, and an
+// answered case is no longer overdue; a new supervision asks again. Only
+// the supervised office answers, and only a supervised case.
+func TestAnswerToASupervision(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		f := newCity(t, h)
+		mq, other := f.report("MQ-ZX"), f.report("MQ-ZX")
+		mqDir, mqClerk, cityDir := h.TokenIn("mqdir", auth.Director, "MQ"), h.TokenIn("mqclerk", auth.Clerk, "MQ"), h.TokenIn("fzdir", auth.Director, "main")
+		on := func(id int64) string { return fmt.Sprintf("/api/v1/cases/%d/actions", id) }
+		h.Must(200, "POST", on(mq), cityDir, map[string]any{"action": "supervise", "deadline": "2026-03-06", "instructions": "请于3月6日前报告办理情况"})
+		unread := func(tok string) int {
+			return len(h.Must(200, "GET", "/api/v1/notices?unread=true", tok, nil).JSON["notices"].([]any))
+		}
+		if unread(mqDir) != 1 {
+			t.Fatalf("the county director's notice: %d", unread(mqDir))
+		}
+		ans := map[string]any{"action": "answer", "body": "已约谈责任人，3月5日前办结"}
+		for _, tc := range []struct {
+			who    string
+			tok    string
+			id     int64
+			body   map[string]any
+			status int
+			code   string
+		}{
+			{"the city answers itself", cityDir, mq, ans, 403, "not_your_case"},
+			{"a clerk", mqClerk, mq, ans, 403, "forbidden_action"},
+			{"no text", mqDir, mq, map[string]any{"action": "answer"}, 422, "required"},
+			{"a case not supervised", mqDir, other, ans, 409, "not_supervised"},
+		} {
+			if r := h.Do("POST", on(tc.id), tc.tok, tc.body); r.Status != tc.status || r.ErrorCode() != tc.code {
+				t.Errorf("%s: %d %s, want %d %s", tc.who, r.Status, r.Raw, tc.status, tc.code)
+			}
+		}
+		if c := h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d", mq), mqDir, nil).JSON; !slices.Contains(c["allowed_actions"].([]any), any("answer")) {
+			t.Errorf("the county director is not offered the answer: %v", c["allowed_actions"])
+		}
+		h.Must(200, "POST", on(mq), mqDir, ans)
+		c := h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d", mq), cityDir, nil).JSON
+		if webtest.Str(c, "supervision.answer") != "已约谈责任人，3月5日前办结" || webtest.Str(c, "supervision.answered_at") == "" {
+			t.Fatalf("the city reads the answer: %v", c["supervision"])
+		}
+		if n := unread(mqDir); n != 0 {
+			t.Errorf("the notice did not clear: %d unread", n)
+		}
+		// Past the deadline, the answered case is not overdue.
+		h.Clock.Set(time.Date(2026, 3, 9, 9, 0, 0, 0, webtest.Start.Location()))
+		tok, _, err := h.App.Auth.Login(context.Background(), "fzdir", "test password 123", "", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids, _ := f.ids(tok, "supervised=overdue"); len(ids) != 0 {
+			t.Errorf("an answered case is overdue: %v", ids)
+		}
+		if ids, _ := f.ids(tok, "supervised=any"); fmt.Sprint(ids) != fmt.Sprintf("[%d]", mq) {
+			t.Errorf("the supervised cases: %v", ids)
+		}
+		// A new supervision asks again: the notice is back, the answer gone.
+		h.Must(200, "POST", on(mq), tok, map[string]any{"action": "supervise", "deadline": "2026-03-13", "instructions": "请报告办结情况"})
+		mqTok, _, err := h.App.Auth.Login(context.Background(), "mqdir", "test password 123", "", "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := unread(mqTok); n != 1 {
+			t.Errorf("the new supervision's notice: %d unread", n)
+		}
+		if c := h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d", mq), tok, nil).JSON; c["supervision"].(map[string]any)["answered_at"] != nil {
+			t.Errorf("the new supervision keeps the old answer: %v", c["supervision"])
+		}
+	})
+}
