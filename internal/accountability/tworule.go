@@ -210,7 +210,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	if version == "" {
 		version = s.catalog.Version
 	}
-	ruleCase, err = s.record.Insert(ctx, tx, docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: docket.Rule,
+	ruleCase, err = s.record.Insert(ctx, tx, docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: docket.Rule,
 		ReceivedAt: now, ReceivedOn: today, Content: content, Situation: situation, Category: rules.TwoComplaintsCategory,
 		CatalogVersion: version, UnitID: unitID.Int64, PersonID: p.PersonID, Anonymous: true, AcceptBy: acceptBy, Provisional: prov,
 		CreatedBy: RuleActor, OfficeID: officeID, Limits: limits, Now: now})

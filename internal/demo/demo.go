@@ -486,7 +486,7 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 				}
 			}
 			l := g.live(rcvOn, caseID, firstCase, u)
-			d.c = docket.Loaded{ID: caseID, Receipt: code, KeyHash: receipt.HashKey(key), Channel: ch, State: l.state, ReceivedAt: rcv,
+			d.c = docket.Loaded{ID: caseID, Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: ch, State: l.state, ReceivedAt: rcv,
 				ReceivedOn: rcvOn, Content: content, Situation: situation, Category: category, CatalogVersion: version, UnitID: u.id,
 				PersonID: person, Anonymous: anonymous, Identity: sealed, IdentityMask: mask, Deadlines: l.deadlines, AcceptedOn: l.acceptedOn,
 				AssigneeID: l.assignee, TransferUnitID: l.transferUnit, TransferredOn: l.transferredOn, Finding: l.finding,

@@ -460,7 +460,7 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 	}
 	nowS := store.FormatInstant(p.now)
 	auditData := map[string]any{"receipt": code, "channel": p.sub.Channel, "situation": p.sub.Situation, "attachments": len(p.sub.Files), "anonymous": p.anonymous}
-	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
+	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
 		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, OfficeID: p.officeID, Limits: p.limits,

@@ -11,7 +11,7 @@ func TestCheck(t *testing.T) {
 	key, _ := NewKey(rand.Reader)
 	other, _ := NewKey(rand.Reader)
 	unknown, _ := NewCode(rand.Reader)
-	stored := map[string][]byte{code: HashKey(key)}
+	stored := map[string][]byte{code: HashKey(code, key)}
 	calls := 0
 	lookup := func(c string) ([]byte, bool, error) {
 		calls++

@@ -7,9 +7,9 @@
 // sequential) and carries a check symbol so that a misheard or mistyped code
 // is caught before any lookup.
 //
-// A key is the secret that goes with a receipt. It carries at least 128
-// random bits, is shown to the reporter once and is stored only as a hash
-// (see HashKey, VerifyKey and DummyHash).
+// A key is the secret that goes with a receipt. It is shown to the reporter
+// once (and read out on the phone by a clerk) and stored only as a hash
+// bound to its receipt (see HashKey, VerifyKey and DummyHash).
 //
 // # Alphabet
 //
@@ -34,8 +34,18 @@
 // are not guaranteed unique: the store must keep a unique index on the code
 // and draw a new one on the (about one in 4·10¹² per pair) collision.
 //
-// A key has 28 random symbols, shown in seven groups of four:
-// 28·log2(25) ≈ 130.0 bits.
+// A key has 16 random symbols, shown in four groups of four
+// (XXXX-XXXX-XXXX-XXXX), short enough to read out on the phone:
+// 16·log2(25) ≈ 74.3 bits. That is ample for what a key guards: guessing
+// online is limited per receipt and per address (a million guesses a day
+// for a century reach about 2⁴⁵), and offline, from a stolen database, each
+// hash is bound to its receipt code, so every guess tests one case only:
+// 2⁷⁴ SHA-256 computations for one case is some 600 years at 10¹² a second
+// — and whoever holds the database already holds what the key would show.
+//
+// Keys made before (28 symbols in seven groups of four, ≈130 bits, hashed
+// without the code) stay valid: NormalizeKey accepts both lengths and
+// HashKey hashes each as it was made.
 //
 // # Check symbol
 //
@@ -69,9 +79,11 @@ const (
 	CodeBits = 41
 
 	// KeyLength is the number of symbols in a key.
-	KeyLength = 28
-	// KeyBits is the entropy of a key, rounded down (28·log2 25 ≈ 130.03).
-	KeyBits = 130
+	KeyLength = 16
+	// KeyBits is the entropy of a key, rounded down (16·log2 25 ≈ 74.30).
+	KeyBits = 74
+	// LegacyKeyLength is the length of the keys made before: still valid.
+	LegacyKeyLength = 28
 
 	keyGroup = 4
 )
@@ -217,9 +229,9 @@ func Normalize(input string) (code string, ok bool) {
 	return formatGroups(vals, codeGroups()), true
 }
 
-// NewKey draws a new key from r (pass crypto/rand.Reader): 28 symbols
-// (≈130 bits) in seven dash-separated groups of four. Show it once; store
-// only HashKey(key).
+// NewKey draws a new key from r (pass crypto/rand.Reader): 16 symbols
+// (≈74 bits) in four dash-separated groups of four. Show it once; store
+// only HashKey(code, key).
 func NewKey(r io.Reader) (string, error) {
 	vals, err := randomSymbols(r, KeyLength)
 	if err != nil {
@@ -238,11 +250,11 @@ func keyGroups() []int {
 
 // NormalizeKey reads a key as a person typed it (any case, spaces, dashes,
 // full-width characters, look-alike letters) and returns its canonical form:
-// the 28 symbols in upper case, without separators. It returns "" when the
-// input cannot be a key.
+// its 16 symbols (28 for a key made before) in upper case, without
+// separators. It returns "" when the input cannot be a key.
 func NormalizeKey(input string) string {
 	vals, ok := fold(input)
-	if !ok || len(vals) != KeyLength {
+	if !ok || len(vals) != KeyLength && len(vals) != LegacyKeyLength {
 		return ""
 	}
 	b := make([]byte, len(vals))
@@ -252,27 +264,45 @@ func NormalizeKey(input string) string {
 	return string(b)
 }
 
-// keyHashDomain separates key hashes from every other SHA-256 in the system.
-const keyHashDomain = "mashang receipt key v1\x00"
+// keyHashDomain separates key hashes from every other SHA-256 in the
+// system; v1 is the hash of the 28-symbol keys made before, v2 that of the
+// 16-symbol keys, bound to the receipt code.
+const (
+	keyHashDomain   = "mashang receipt key v1\x00"
+	keyHashDomainV2 = "mashang receipt key v2\x00"
+)
 
-// HashKey returns the hash to store for a key: SHA-256 over a domain prefix
-// and the canonical form of the key (so "abcd-..." and "ABCD ..." hash
-// alike). The key carries ≈130 random bits, so a fast hash is enough: a slow
-// password KDF only helps against guessing low-entropy secrets, and 2¹³⁰
-// guesses are out of reach at any hashing speed.
-func HashKey(key string) []byte {
+// HashKey returns the hash to store for the key of receipt code: SHA-256
+// over a domain prefix, the canonical receipt code and the canonical key (so
+// "abcd-..." and "ABCD ..." hash alike). Binding the code in makes each
+// guess at a stolen database's hashes test one case only. The key carries
+// ≈74 random bits, so a fast hash is enough (see the package's note on
+// entropy). A 28-symbol key made before hashes as it always did, without
+// the code, so the hashes stored for it still match.
+func HashKey(code, key string) []byte {
+	k := NormalizeKey(key)
 	h := sha256.New()
-	h.Write([]byte(keyHashDomain))
-	h.Write([]byte(NormalizeKey(key)))
+	if len(k) == LegacyKeyLength {
+		h.Write([]byte(keyHashDomain))
+		h.Write([]byte(k))
+		return h.Sum(nil)
+	}
+	if c, ok := Normalize(code); ok {
+		code = c
+	}
+	h.Write([]byte(keyHashDomainV2))
+	h.Write([]byte(code))
+	h.Write([]byte{0})
+	h.Write([]byte(k))
 	return h.Sum(nil)
 }
 
-// VerifyKey reports whether key matches the stored hash, in time that does
-// not depend on where they differ. An input that cannot be a key never
-// matches, and takes the same path as a wrong key.
-func VerifyKey(key string, hash []byte) bool {
+// VerifyKey reports whether key matches the hash stored for receipt code,
+// in time that does not depend on where they differ. An input that cannot
+// be a key never matches, and takes the same path as a wrong key.
+func VerifyKey(code, key string, hash []byte) bool {
 	canonical := NormalizeKey(key)
-	got := HashKey(canonical)
+	got := HashKey(code, canonical)
 	eq := subtle.ConstantTimeCompare(got, hash) == 1
 	return eq && canonical != ""
 }
@@ -301,7 +331,8 @@ type Lookup func(code string) (keyHash []byte, found bool, err error)
 func Check(input, key string, lookup Lookup) (code string, ok bool, err error) {
 	hash := DummyHash()
 	found := false
-	if c, valid := Normalize(input); valid {
+	c, valid := Normalize(input)
+	if valid {
 		h, f, err := lookup(c)
 		if err != nil {
 			return "", false, err
@@ -310,7 +341,7 @@ func Check(input, key string, lookup Lookup) (code string, ok bool, err error) {
 			code, hash, found = c, h, true
 		}
 	}
-	if !VerifyKey(key, hash) || !found {
+	if !VerifyKey(c, key, hash) || !found {
 		return "", false, nil
 	}
 	return code, true, nil

@@ -3,6 +3,7 @@ package receipt
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"math"
 	mrand "math/rand/v2"
 	"strings"
@@ -51,7 +52,7 @@ func TestAlphabetHasNoLookAlikes(t *testing.T) {
 	if got := math.Floor(CodeDataSymbols * math.Log2(float64(base))); int(got) != CodeBits || CodeBits < 40 {
 		t.Errorf("code bits = %v, constant says %d", got, CodeBits)
 	}
-	if got := math.Floor(KeyLength * math.Log2(float64(base))); int(got) != KeyBits || KeyBits < 128 {
+	if got := math.Floor(KeyLength * math.Log2(float64(base))); int(got) != KeyBits || KeyBits < 72 {
 		t.Errorf("key bits = %v, constant says %d", got, KeyBits)
 	}
 }
@@ -188,14 +189,15 @@ func TestCheckSymbolCatchesErrors(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
+	code, _ := NewCode(rand.Reader)
 	seen := map[string]bool{}
 	for i := 0; i < 1000; i++ {
 		k, err := NewKey(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(k) != 34 || strings.Count(k, "-") != 6 {
-			t.Fatalf("key %q not seven groups of four", k)
+		if len(k) != 19 || strings.Count(k, "-") != 3 || k[4] != '-' || k[9] != '-' || k[14] != '-' {
+			t.Fatalf("key %q not four groups of four", k)
 		}
 		if seen[k] {
 			t.Fatalf("duplicate key %q", k)
@@ -214,12 +216,12 @@ func TestKeys(t *testing.T) {
 			if got := NormalizeKey(variant); got != canon {
 				t.Fatalf("NormalizeKey(%q) = %q, want %q", variant, got, canon)
 			}
-			if !VerifyKey(variant, HashKey(k)) {
+			if !VerifyKey(code, variant, HashKey(code, k)) {
 				t.Fatalf("VerifyKey(%q) false for its own hash", variant)
 			}
 		}
 	}
-	for _, bad := range []string{"", "short", strings.Repeat("A", 27), strings.Repeat("A", 29), strings.Repeat("中", 28)} {
+	for _, bad := range []string{"", "short", strings.Repeat("A", 15), strings.Repeat("A", 17), strings.Repeat("A", 27), strings.Repeat("A", 29), strings.Repeat("中", 16)} {
 		if got := NormalizeKey(bad); got != "" {
 			t.Errorf("NormalizeKey(%q) = %q, want empty", bad, got)
 		}
@@ -229,7 +231,9 @@ func TestKeys(t *testing.T) {
 func TestVerifyKey(t *testing.T) {
 	k1, _ := NewKey(rand.Reader)
 	k2, _ := NewKey(rand.Reader)
-	h1 := HashKey(k1)
+	code, _ := NewCode(rand.Reader)
+	other, _ := NewCode(rand.Reader)
+	h1 := HashKey(code, k1)
 	if len(h1) != 32 {
 		t.Fatalf("hash length %d", len(h1))
 	}
@@ -245,15 +249,24 @@ func TestVerifyKey(t *testing.T) {
 		{"right", k1, h1, true},
 		{"wrong key", k2, h1, false},
 		{"empty key", "", h1, false},
-		{"garbage key", "not a key", HashKey("not a key"), false},
+		{"garbage key", "not a key", HashKey(code, "not a key"), false},
 		{"dummy", k1, DummyHash(), false},
 		{"empty hash", k1, nil, false},
 		{"truncated hash", k1, h1[:16], false},
 	}
 	for _, c := range cases {
-		if got := VerifyKey(c.key, c.hash); got != c.want {
+		if got := VerifyKey(code, c.key, c.hash); got != c.want {
 			t.Errorf("%s: VerifyKey = %v, want %v", c.name, got, c.want)
 		}
+	}
+	// The hash is bound to its receipt: the same key under another code
+	// hashes otherwise, so one guess tests one case.
+	if bytes.Equal(HashKey(other, k1), h1) || VerifyKey(other, k1, h1) {
+		t.Error("a key's hash does not depend on its receipt code")
+	}
+	// The code is read as typed, like the key.
+	if !VerifyKey(strings.ToLower(strings.ReplaceAll(code, "-", "")), k1, h1) {
+		t.Error("a loosely typed code does not verify its key")
 	}
 	if !bytes.Equal(DummyHash(), DummyHash()) || len(DummyHash()) != 32 {
 		t.Error("DummyHash not a stable 32-byte hash")
@@ -286,4 +299,24 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("NormalizeKey not idempotent on %q", in)
 		}
 	})
+}
+
+// Keys made before (28 symbols, ≈130 bits, hashed without the code) stay
+// valid: a hash stored for one, as the old HashKey computed it, verifies.
+func TestLegacyKeysStayValid(t *testing.T) {
+	const legacy = "K4HC-MMT2-RY7X-9AEF-W0PN-3JC5-TXA1" // 28 symbols, as keys were made
+	canon := NormalizeKey(legacy)
+	if len(canon) != LegacyKeyLength {
+		t.Fatalf("NormalizeKey(legacy) = %q", canon)
+	}
+	old := sha256.Sum256([]byte("mashang receipt key v1\x00" + canon)) // the stored hash
+	for _, code := range []string{"K48C-MMT-2RY", "anything"} {
+		if !VerifyKey(code, legacy, old[:]) || !VerifyKey(code, strings.ToLower(canon), old[:]) {
+			t.Errorf("a legacy key no longer verifies (code %q)", code)
+		}
+	}
+	short := legacy[:19]
+	if VerifyKey("K48C-MMT-2RY", short, old[:]) {
+		t.Error("the first groups of a legacy key verify as a short key")
+	}
 }

@@ -94,7 +94,7 @@ func report(t *testing.T, h *webtest.Harness, body map[string]any) (receipt, key
 	t.Helper()
 	r := h.Must(201, "POST", "/api/v1/reports", "", body)
 	receipt, key = webtest.Str(r.JSON, "receipt"), webtest.Str(r.JSON, "key")
-	if receipt == "" || len(key) < 28 {
+	if receipt == "" || len(key) != 19 {
 		t.Fatalf("report answer %s", r.Raw)
 	}
 	return receipt, key
