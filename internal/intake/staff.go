@@ -327,3 +327,55 @@ func (s *Service) Reveal(ctx context.Context, p auth.Principal, caseID int64, re
 	}
 	return id, nil
 }
+
+// Earlier is one of a caller's earlier reports, as the desk shows it.
+type Earlier struct {
+	ID         int64     `json:"id"`
+	Receipt    string    `json:"receipt"`
+	ReceivedAt time.Time `json:"received_at"`
+	State      string    `json:"state"`
+	Situation  string    `json:"situation"`
+	Unit       string    `json:"unit"` // the unit's name, "" when none
+}
+
+// EarlierReports lists the named reports given with the same phone, newest
+// first (at most limit), and how many there are, for p who may see repeat
+// reporters — in the scope that permission gives p. The phone is compared
+// by its keyed hash only: it is not stored, logged or returned. An empty
+// or unreadable phone has none.
+func (s *Service) EarlierReports(ctx context.Context, p auth.Principal, phone string, limit int) ([]Earlier, int, error) {
+	if !s.d.Policy.Allows(p, access.ReporterRepeat) {
+		return nil, 0, errForbidden
+	}
+	h := s.d.Vault.PhoneHash(phone)
+	if h == "" {
+		return []Earlier{}, 0, nil
+	}
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	where := `c.anonymous = FALSE AND c.phone_hash = ` + arg(h) + ` AND ` + s.d.Policy.Cases(p, access.ReporterRepeat).SQL("c", arg)
+	var total int
+	if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM cases c WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("intake: count earlier reports: %w", err)
+	}
+	out := []Earlier{}
+	if total == 0 {
+		return out, 0, nil
+	}
+	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT c.id, c.receipt, c.received_at, c.state, COALESCE(c.situation, ''), COALESCE(u.name, '')
+FROM cases c LEFT JOIN units u ON u.id = c.unit_id WHERE `+where+` ORDER BY c.received_at DESC, c.id DESC LIMIT `+arg(limit), args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("intake: list earlier reports: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e Earlier
+		var at store.Instant
+		if err := rows.Scan(&e.ID, &e.Receipt, &at, &e.State, &e.Situation, &e.Unit); err != nil {
+			return nil, 0, fmt.Errorf("intake: read earlier report: %w", err)
+		}
+		e.ReceivedAt = at.Time
+		out = append(out, e)
+	}
+	return out, total, rows.Err()
+}

@@ -143,6 +143,7 @@ var accessMatrix = []matrixRow{
 	{"GET /api/v1/cases/{id}/repeat-reporter", "/api/v1/cases/{c1}/repeat-reporter", "", "401 200 200 200 403 200 200 403 403 403 403 200", false},
 	{"GET /staff/desk", "", "", "303 200 200 403 403 403 403 403 403 403 403 403", false},
 	{"POST /staff/desk", "", "channel=hotline&content=", "401 422 422 403 403 403 403 403 403 403 403 403", false},
+	{"POST /staff/desk/earlier", "", "phone=", "401 200 200 403 403 403 403 403 403 403 403 403", false},
 	{"GET /staff/cases", "", "", "303 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"GET /staff/cases/{id}", "/staff/cases/{c1}", "", "303 200 200 200 200 200 200 200 200 404 404 200", false},
 	{"GET /staff/cases/{id}", "/staff/cases/{c4}", "", "303 200 404 404 404 404 200 404 200 404 404 200", false},

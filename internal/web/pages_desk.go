@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/org"
+	"mashang/internal/pinyin"
 	"mashang/internal/problem"
 )
 
@@ -24,7 +26,14 @@ type deskPage struct {
 	Situations []sitGroup
 	Units      []org.Unit
 	Form       map[string]string
+	// The caller's earlier reports (by the phone's keyed hash), when asked.
+	EarlierAsked bool
+	Earlier      []intake.Earlier
+	EarlierTotal int
 }
+
+// earlierShown is how many of a caller's earlier reports the desk lists.
+const earlierShown = 10
 
 const deskTimeLayout = "2006-01-02T15:04"
 
@@ -84,6 +93,24 @@ func (p *pageServer) resolveSituation(in, lang string) (string, error) {
 	return "", problem.Invalid("situation", "ambiguous_situation", "“"+in+"”对应多个情形："+list, "“"+in+"” matches several situations: "+list)
 }
 
+// deskEarlier answers the desk's "earlier reports" button (and its script):
+// the desk as it was typed, with the reports given before from the same
+// phone. The phone travels in the POST body only, never in a URL; it is
+// compared by its keyed hash.
+func (p *pageServer) deskEarlier(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
+	f["content"] = r.PostFormValue("content")
+	d, err := p.deskData(r, v.Lang, f)
+	if err != nil {
+		return err
+	}
+	d.EarlierAsked = true
+	if d.Earlier, d.EarlierTotal, err = p.s.app.Intake.EarlierReports(r.Context(), me(r), f["phone"], earlierShown); err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, v, "desk", d)
+}
+
 func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) error {
 	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
 	f["content"] = r.PostFormValue("content")
@@ -98,9 +125,15 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 		}
 		return p.render(w, st, v, "desk", d)
 	}
-	sub := intake.Submission{Channel: docket.Channel(f["channel"]), Content: f["content"], Unit: unitCode(f["unit"]), Actor: me(r).Actor(),
+	sub := intake.Submission{Channel: docket.Channel(f["channel"]), Content: f["content"], Actor: me(r).Actor(),
 		Anonymous: f["anonymous"] == "yes", Office: me(r).OfficeID, Notify: f["notify"] == "yes"}
-	var err error
+	units, err := p.s.app.Org.Units(r.Context())
+	if err != nil {
+		return err
+	}
+	if sub.Unit, err = p.resolveUnit(f["unit"], units); err != nil {
+		return fail(err)
+	}
 	if sub.Situation, err = p.resolveSituation(f["situation"], v.Lang); err != nil {
 		return fail(err)
 	}
@@ -135,4 +168,59 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 	rp := newReceiptPage(rc.Receipt, rc.Key, civil.In(sub.ReceivedAt, p.s.app.Loc))
 	rp.CaseID, rp.Staff = rc.CaseID, true
 	return p.render(w, http.StatusCreated, v, "receipt", rp)
+}
+
+// unitSearch is what a unit picker matches besides the code and the name:
+// the pinyin initials of the name (each reading of a polyphone) and the
+// code without dashes ("mqmxbm").
+func (p *pageServer) unitSearch(code, name string) string {
+	return strings.Join(p.pinyin.Initials(name), " ") + " " + strings.ToLower(strings.ReplaceAll(code, "-", ""))
+}
+
+// resolveUnit reads a unit field typed without the picker's help: a code
+// (kept as it is, intake checks it), or pinyin initials or words of a name
+// that pick one unit — the one whose initials or name are exactly what was
+// typed, else the only one matching. Several matches answer with their
+// names, so the clerk can type more.
+func (p *pageServer) resolveUnit(in string, units []org.Unit) (string, error) {
+	in = unitCode(in)
+	if in == "" {
+		return "", nil
+	}
+	for _, u := range units {
+		if strings.EqualFold(u.Code, in) {
+			return u.Code, nil
+		}
+	}
+	var exact, hits []org.Unit
+	q := strings.ToLower(in)
+	for _, u := range units {
+		ini := p.pinyin.Initials(u.Name)
+		switch {
+		case u.Name == in || slices.Contains(ini, q):
+			exact = append(exact, u)
+		case strings.Contains(u.Name, in) || pinyin.Matches(ini, q) || strings.Contains(strings.ToLower(strings.ReplaceAll(u.Code, "-", "")), q):
+			hits = append(hits, u)
+		}
+	}
+	if len(exact) == 1 {
+		return exact[0].Code, nil
+	}
+	if len(exact) == 0 && len(hits) == 1 {
+		return hits[0].Code, nil
+	}
+	if len(exact)+len(hits) == 0 {
+		return in, nil // not a unit's initials or name: intake names the unknown code
+	}
+	all := append(exact, hits...)
+	names := make([]string, 0, 6)
+	for i, u := range all {
+		if i == 5 {
+			names = append(names, "…")
+			break
+		}
+		names = append(names, u.Code+" "+u.Name)
+	}
+	list := strings.Join(names, "、")
+	return "", problem.Invalid("unit", "ambiguous_unit", "“"+in+"”对应多个单位："+list, "“"+in+"” matches several units: "+list)
 }

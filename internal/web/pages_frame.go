@@ -23,6 +23,7 @@ import (
 	"mashang/internal/civil"
 	"mashang/internal/docket"
 	"mashang/internal/humancheck"
+	"mashang/internal/pinyin"
 	"mashang/internal/problem"
 	"mashang/internal/web/pages"
 )
@@ -37,6 +38,7 @@ type pageServer struct {
 	static   http.Handler
 	check    *humancheck.Checker // the public form's human check
 	recent   recentReceipts      // the receipts of report forms posted lately
+	pinyin   *pinyin.Table       // initials for the unit pickers
 }
 
 // pageFunc renders one page (or redirects); v is filled by the frame.
@@ -77,6 +79,9 @@ const csrfCookie = "mashang_csrf"
 func newPageServer(s *Server) (*pageServer, error) {
 	p := &pageServer{s: s, tmpl: map[string]map[string]*template.Template{}}
 	var err error
+	if p.pinyin, err = pinyin.Load(); err != nil {
+		return nil, err
+	}
 	if p.loc, err = pages.Locales(); err != nil {
 		return nil, err
 	}
@@ -121,8 +126,11 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 	assets := pages.AssetVersion()
 	return template.FuncMap{
 		"assetv": func() string { return assets },
-		"t":      t,
-		"tf":     func(key string, args ...any) string { return fmt.Sprintf(t(key), args...) },
+		// unitSearch is what a unit picker matches besides the code and
+		// name: the name's pinyin initials and the code without dashes.
+		"unitSearch": p.unitSearch,
+		"t":          t,
+		"tf":         func(key string, args ...any) string { return fmt.Sprintf(t(key), args...) },
 		// tk translates a value of a known set (a state, a channel…); a value
 		// with no key shows as it is (the locale test lists the known sets).
 		"tk": func(prefix string, v any) string {

@@ -105,6 +105,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/cases/{id}/repeat-reporter", need(access.ReporterRepeat), s.getRepeatReporter)
 	page("GET /staff/desk", need(access.CaseRegister), p.desk)
 	page("POST /staff/desk", need(access.CaseRegister), p.deskSave)
+	page("POST /staff/desk/earlier", need(access.CaseRegister), p.deskEarlier)
 	page("GET /staff/cases", need(access.CaseRead), p.queue)
 	page("GET /staff/cases/{id}", need(access.CaseRead), p.casePage)
 	page("POST /staff/cases/{id}/act", caseActions, p.caseAct)

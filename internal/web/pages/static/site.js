@@ -29,8 +29,21 @@
     var list = document.getElementById(input.getAttribute("data-picker"));
     if (!list) return;
     var opts = $$("option", list).map(function (o) {
-      return { value: o.value, label: o.textContent || o.label || o.value, key: norm(o.value + " " + (o.getAttribute("data-s") || "") + " " + (o.textContent || "")) };
+      var s = o.getAttribute("data-s") || "";
+      return { value: o.value, label: o.textContent || o.label || o.value, key: norm(o.value + " " + s + " " + (o.textContent || "")),
+        ini: s.split(/\s+/).filter(function (w) { return /^[a-z0-9]+$/.test(w); }) };
     });
+    // Typed initials may skip a character ("mxbm" for 梅溪镇便民…): their
+    // letters in order from a name's first letter match, after the direct hits.
+    function inOrder(o, q) {
+      if (!/^[a-z]{3,}$/.test(q)) return false;
+      return o.ini.some(function (w) {
+        if (w.charAt(0) !== q.charAt(0)) return false;
+        var i = 0;
+        for (var j = 0; j < w.length && i < q.length; j++) if (w.charAt(j) === q.charAt(i)) i++;
+        return i === q.length;
+      });
+    }
     var box = document.createElement("ul");
     box.className = "matches";
     box.id = input.id + "-matches";
@@ -54,7 +67,9 @@
     function take(o) { input.value = o.value; shown = []; sel = -1; paint(); }
     input.addEventListener("input", function () {
       var q = norm(input.value);
-      shown = q ? opts.filter(function (o) { return o.key.indexOf(q) >= 0; }).slice(0, 8) : [];
+      shown = q ? opts.filter(function (o) { return o.key.indexOf(q) >= 0; }) : [];
+      if (q && shown.length < 8) shown = shown.concat(opts.filter(function (o) { return o.key.indexOf(q) < 0 && inOrder(o, q); }));
+      shown = shown.slice(0, 8);
       if (shown.length === 1 && norm(shown[0].value) === q) shown = [];
       sel = shown.length ? 0 : -1;
       paint();
@@ -71,6 +86,31 @@
     });
     input.addEventListener("keypress", function (e) { if (e.key === "Enter") e.preventDefault(); });
     input.addEventListener("blur", function () { setTimeout(function () { shown = []; paint(); }, 150); });
+  }
+
+  // The desk: when a phone is typed, the caller's earlier reports are
+  // fetched (POST, so the phone is in no URL) and shown beside it.
+  function earlierReports() {
+    var phone = document.querySelector("input[data-earlier]");
+    var box = document.getElementById("earlier");
+    if (!phone || !box || !window.fetch || !window.DOMParser) return;
+    var last = "";
+    phone.addEventListener("change", function () {
+      var v = phone.value.replace(/\D/g, "");
+      if (v.length < 7 || v === last) return;
+      last = v;
+      var body = new FormData();
+      body.append("csrf", phone.form.querySelector("input[name=csrf]").value);
+      body.append("phone", phone.value);
+      fetch(phone.getAttribute("data-earlier"), { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) return;
+          var got = new DOMParser().parseFromString(html, "text/html").getElementById("earlier");
+          if (got) box.innerHTML = got.innerHTML;
+        })
+        .catch(function () {});
+    });
   }
 
   // Shortcuts: Alt+S saves a form marked data-save-shortcut; Alt+1…8 picks
@@ -132,6 +172,7 @@
     printButtons();
     $$("input[data-picker]").forEach(picker);
     shortcuts();
+    earlierReports();
     listKeys();
     focusError();
   });
