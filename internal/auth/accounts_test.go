@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,6 +247,49 @@ func TestLastAdminKept(t *testing.T) {
 			if u.Username == "admin2" && (u.Role != auth.Admin || u.Disabled) {
 				t.Fatalf("the refused change was applied: %+v", u)
 			}
+		}
+	})
+}
+
+func TestDisplayNames(t *testing.T) {
+	for _, tc := range []struct {
+		in, want, code string
+	}{
+		{"张丽", "张丽", ""},
+		{"  张丽\u3000", "张丽", ""},
+		{"", "", ""},
+		{"Zhang Li", "Zhang Li", ""},
+		{strings.Repeat("长", 40), strings.Repeat("长", 40), ""},
+		{strings.Repeat("长", 41), "", "display_name_too_long"},
+		{"张\n丽", "", "invalid_display_name"},
+		{"\xff", "", "invalid_display_name"},
+	} {
+		got, err := auth.CheckDisplayName(tc.in)
+		if tc.code != "" {
+			wantCode(t, err, problem.KindInvalid, tc.code)
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("CheckDisplayName(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s, _ := newService(db, clock.NewFixed(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)))
+		u, err := s.Add(ctx, auth.System("cli"), auth.NewUser{Username: "zhang", Password: "correct horse battery", Role: auth.Clerk, DisplayName: "张丽"})
+		if err != nil || u.DisplayName != "张丽" {
+			t.Fatalf("add: %+v %v", u, err)
+		}
+		if _, err := s.Add(ctx, auth.System("cli"), auth.NewUser{Username: "li", Password: "correct horse battery", Role: auth.Clerk, DisplayName: strings.Repeat("长", 41)}); err == nil {
+			t.Fatal("a 41-character display name was taken")
+		}
+		if err := s.SetDisplayName(ctx, auth.System("cli"), u.ID, "张丽华"); err != nil {
+			t.Fatal(err)
+		}
+		wantCode(t, s.SetDisplayName(ctx, auth.System("cli"), 999, "x"), problem.KindNotFound, "unknown_user")
+		us, _ := s.ListUsers(ctx)
+		if len(us) != 1 || us[0].DisplayName != "张丽华" {
+			t.Fatalf("users: %+v", us)
 		}
 	})
 }

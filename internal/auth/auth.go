@@ -28,8 +28,11 @@ import (
 type User struct {
 	ID       int64  `json:"id"`
 	Username string `json:"username"`
-	Role     Role   `json:"role"`
-	UnitCode string `json:"unit,omitempty"`
+	// DisplayName is the name colleagues know (张丽): histories, assignee
+	// columns and pickers show it ("": the username).
+	DisplayName string `json:"display_name"`
+	Role        Role   `json:"role"`
+	UnitCode    string `json:"unit,omitempty"`
 	// Office is the code of the office the account belongs to.
 	Office      string    `json:"office"`
 	TOTPEnabled bool      `json:"totp_enabled"`
@@ -153,6 +156,7 @@ type NewUser struct {
 	Role               Role
 	Unit               string // the unit a liaison speaks for ("": none)
 	Office             string // the office's code ("": the top office)
+	DisplayName        string // the name colleagues know ("": the username)
 }
 
 // officeID resolves an office code ("": the top office: the one office of
@@ -191,12 +195,16 @@ func (s *Service) Add(ctx context.Context, who Principal, n NewUser) (User, erro
 	if err := s.ValidatePassword(username, password); err != nil {
 		return User{}, err
 	}
+	display, err := CheckDisplayName(n.DisplayName)
+	if err != nil {
+		return User{}, err
+	}
 	hash, err := HashPassword(password)
 	if err != nil {
 		return User{}, err
 	}
 	now := s.clock.Now()
-	u := User{Username: username, Role: role, UnitCode: unitCode, CreatedAt: now}
+	u := User{Username: username, DisplayName: display, Role: role, UnitCode: unitCode, CreatedAt: now}
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		uid, err := unitID(ctx, tx, unitCode)
 		if err != nil {
@@ -210,8 +218,8 @@ func (s *Service) Add(ctx context.Context, who Principal, n NewUser) (User, erro
 			return fmt.Errorf("auth: read office: %w", err)
 		}
 		ts := store.FormatInstant(now)
-		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, role, unit_id, office_id, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$6) RETURNING id`,
-			username, hash, string(role), uid, oid, ts).Scan(&u.ID)
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (username, password_hash, role, unit_id, office_id, created_at, updated_at, display_name) VALUES ($1,$2,$3,$4,$5,$6,$6,$7) RETURNING id`,
+			username, hash, string(role), uid, oid, ts, display).Scan(&u.ID)
 		if store.IsUniqueViolation(err) {
 			return problem.Conflict("duplicate_username", "用户名 "+username+" 已存在", "the username "+username+" is taken")
 		}
@@ -219,7 +227,7 @@ func (s *Service) Add(ctx context.Context, who Principal, n NewUser) (User, erro
 			return fmt.Errorf("auth: insert user: %w", err)
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "user.add", Subject: fmt.Sprintf("user:%d", u.ID),
-			Data: map[string]any{"username": username, "role": role, "unit": unitCode, "office": u.Office}})
+			Data: map[string]any{"username": username, "role": role, "unit": unitCode, "office": u.Office, "display_name": display}})
 	})
 	return u, err
 }
@@ -443,7 +451,7 @@ func (s *Service) Revoke(ctx context.Context, tok string) error {
 // ListUsers returns every account, by name.
 func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 	since := store.FormatInstant(s.clock.Now().Add(-24 * time.Hour))
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at,
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT u.id, u.username, u.display_name, u.role, COALESCE(un.code, ''), u.totp_enabled, u.disabled, u.created_at,
 		u.must_change_password, (SELECT COUNT(*) FROM sign_in_failures f WHERE f.username = u.username AND f.at >= $1), COALESCE(o.code, ''), u.email, u.phone
 		FROM users u LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN offices o ON o.id = u.office_id ORDER BY u.username`, since)
 	if err != nil {
@@ -455,7 +463,7 @@ func (s *Service) ListUsers(ctx context.Context) ([]User, error) {
 		var u User
 		var role string
 		var at store.Instant
-		if err := rows.Scan(&u.ID, &u.Username, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns, &u.Office, &u.Email, &u.Phone); err != nil {
+		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &role, &u.UnitCode, &u.TOTPEnabled, &u.Disabled, &at, &u.MustChangePassword, &u.FailedSignIns, &u.Office, &u.Email, &u.Phone); err != nil {
 			return nil, err
 		}
 		u.Role, u.CreatedAt = Role(role), at.Time

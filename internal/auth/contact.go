@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"mashang/internal/audit"
 	"mashang/internal/problem"
@@ -91,5 +93,43 @@ func (s *Service) SetContact(ctx context.Context, who Principal, id int64, email
 			data["phone"] = p != ""
 		}
 		return audit.Append(ctx, tx, now, audit.Record{Actor: who.Actor(), Action: "user.contact", Subject: fmt.Sprintf("user:%d", id), Data: data})
+	})
+}
+
+// maxDisplayName bounds a display name, in characters.
+const maxDisplayName = 40
+
+// CheckDisplayName trims a display name and checks it: valid UTF-8, no
+// control characters, at most 40 characters. "" is allowed (the username
+// shows instead).
+func CheckDisplayName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", problem.Invalid("display_name", "invalid_display_name", "显示名称含有无法识别的字符", "the display name has characters that cannot be read")
+	}
+	if utf8.RuneCountInString(name) > maxDisplayName {
+		return "", problem.Invalid("display_name", "display_name_too_long", fmt.Sprintf("显示名称过长（最多 %d 字）", maxDisplayName), fmt.Sprintf("the display name is too long (%d characters at most)", maxDisplayName))
+	}
+	return name, nil
+}
+
+// SetDisplayName sets the name colleagues know a user by ("" shows the
+// username), recorded in the audit log.
+func (s *Service) SetDisplayName(ctx context.Context, who Principal, id int64, name string) error {
+	name, err := CheckDisplayName(name)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $1, updated_at = $2 WHERE id = $3`, name, store.FormatInstant(now), id)
+		if err != nil {
+			return fmt.Errorf("auth: set display name: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errUnknownUser
+		}
+		return audit.Append(ctx, tx, now, audit.Record{Actor: who.Actor(), Action: "user.display_name", Subject: fmt.Sprintf("user:%d", id),
+			Data: map[string]any{"display_name": name}})
 	})
 }

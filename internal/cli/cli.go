@@ -319,7 +319,7 @@ func runConfig(e *Env, cfg *config.Config, _ *flag.FlagSet, _ any) error {
 	return nil
 }
 
-type userAddFlags struct{ username, role, unit, office, email, phone *string }
+type userAddFlags struct{ username, role, unit, office, email, phone, display *string }
 
 func userAddCommand() *command {
 	return &command{
@@ -331,7 +331,8 @@ func userAddCommand() *command {
 			return &userAddFlags{fs.String("username", "", "the new user's name"), fs.String("role", "", "the role"),
 				fs.String("unit", "", "the unit code the user is bound to (required for liaison)"),
 				fs.String("office", "", "the code of the office the user belongs to (default: the one office)"),
-				fs.String("email", "", "where the user's notifications go by e-mail"), fs.String("phone", "", "where the user's notifications go by SMS")}
+				fs.String("email", "", "where the user's notifications go by e-mail"), fs.String("phone", "", "where the user's notifications go by SMS"),
+				fs.String("display-name", "", "the name colleagues know (张丽), shown in histories and pickers (default: the username)")}
 		},
 		run: func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
 			f := extra.(*userAddFlags)
@@ -351,7 +352,7 @@ func userAddCommand() *command {
 				return err
 			}
 			defer a.Close()
-			u, err := a.Auth.Add(e.Ctx, auth.System("cli"), auth.NewUser{Username: *f.username, Password: pw, Role: roleOf(*f.role), Unit: *f.unit, Office: *f.office})
+			u, err := a.Auth.Add(e.Ctx, auth.System("cli"), auth.NewUser{Username: *f.username, Password: pw, Role: roleOf(*f.role), Unit: *f.unit, Office: *f.office, DisplayName: *f.display})
 			if err != nil {
 				return err
 			}

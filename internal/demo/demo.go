@@ -273,16 +273,17 @@ func (g *gen) loadPeople(ctx context.Context) (int, error) {
 // users adds one account per role (and three handlers), all with DemoPassword.
 func (g *gen) users(ctx context.Context) (int, error) {
 	type acct struct {
-		name string
-		role auth.Role
-		unit string
+		name  string
+		role  auth.Role
+		unit  string
+		shown string // the display name
 	}
-	accts := []acct{{"admin", auth.Admin, ""}, {"clerk", auth.Clerk, ""}, {"handler", auth.Handler, ""}, {"handler2", auth.Handler, ""},
-		{"handler3", auth.Handler, ""}, {"director", auth.Director, ""}, {"leader", auth.Leader, ""}, {"orgdept", auth.OrgDept, ""},
-		{"inspector", auth.Inspector, ""}, {"liaison", auth.Liaison, "MQ-MC"}, {"auditor", auth.Auditor, ""}}
+	accts := []acct{{"admin", auth.Admin, "", "林建国"}, {"clerk", auth.Clerk, "", "张丽"}, {"handler", auth.Handler, "", "陈志强"}, {"handler2", auth.Handler, "", "黄秀英"},
+		{"handler3", auth.Handler, "", "刘伟"}, {"director", auth.Director, "", "王海峰"}, {"leader", auth.Leader, "", "郑明"}, {"orgdept", auth.OrgDept, "", "吴芳"},
+		{"inspector", auth.Inspector, "", "周斌"}, {"liaison", auth.Liaison, "MQ-MC", "许丽华"}, {"auditor", auth.Auditor, "", "何静"}}
 	made := 0
 	for _, ac := range accts {
-		_, err := g.a.Auth.AddUser(ctx, auth.System("cli:demo"), ac.name, DemoPassword, ac.role, ac.unit)
+		_, err := g.a.Auth.Add(ctx, auth.System("cli:demo"), auth.NewUser{Username: ac.name, Password: DemoPassword, Role: ac.role, Unit: ac.unit, DisplayName: ac.shown})
 		if err != nil && !problem.Is(err, problem.KindConflict) && !store.IsUniqueViolation(err) {
 			return made, fmt.Errorf("demo: add user %s: %w", ac.name, err)
 		}

@@ -153,6 +153,8 @@ type userRequest struct {
 	Office   string    `json:"office"`
 	Email    string    `json:"email"`
 	Phone    string    `json:"phone"`
+	// DisplayName is the name colleagues know ("": the username).
+	DisplayName string `json:"display_name"`
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
@@ -176,7 +178,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.app.Auth.Add(r.Context(), me(r), auth.NewUser{Username: req.Username, Password: req.Password, Role: req.Role, Unit: req.Unit, Office: req.Office})
+	u, err := s.app.Auth.Add(r.Context(), me(r), auth.NewUser{Username: req.Username, Password: req.Password, Role: req.Role, Unit: req.Unit, Office: req.Office, DisplayName: req.DisplayName})
 	if err != nil {
 		return err
 	}
@@ -197,6 +199,8 @@ type userPatch struct {
 	Disabled *bool      `json:"disabled"`
 	Email    *string    `json:"email"`
 	Phone    *string    `json:"phone"`
+	// DisplayName is the name colleagues know ("": the username).
+	DisplayName *string `json:"display_name"`
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
@@ -220,6 +224,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if p.DisplayName != nil {
+		if _, err := auth.CheckDisplayName(*p.DisplayName); err != nil {
+			return err
+		}
+	}
 	if err := s.app.Auth.UpdateUser(r.Context(), me(r), id, p.Role, p.Unit, p.Disabled); err != nil {
 		return err
 	}
@@ -230,6 +239,11 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err := s.app.Auth.SetContact(r.Context(), me(r), id, p.Email, p.Phone); err != nil {
 		return err
+	}
+	if p.DisplayName != nil {
+		if err := s.app.Auth.SetDisplayName(r.Context(), me(r), id, *p.DisplayName); err != nil {
+			return err
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -197,12 +197,12 @@ func (p *pageServer) renderUsers(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (p *pageServer) adminUserSave(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "id", "username", "role", "unit", "disabled", "totp", "reset")
+	f := formMap(r, "id", "username", "role", "unit", "disabled", "totp", "reset", "display_name")
 	var err error
 	d := adminUsersPage{}
 	switch {
 	case f["id"] == "":
-		_, err = p.s.app.Auth.AddUser(r.Context(), me(r), f["username"], r.PostFormValue("password"), auth.Role(f["role"]), f["unit"])
+		_, err = p.s.app.Auth.Add(r.Context(), me(r), auth.NewUser{Username: f["username"], Password: r.PostFormValue("password"), Role: auth.Role(f["role"]), Unit: f["unit"], DisplayName: f["display_name"]})
 		if err != nil {
 			d.Form = f
 		}
@@ -223,7 +223,15 @@ func (p *pageServer) adminUserSave(w http.ResponseWriter, r *http.Request, v *vi
 			return errBadID
 		}
 		role, unit, disabled := auth.Role(f["role"]), f["unit"], f["disabled"] == "yes"
-		err = p.s.app.Auth.UpdateUser(r.Context(), me(r), id, &role, &unit, &disabled)
+		if _, has := r.PostForm["display_name"]; has {
+			_, err = auth.CheckDisplayName(f["display_name"])
+		}
+		if err == nil {
+			err = p.s.app.Auth.UpdateUser(r.Context(), me(r), id, &role, &unit, &disabled)
+		}
+		if _, has := r.PostForm["display_name"]; has && err == nil {
+			err = p.s.app.Auth.SetDisplayName(r.Context(), me(r), id, f["display_name"])
+		}
 	}
 	if err != nil {
 		st, ferr := p.failed(r, v, err)

@@ -85,6 +85,7 @@ type casePage struct {
 	CanDecide    bool
 	CanPublish   bool // a director may propose exposing the case: a decision is in force
 	Users        []auth.User
+	Staff        staffNames // usernames to the names colleagues know
 	Units        []org.Unit
 	Findings     []docket.Finding
 	Sanctions    []sanctionOption
@@ -150,6 +151,9 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	}
 	names, err := p.historyNames(ctx, v.Lang)
 	if err != nil {
+		return err
+	}
+	if d.Staff, err = p.staffNames(ctx, v.Lang); err != nil {
 		return err
 	}
 	for _, e := range c.History {
@@ -244,9 +248,9 @@ func (p *pageServer) historyNames(ctx context.Context, lang string) (docket.Name
 	}
 	staff := make(map[string]string, len(us))
 	for _, u := range us {
-		staff[u.Username] = u.Username + "（" + p.T(lang, "role."+string(u.Role)) + "）"
+		staff[u.Username] = displayName(u) + "（" + p.T(lang, "role."+string(u.Role)) + "）"
 		if lang == LangEn {
-			staff[u.Username] = u.Username + " (" + p.T(lang, "role."+string(u.Role)) + ")"
+			staff[u.Username] = displayName(u) + " (" + p.T(lang, "role."+string(u.Role)) + ")"
 		}
 	}
 	people := map[int64]string{}

@@ -215,9 +215,10 @@ type inspPage struct {
 	SeesFiles bool // may open the visits' photos and videos
 	// Created lists the findings of the visit just recorded.
 	Created []inspection.Finding
+	Staff   staffNames // usernames to the names colleagues know
 }
 
-func (p *pageServer) inspectionData(r *http.Request, id int64) (inspPage, error) {
+func (p *pageServer) inspectionData(r *http.Request, lang string, id int64) (inspPage, error) {
 	plan, err := p.s.app.Inspections.Get(r.Context(), me(r), id)
 	if err != nil {
 		return inspPage{}, err
@@ -229,6 +230,9 @@ func (p *pageServer) inspectionData(r *http.Request, id int64) (inspPage, error)
 	d := inspPage{Plan: plan, UnitNames: names,
 		CanRecord: plan.State == inspection.StatePlanned && p.s.may(r, access.InspectionRecord),
 		SeesFiles: p.s.may(r, access.InspectionFiles)}
+	if d.Staff, err = p.staffNames(r.Context(), lang); err != nil {
+		return inspPage{}, err
+	}
 	for _, vis := range plan.Visits {
 		vv := inspVisitView{Visit: vis}
 		for _, it := range plan.Checklist {
@@ -246,7 +250,7 @@ func (p *pageServer) inspectionPage(w http.ResponseWriter, r *http.Request, v *v
 	if err != nil {
 		return err
 	}
-	d, err := p.inspectionData(r, id)
+	d, err := p.inspectionData(r, v.Lang, id)
 	if err != nil {
 		return err
 	}
@@ -287,7 +291,7 @@ func (p *pageServer) inspectionMarkDone(w http.ResponseWriter, r *http.Request, 
 		if pe := mustProblem(err); pe != nil && pe.Kind == problem.KindNotFound {
 			return err
 		}
-		d, derr := p.inspectionData(r, id)
+		d, derr := p.inspectionData(r, v.Lang, id)
 		if derr != nil {
 			return derr
 		}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -38,6 +40,7 @@ type queuePage struct {
 	Page, Pages, From, To int
 	First                 string
 	Assignees             []auth.User // staff cases may be assigned to, for the filter
+	Staff                 staffNames  // usernames to the names colleagues know
 	// ExportCSV and ExportXLSX export the list with its filters
 	// (/api/v1/cases/export); built here from url.Values, so safe as URLs.
 	ExportCSV, ExportXLSX template.URL
@@ -135,6 +138,9 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 	if d.Assignees, err = p.assignees(r); err != nil {
 		return err
 	}
+	if d.Staff, err = p.staffNames(r.Context(), v.Lang); err != nil {
+		return err
+	}
 	eq := cloneValues(qv)
 	eq.Del("next")
 	eq.Del("lang")
@@ -176,4 +182,53 @@ func atoiOr(s string, def int) int {
 		return def
 	}
 	return n
+}
+
+// staffNames names staff on the pages: usernames to the names colleagues
+// know them by (the display name, or the username when an account has
+// none), and the other actors (the demo data, the system's jobs) in words.
+type staffNames struct {
+	m    map[string]string
+	lang string
+}
+
+// Of names a username or an actor ("user:NAME", "cli:demo", …), given as a
+// string or *string as rows carry it; an unknown username shows as it is.
+func (n staffNames) Of(v any) string {
+	var u string
+	switch x := v.(type) {
+	case string:
+		u = x
+	case *string:
+		if x == nil {
+			return ""
+		}
+		u = *x
+	default:
+		return fmt.Sprint(v)
+	}
+	if s, ok := n.m[u]; ok {
+		return s
+	}
+	return docket.ActorLabel(u, n.lang, docket.Names{Staff: func(name string) string { return n.m[name] }})
+}
+
+func (p *pageServer) staffNames(ctx context.Context, lang string) (staffNames, error) {
+	us, err := p.s.app.Auth.ListUsers(ctx)
+	if err != nil {
+		return staffNames{}, err
+	}
+	n := staffNames{m: make(map[string]string, len(us)), lang: lang}
+	for _, u := range us {
+		n.m[u.Username] = displayName(u)
+	}
+	return n, nil
+}
+
+// displayName is how an account is named on the pages.
+func displayName(u auth.User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
 }
