@@ -186,6 +186,7 @@ var accessMatrix = []matrixRow{
 	{"PUT /api/v1/accountability/settings", "", `{"decision_approval":false}`, "401 200 403 403 403 403 403 403 403 403 403 403", false},
 	{"POST /staff/cases/{id}/decisions", "/staff/cases/{c5}/decisions", "person_id=", "401 422 403 403 403 422 403 403 403 403 403 403", false},
 	{"GET /staff/eligibility", "", "", "303 200 403 403 403 403 200 200 403 403 403 200", false},
+	{"GET /staff/eligibility/export", "", "", "303 422 403 403 403 403 422 422 403 403 403 422", false},
 	{"GET /staff/people/{id}", "/staff/people/{person}", "", "303 200 403 403 403 200 200 200 403 403 403 200", false},
 	{"POST /staff/people/{id}", "/staff/people/{person}", "op=", "401 422 403 403 403 422 422 422 403 403 403 403", false},
 

@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"mashang/internal/docket"
 	"mashang/internal/org"
 	"mashang/internal/problem"
+	"mashang/internal/reports"
 	"mashang/internal/stats"
 )
 
@@ -218,23 +221,44 @@ type eligibilityPage struct {
 	Rows      []accountability.BatchResult
 	Unknown   []string
 	UnitNames map[string]string // unit code → name
+	// ExportCSV and ExportXLSX download the same check (built from
+	// url.Values, so safe as URLs).
+	ExportCSV, ExportXLSX template.URL
 }
 
 // eligibility: the organisation department's check of one person or a
 // pasted list (numbers or names, one a line), with reasons and end dates.
 func (p *pageServer) eligibility(w http.ResponseWriter, r *http.Request, v *view) error {
+	d, st, err := p.eligibilityData(w, r, v)
+	if err != nil {
+		return err
+	}
+	if len(d.Rows) > 0 {
+		q := url.Values{"people": {d.List}, "on": {d.On}}
+		q.Set("format", "csv")
+		d.ExportCSV = template.URL("/staff/eligibility/export?" + q.Encode())
+		q.Set("format", "xlsx")
+		d.ExportXLSX = template.URL("/staff/eligibility/export?" + q.Encode())
+	}
+	return p.render(w, st, v, "eligibility", d)
+}
+
+// eligibilityData reads the eligibility form (people, on) and checks the
+// people found; a bad date or a refused list sets the view's error and a
+// 4xx status.
+func (p *pageServer) eligibilityData(w http.ResponseWriter, r *http.Request, v *view) (eligibilityPage, int, error) {
 	q := r.URL.Query()
 	d := eligibilityPage{On: q.Get("on"), List: q.Get("people")}
 	if d.On == "" {
 		d.On = civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String()
 	}
 	if strings.TrimSpace(d.List) == "" {
-		return p.render(w, http.StatusOK, v, "eligibility", d)
+		return d, http.StatusOK, nil
 	}
 	on, err := civil.Parse(d.On)
 	if err != nil {
 		v.Error, v.Field = p.T(v.Lang, "elig.bad_date"), "on"
-		return p.render(w, http.StatusUnprocessableEntity, v, "eligibility", d)
+		return d, http.StatusUnprocessableEntity, nil
 	}
 	var ids []int64
 	for _, line := range strings.FieldsFunc(d.List, func(r rune) bool { return r == '\n' || r == ',' || r == '，' || r == '、' || r == ';' }) {
@@ -248,7 +272,7 @@ func (p *pageServer) eligibility(w http.ResponseWriter, r *http.Request, v *view
 		}
 		ps, err := p.s.app.Org.People(r.Context(), org.PeopleFilter{Query: line, Limit: 20})
 		if err != nil {
-			return err
+			return d, 0, err
 		}
 		var exact []org.Person
 		for _, pp := range ps {
@@ -265,7 +289,7 @@ func (p *pageServer) eligibility(w http.ResponseWriter, r *http.Request, v *view
 	}
 	us, err := p.s.app.Org.Units(r.Context())
 	if err != nil {
-		return err
+		return d, 0, err
 	}
 	d.UnitNames = make(map[string]string, len(us))
 	for _, u := range us {
@@ -275,13 +299,98 @@ func (p *pageServer) eligibility(w http.ResponseWriter, r *http.Request, v *view
 		d.Rows, err = p.s.app.Accountability.BatchEligibility(r.Context(), on, ids)
 		if err != nil {
 			st, ferr := p.formError(r, v, err)
-			if ferr != nil {
-				return ferr
-			}
-			return p.render(w, st, v, "eligibility", d)
+			return d, st, ferr
 		}
 	}
-	return p.render(w, http.StatusOK, v, "eligibility", d)
+	return d, http.StatusOK, nil
+}
+
+// eligibilityExport sends the eligibility check of the same form as a CSV
+// or XLSX file, a row a person, in the page's language: the organisation
+// department files it with the promotion papers. Without people (or with
+// a bad date) it answers the page with its message.
+func (p *pageServer) eligibilityExport(w http.ResponseWriter, r *http.Request, v *view) error {
+	d, st, err := p.eligibilityData(w, r, v)
+	if err != nil {
+		return err
+	}
+	if st != http.StatusOK || len(d.Rows) == 0 {
+		if st == http.StatusOK {
+			st = http.StatusUnprocessableEntity
+			v.Error, v.Field = p.T(v.Lang, "elig.export_empty"), "people"
+		}
+		return p.render(w, st, v, "eligibility", d)
+	}
+	format := r.URL.Query().Get("format")
+	if format != "xlsx" {
+		format = "csv"
+	}
+	t := func(k string) string { return p.zhText(p.T(v.Lang, k), v.Lang) }
+	header := []string{"#", t("admin.person_name"), t("admin.person_unit"), t("elig.promotion"), t("elig.promotion_until"), t("elig.excellence"), t("elig.reasons")}
+	name := "eligibility-" + d.On + "." + format
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	var out reports.RowWriter
+	if format == "xlsx" {
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		out, err = reports.NewXLSX(w, t("elig.sheet"), header) // a sheet's name: 31 characters at most
+	} else {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		out, err = reports.NewCSV(w, header)
+	}
+	if err != nil {
+		return err
+	}
+	// Once rows are sent, a failure can only cut the file short: the
+	// response is aborted, never presented as a whole file.
+	abort := func(err error) error {
+		p.s.log.Error("eligibility export cut short; response aborted", "id", requestID(r), "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	yes, no := t("elig.yes"), t("elig.no")
+	for _, row := range d.Rows {
+		unit := row.Unit
+		if n, ok := d.UnitNames[row.Unit]; ok {
+			unit = n
+		}
+		prom, until := yes, ""
+		switch {
+		case row.Promotion.Permanent:
+			prom = t("elig.permanent")
+		case !row.Promotion.Eligible:
+			prom = no
+			if row.Promotion.Until != nil {
+				until = row.Promotion.Until.String()
+			}
+		}
+		exc := yes
+		if !row.Excellence.Eligible {
+			exc = fmt.Sprintf(t("elig.not_year"), row.Excellence.Year)
+		}
+		reasons := row.Promotion.Reasons
+		if len(reasons) == 0 {
+			reasons = row.Excellence.Reasons
+		}
+		var rs []string
+		for _, re := range reasons {
+			sanction := re.Sanction
+			if sc, ok := p.s.app.Catalog.Sanction(re.Sanction); ok {
+				sanction = sc.Name(v.Lang)
+			}
+			line := fmt.Sprintf("#%d %s — %s (%s", re.DecisionID, sanction, p.zhText(re.Text.In(v.Lang), v.Lang), re.From)
+			if re.Until != nil {
+				line += " → " + re.Until.String()
+			}
+			rs = append(rs, line+")")
+		}
+		if err := out.Write([]string{strconv.FormatInt(row.PersonID, 10), row.Name, p.zhText(unit, v.Lang), prom, until, exc, strings.Join(rs, "；")}); err != nil {
+			return abort(err)
+		}
+	}
+	if err := out.Close(); err != nil {
+		return abort(err)
+	}
+	return nil
 }
 
 type personPage struct {

@@ -148,6 +148,7 @@ func (s *Server) registerRoutes() {
 	s.handle("PUT /api/v1/accountability/settings", need(access.SettingsWrite), s.putAccountabilitySettings)
 	page("POST /staff/cases/{id}/decisions", need(access.DecisionCreate), p.caseDecision)
 	page("GET /staff/eligibility", need(access.EligibilityRead), p.eligibility)
+	page("GET /staff/eligibility/export", need(access.EligibilityRead), p.eligibilityExport)
 	page("GET /staff/people/{id}", need(access.PersonRecord), p.person)
 	page("POST /staff/people/{id}", need(access.AppealFile, access.AppealDecide, access.DecisionApprove), p.personAct)
 
