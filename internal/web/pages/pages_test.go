@@ -71,7 +71,7 @@ func testFuncs() template.FuncMap {
 		"finding": func(any) string { return "" }, "action": func(any) string { return "" }, "rating": func(any) string { return "" },
 		"due":   func(any) string { return "" },
 		"query": func(any, string, string) string { return "" }, "lang": func() string { return "" },
-		"dict2": func(any, string) any { return nil }, "assetv": func() string { return "" }, "zh": func(any) string { return "" }, "hasPrefix": strings.HasPrefix,
+		"dict2": func(any, string) any { return nil }, "assetv": func() string { return "" }, "unitSearch": func(string, string) string { return "" }, "zh": func(any) string { return "" }, "hasPrefix": strings.HasPrefix,
 	}
 }
 
