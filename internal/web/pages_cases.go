@@ -24,18 +24,30 @@ import (
 // actionForm describes one action the user may take, for the case page.
 type actionForm struct {
 	Name   docket.Action
-	Fields []string // reason, unit, user, days, finding, person_ids, body, into
+	Fields []string // reason, unit, office, user, days, finding, person_ids, body, into, deadline, instructions
+	// Label, when set, names a form that is not an action of its own: a
+	// transfer to another office, a take-over (the action transfer).
+	Label string
+	Hint  string // a line under the form's title (the objection's last day)
 }
+
+// The page's own forms for the action transfer between offices.
+const (
+	actTransferOffice docket.Action = "transfer_office" // to another office: up, down or across
+	actTakeOver       docket.Action = "take_over"       // the office above takes a lower office's case
+)
 
 var actionFields = map[docket.Action][]string{
 	docket.Accept: nil, docket.Refuse: {"reason"}, docket.Transfer: {"unit", "reason"}, docket.Return: {"reason"},
 	docket.Assign: {"user"}, docket.Extend: {"days", "reason"}, docket.Conclude: {"finding", "person_ids"},
 	docket.Reply: {"body"}, docket.Close: nil, docket.Merge: {"into"}, docket.Note: {"body"},
+	docket.Supervise: {"deadline", "instructions"}, docket.Answer: {"body"}, docket.Object: {"reason"},
+	actTransferOffice: {"office", "reason"}, actTakeOver: {"reason"},
 }
 
 // The order actions are offered in: the usual next step first.
-var actionOrder = []docket.Action{docket.Accept, docket.Assign, docket.Conclude, docket.Reply, docket.Close,
-	docket.Refuse, docket.Transfer, docket.Return, docket.Extend, docket.Merge, docket.Note}
+var actionOrder = []docket.Action{docket.Answer, docket.Object, docket.Accept, docket.Assign, docket.Conclude, docket.Reply, docket.Close,
+	docket.Refuse, docket.Transfer, docket.Return, docket.Extend, docket.Merge, docket.Supervise, docket.Note}
 
 // nextAction is the usual next step in the case's state, offered first (open).
 func nextAction(c *cases.Case) docket.Action {
@@ -95,6 +107,13 @@ type casePage struct {
 	People       []org.Person // the people of the case's unit, to pick from
 	Picked       map[int64]bool
 	Done         docket.Action // the action just taken (a marker for tests and scripts)
+	// Offices a case may be transferred to (not its own), with the
+	// direction from the case's office: up, down or across.
+	Offices []officeChoice
+}
+
+type officeChoice struct {
+	Code, Name, Direction string
 }
 
 type sanctionOption struct{ Code, Name, Group string }
@@ -146,8 +165,15 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	}
 	for _, a := range actionOrder {
 		if allowedSet[a] && a != first {
-			d.Actions = append(d.Actions, actionForm{Name: a, Fields: actionFields[a]})
+			f := actionForm{Name: a, Fields: actionFields[a]}
+			if a == docket.Object && c.OfficeTransfer != nil {
+				f.Hint = fmt.Sprintf(p.T(v.Lang, "case.object_hint"), p.zhText(c.OfficeTransfer.FromName, v.Lang), c.OfficeTransfer.ObjectBy)
+			}
+			d.Actions = append(d.Actions, f)
 		}
+	}
+	if err := p.officeForms(ctx, pr, v, c, &d); err != nil {
+		return err
 	}
 	names, err := p.historyNames(ctx, v.Lang)
 	if err != nil {
@@ -239,6 +265,49 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	return p.render(w, status, v, "case", d)
 }
 
+// officeForms adds the forms that move a case between offices, where the
+// access policy allows them: its own office's director transfers it to
+// another office (up, down or across) while it is registered or accepted;
+// the office above, which supervises it, takes it over.
+func (p *pageServer) officeForms(ctx context.Context, pr auth.Principal, v *view, c *cases.Case, d *casePage) error {
+	if c.State != docket.Registered && c.State != docket.Accepted || pr.OfficeID == 0 {
+		return nil
+	}
+	pol := p.s.app.Policy
+	mine := pol.On(pr, access.CaseTransfer, c.Facts)
+	takeOver := !mine && pol.On(pr, access.CaseSupervise, c.Facts) && pol.Allows(pr, access.CaseTransfer)
+	if !mine && !takeOver {
+		return nil
+	}
+	if takeOver {
+		d.Actions = append(d.Actions, actionForm{Name: actTakeOver, Fields: actionFields[actTakeOver], Label: p.T(v.Lang, "case.take_over")})
+		return nil
+	}
+	t, err := p.s.app.Offices.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	here, ok := t.ByID(c.Facts.OfficeID)
+	if !ok || len(t.All()) < 2 {
+		return nil
+	}
+	for _, o := range t.All() {
+		if o.ID == here.ID {
+			continue
+		}
+		dir := "across"
+		switch {
+		case t.IsAbove(o.ID, here.ID):
+			dir = "up"
+		case t.IsAbove(here.ID, o.ID):
+			dir = "down"
+		}
+		d.Offices = append(d.Offices, officeChoice{Code: o.Code, Name: p.zhText(o.Name, v.Lang), Direction: p.T(v.Lang, "case.dir_"+dir)})
+	}
+	d.Actions = append(d.Actions, actionForm{Name: actTransferOffice, Fields: actionFields[actTransferOffice], Label: p.T(v.Lang, "case.transfer_office")})
+	return nil
+}
+
 // historyNames looks up the names a case's history mentions: staff by
 // their user name and role, people by name, sanctions in the page's language.
 func (p *pageServer) historyNames(ctx context.Context, lang string) (docket.Names, error) {
@@ -290,9 +359,25 @@ func (p *pageServer) caseAct(w http.ResponseWriter, r *http.Request, v *view) er
 	if err != nil {
 		return err
 	}
-	f := formMap(r, "action", "reason", "unit", "user", "days", "finding", "person_ids", "into", "version")
+	f := formMap(r, "action", "reason", "unit", "office", "user", "days", "finding", "person_ids", "into", "version", "deadline")
 	in := cases.ActionInput{Action: docket.Action(f["action"]), Reason: f["reason"], Unit: unitCode(f["unit"]), User: f["user"], Finding: docket.Finding(f["finding"]),
-		Body: strings.TrimSpace(r.PostFormValue("body"))}
+		Body: strings.TrimSpace(r.PostFormValue("body")), Instructions: strings.TrimSpace(r.PostFormValue("instructions"))}
+	switch in.Action {
+	case actTransferOffice:
+		in.Action, in.Office = docket.Transfer, f["office"]
+		if in.Office == "" {
+			return p.failCase(w, r, v, id, problem.Required("office"))
+		}
+	case actTakeOver:
+		in.Action, in.Office = docket.Transfer, me(r).OfficeCode
+	}
+	if s := f["deadline"]; s != "" {
+		d, err := civil.Parse(s)
+		if err != nil {
+			return p.failCase(w, r, v, id, problem.Invalid("deadline", "invalid_date", "督办期限应为日期（YYYY-MM-DD）", "the deadline must be a date (YYYY-MM-DD)"))
+		}
+		in.Deadline = &d
+	}
 	bad := func(field string) error {
 		return p.failCase(w, r, v, id, problem.Invalid(field, "invalid_"+field, "字段 "+field+" 的值无效", "the value of "+field+" is not valid"))
 	}

@@ -24,16 +24,20 @@ type stateCount struct {
 }
 
 type queuePage struct {
-	Rows     []search.Row
-	Counts   []stateCount
-	Q        url.Values
-	Next     string
-	States   []docket.State
-	Channels []docket.Channel
-	Dues     []docket.Due
-	Sorts    []string
-	Units    []org.Unit
-	Total    int
+	// Supervised are, for an office with offices below it, the cases it
+	// supervises that are overdue (open past the deadline, unanswered):
+	// first on its default list.
+	Supervised []search.Row
+	Rows       []search.Row
+	Counts     []stateCount
+	Q          url.Values
+	Next       string
+	States     []docket.State
+	Channels   []docket.Channel
+	Dues       []docket.Due
+	Sorts      []string
+	Units      []org.Unit
+	Total      int
 	// Page is the page shown (1 first), of Pages; From and To number its
 	// rows. Next and First are links (query strings) to the next and the
 	// first page: the list pages by keyset (next=), page= only counts.
@@ -68,6 +72,15 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 		qv.Del(k)
 	}
 	d := queuePage{Q: qv, States: docket.States, Channels: docket.Channels, Dues: docket.Dues, Sorts: search.Sorts}
+	if pr := me(r); len(pr.Offices) > 1 && qv.Get("next") == "" && strings.TrimSpace(qv.Get("q")) == "" {
+		// The office above sees the overdue supervised cases first.
+		sq := search.ListQuery{Supervised: "overdue", Sort: "deadline", Limit: 20, States: docket.OpenStates}
+		if page, err := p.s.app.Search.List(r.Context(), pr, sq); err != nil {
+			return err
+		} else {
+			d.Supervised = page.Cases
+		}
+	}
 	lq, err := search.ParseListQuery(qv)
 	if err != nil {
 		if _, ferr := p.formError(r, v, err); ferr != nil {
