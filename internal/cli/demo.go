@@ -13,6 +13,7 @@ type demoFlags struct {
 	cases *int
 	seed  *int64
 	until *string
+	city  *bool
 }
 
 func demoCommand() *command {
@@ -29,6 +30,7 @@ func demoCommand() *command {
 				cases: fs.Int("cases", demo.DefaultCases, "number of cases to generate"),
 				seed:  fs.Int64("seed", 1, "random seed: the same seed (and --until) gives the same data"),
 				until: fs.String("until", "", "last day of the generated months, YYYY-MM-DD (default today)"),
+				city:  fs.Bool("city", false, "a demo city: 福州市 with its city office over Minqing, Yongtai and Lianjiang, each county with its office, staff (mq-director, yt-clerk, …) and cases, one case sent up to the city"),
 			}
 		},
 		run: func(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
@@ -36,7 +38,7 @@ func demoCommand() *command {
 			if *f.cases < 1 || *f.cases > 20_000_000 {
 				return usageError("--cases must be between 1 and 20000000")
 			}
-			o := demo.Options{Cases: *f.cases, Seed: *f.seed, Progress: e.Stderr}
+			o := demo.Options{Cases: *f.cases, Seed: *f.seed, Progress: e.Stderr, City: *f.city}
 			if *f.until != "" {
 				d, err := civil.Parse(*f.until)
 				if err != nil {
@@ -58,6 +60,9 @@ func demoCommand() *command {
 				res.Elapsed.Round(1e7), res.Units, res.People, res.Users, res.Cases, res.Messages,
 				res.Decisions, res.Appeals, res.RuleCases, res.Inspections, res.Visits, res.Exposures, res.Exemplars)
 			fmt.Fprintf(e.Stdout, "staff accounts admin, clerk, handler, handler2, handler3, director, leader, orgdept, inspector, liaison (unit MQ-MC), auditor\n")
+			if o.City {
+				fmt.Fprintf(e.Stdout, "offices main (福州市整肃办), MQ, YT, LJ; their staff mq-director, mq-clerk, mq-handler, mq-handler2, mq-leader (yt-…, lj-… likewise)\n")
+			}
 			fmt.Fprintf(e.Stdout, "password for all of them: %s  (DEMO ONLY: never use demo accounts on a real office's database)\n", res.Password)
 			return nil
 		},

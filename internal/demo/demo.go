@@ -21,6 +21,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -32,11 +33,13 @@ import (
 	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
+	"mashang/internal/cases"
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
+	"mashang/internal/office"
 	"mashang/internal/problem"
 	"mashang/internal/receipt"
 	"mashang/internal/store"
@@ -60,6 +63,34 @@ type Options struct {
 	NoIndex bool
 	// Progress receives a line now and then (nil: none).
 	Progress io.Writer
+	// City builds 福州市 with its city office over Minqing and two more
+	// counties (永泰县, 连江县), each with its office, staff and cases, and
+	// one Minqing case sent up to the city.
+	City bool
+}
+
+// cityUnits are the city's units beyond Minqing's (Minqing is put under 福州市).
+const cityUnits = `code,name,parent,kind
+FZ,福州市,,city
+FZ-XZ,福州市行政服务中心,FZ,service_centre
+FZ-ZJ,福州市住房和城乡建设局,FZ,department
+MQ,闽清县,FZ,county
+YT,永泰县,FZ,county
+YT-ZX,永泰县行政服务中心,YT,service_centre
+YT-ZC,永泰县樟城镇人民政府,YT,town
+YT-ZCZX,樟城镇便民服务中心,YT-ZC,service_centre
+YT-GT,永泰县国土资源局,YT,department
+LJ,连江县,FZ,county
+LJ-ZX,连江县行政服务中心,LJ,service_centre
+LJ-FC,连江县凤城镇人民政府,LJ,town
+LJ-FCZX,凤城镇便民服务中心,LJ-FC,service_centre
+LJ-SC,连江县市场监督管理局,LJ,department
+`
+
+// cityOffices are the offices of the demo city: the top office becomes the
+// city's; each county gets its own, with its staff.
+var cityOffices = []struct{ code, name, unit, prefix string }{
+	{"MQ", "闽清县整肃办", "MQ", "mq"}, {"YT", "永泰县整肃办", "YT", "yt"}, {"LJ", "连江县整肃办", "LJ", "lj"},
 }
 
 // DefaultCases is the number of cases without --cases.
@@ -82,6 +113,8 @@ type unitInfo struct {
 	code, name string
 	kind       string
 	town       string
+	path       string
+	office     int64 // the office whose jurisdiction holds it (set by cases)
 	people     []int64
 }
 
@@ -95,10 +128,11 @@ type gen struct {
 	lim   calendar.Limits
 	sits  []catalog.Situation
 	units []*unitInfo
-	// handlers are the user ids cases are assigned to.
-	handlers []int64
-	today    civil.Date
-	progress io.Writer
+	// handlers are the user ids cases are assigned to; with City, by office.
+	handlers   []int64
+	handlersBy map[int64][]int64
+	today      civil.Date
+	progress   io.Writer
 	// firstCase and lastCase bound the ids of the cases this run wrote.
 	firstCase, lastCase int64
 	// bulk names the rows written in bulk, without an audit entry each; the
@@ -132,6 +166,11 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 	if res.Units, err = g.loadUnits(ctx); err != nil {
 		return res, err
 	}
+	if o.City {
+		if err := g.city(ctx); err != nil {
+			return res, err
+		}
+	}
 	if res.People, err = g.loadPeople(ctx); err != nil {
 		return res, err
 	}
@@ -140,6 +179,11 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 	}
 	if res.Cases, res.Messages, err = g.cases(ctx); err != nil {
 		return res, err
+	}
+	if o.City {
+		if err := g.sendUp(ctx); err != nil {
+			return res, err
+		}
 	}
 	if err := g.aftermath(ctx, &res); err != nil {
 		return res, err
@@ -178,6 +222,49 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 	return res, nil
 }
 
+// city makes the demo city's offices (loadUnits made its units): the top office becomes 福州市整肃办 and each
+// county gets its own (idempotent).
+func (g *gen) city(ctx context.Context) error {
+	sys := auth.System("cli:demo")
+	t, err := g.a.Offices.Tree(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := g.a.Offices.Update(ctx, sys, t.Home().Code, office.Input{Name: "福州市整肃办", Jurisdiction: "FZ"}); err != nil {
+		return fmt.Errorf("demo: the city office: %w", err)
+	}
+	for _, o := range cityOffices {
+		if _, err := g.a.Offices.Create(ctx, sys, office.Input{Code: o.code, Name: o.name, Jurisdiction: o.unit}); err != nil && !problem.Is(err, problem.KindConflict) {
+			return fmt.Errorf("demo: office %s: %w", o.code, err)
+		}
+	}
+	return nil
+}
+
+// sendUp sends the newest open Minqing case that can move up to the city
+// (it concerns the county's own leaders), as a county director would.
+func (g *gen) sendUp(ctx context.Context) error {
+	var id int64
+	err := g.db.Read.QueryRowContext(ctx, `SELECT c.id FROM cases c JOIN offices o ON o.id = c.office_id
+		WHERE o.code = 'MQ' AND c.state IN ('registered', 'accepted') AND c.id BETWEEN $1 AND $2 ORDER BY c.id DESC LIMIT 1`, g.firstCase, g.lastCase).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // too few cases to have an open one
+	}
+	if err != nil {
+		return fmt.Errorf("demo: a case to send up: %w", err)
+	}
+	home := "main"
+	if t, err := g.a.Offices.Tree(ctx); err == nil {
+		home = t.Home().Code
+	}
+	_, err = g.a.Cases.Act(ctx, auth.System("cli:demo"), id, cases.ActionInput{Action: docket.Transfer, Office: home,
+		Reason: "反映事项涉及县领导干部，超出县级权限，报送市整肃办办理"})
+	if err != nil {
+		return fmt.Errorf("demo: send case %d up: %w", id, err)
+	}
+	return nil
+}
+
 func (g *gen) say(format string, args ...any) {
 	if g.progress != nil {
 		fmt.Fprintf(g.progress, format+"\n", args...)
@@ -189,7 +276,13 @@ func (g *gen) loadUnits(ctx context.Context) (int, error) {
 	if _, err := g.a.Org.Import(ctx, auth.System("cli:demo"), unitsCSV); err != nil {
 		return 0, fmt.Errorf("demo: import units: %w", err)
 	}
-	rows, err := g.db.Read.QueryContext(ctx, `SELECT u.id, u.code, u.name, u.kind, COALESCE(p.name, '') FROM units u LEFT JOIN units p ON p.id = u.parent_id ORDER BY u.id`)
+	if g.o.City {
+		// The city over Minqing (whose parent becomes 福州市) and two more counties.
+		if _, err := g.a.Org.Import(ctx, auth.System("cli:demo"), []byte(cityUnits)); err != nil {
+			return 0, fmt.Errorf("demo: import the city's units: %w", err)
+		}
+	}
+	rows, err := g.db.Read.QueryContext(ctx, `SELECT u.id, u.code, u.name, u.kind, u.path, COALESCE(p.name, '') FROM units u LEFT JOIN units p ON p.id = u.parent_id ORDER BY u.id`)
 	if err != nil {
 		return 0, fmt.Errorf("demo: read units: %w", err)
 	}
@@ -197,10 +290,18 @@ func (g *gen) loadUnits(ctx context.Context) (int, error) {
 	for rows.Next() {
 		u := &unitInfo{}
 		var parent string
-		if err := rows.Scan(&u.id, &u.code, &u.name, &u.kind, &parent); err != nil {
+		if err := rows.Scan(&u.id, &u.code, &u.name, &u.kind, &u.path, &parent); err != nil {
 			return 0, err
 		}
 		u.town = "闽清县"
+		switch {
+		case strings.HasPrefix(u.code, "YT"):
+			u.town = "永泰县"
+		case strings.HasPrefix(u.code, "LJ"):
+			u.town = "连江县"
+		case strings.HasPrefix(u.code, "FZ"):
+			u.town = "福州市"
+		}
 		if u.kind == "town" {
 			u.town = u.name
 		} else if strings.HasSuffix(parent, "镇") || strings.HasSuffix(parent, "乡") {
@@ -291,17 +392,38 @@ func (g *gen) users(ctx context.Context) (int, error) {
 			made++
 		}
 	}
-	rows, err := g.db.Read.QueryContext(ctx, `SELECT id FROM users WHERE role = 'handler' ORDER BY id`)
+	if g.o.City {
+		// Each county office's own staff.
+		for _, o := range cityOffices {
+			for _, ac := range []struct {
+				suffix string
+				role   auth.Role
+			}{{"director", auth.Director}, {"clerk", auth.Clerk}, {"handler", auth.Handler}, {"handler2", auth.Handler}, {"leader", auth.Leader}} {
+				_, err := g.a.Auth.Add(ctx, auth.System("cli:demo"), auth.NewUser{Username: o.prefix + "-" + ac.suffix, Password: DemoPassword, Role: ac.role, Office: o.code})
+				if err != nil && !problem.Is(err, problem.KindConflict) && !store.IsUniqueViolation(err) {
+					return made, fmt.Errorf("demo: add user %s-%s: %w", o.prefix, ac.suffix, err)
+				}
+				if err == nil {
+					made++
+				}
+			}
+		}
+	}
+	g.handlersBy = map[int64][]int64{}
+	rows, err := g.db.Read.QueryContext(ctx, `SELECT id, office_id FROM users WHERE role = 'handler' ORDER BY id`)
 	if err != nil {
 		return made, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+		var id, office int64
+		if err := rows.Scan(&id, &office); err != nil {
 			return made, err
 		}
-		g.handlers = append(g.handlers, id)
+		if !g.o.City || office == 1 {
+			g.handlers = append(g.handlers, id)
+		}
+		g.handlersBy[office] = append(g.handlersBy[office], id)
 	}
 	return made, rows.Err()
 }
@@ -423,6 +545,12 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 		return 0, 0, err
 	}
 	home := offices.Home().ID
+	for _, u := range g.units {
+		u.office = home
+		if g.o.City {
+			u.office = offices.ForUnit(u.path).ID
+		}
+	}
 	messages := 0
 	const perTx = 20000
 	for lo := 0; lo < n; lo += perTx {
@@ -493,7 +621,7 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 				AssigneeID: l.assignee, TransferUnitID: l.transferUnit, TransferredOn: l.transferredOn, Finding: l.finding,
 				ConcludedOn: l.concludedOn, MergedInto: l.mergedInto, ExtensionDays: l.extension, Replied: l.replied, RepliedOn: l.repliedOn,
 				ReviewCount: l.reviewCount, ReviewRequestedOn: l.reviewRequestedOn, ClosedAt: l.closedAt, Rating: l.rating, RatedAt: l.ratedAt,
-				CreatedBy: "cli:demo", UpdatedAt: nowT, OfficeID: home}
+				CreatedBy: "cli:demo", UpdatedAt: nowT, OfficeID: u.office}
 			evID++
 			reg := map[string]any{"zh": "已登记", "en": "Registered", "channel": ch}
 			d.evs = append(d.evs, docket.LoadedEvent{ID: evID, Event: docket.Event{Case: caseID, At: rcv, Actor: "cli:demo", Action: docket.Register, Data: reg, Public: true}})
@@ -646,7 +774,11 @@ func (g *gen) live(rcv civil.Date, id, firstID int64, u *unitInfo) life {
 		return l
 	}
 	l.state = docket.Investigating
-	l.assignee = g.handlers[g.r.IntN(len(g.handlers))]
+	hs := g.handlers
+	if g.o.City && len(g.handlersBy[u.office]) > 0 {
+		hs = g.handlersBy[u.office]
+	}
+	l.assignee = hs[g.r.IntN(len(hs))]
 	concl := d1.AddDays(10 + g.r.IntN(75))
 	if concl.After(g.today) {
 		return l

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 
 	"mashang/internal/civil"
@@ -108,5 +109,64 @@ func TestSameSeedSameData(t *testing.T) {
 	}
 	if a == c {
 		t.Errorf("seeds 7 and 8 gave the same data")
+	}
+}
+
+// mashang demo --city, small: 福州市 with its city office and three
+// counties, each office with its staff and cases, and one case sent up to
+// the city (from Minqing, its history naming both offices).
+func TestDemoCity(t *testing.T) {
+	h := webtest.New(t, "")
+	res, err := demo.Run(context.Background(), h.App, demo.Options{Cases: 300, Seed: 3, Until: civil.MustParse("2026-03-01"), City: true, NoIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Cases != 300 {
+		t.Fatalf("result %+v", res)
+	}
+	db := h.App.DB.Read
+	count := func(q string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, o := range []struct{ code, name, unit string }{{"main", "福州市整肃办", "FZ"}, {"MQ", "闽清县整肃办", "MQ"}, {"YT", "永泰县整肃办", "YT"}, {"LJ", "连江县整肃办", "LJ"}} {
+		var name, unit string
+		if err := db.QueryRow(`SELECT o.name, u.code FROM offices o JOIN units u ON u.id = o.unit_id WHERE o.code = $1`, o.code).Scan(&name, &unit); err != nil {
+			t.Fatalf("office %s: %v", o.code, err)
+		}
+		if name != o.name || unit != o.unit {
+			t.Errorf("office %s: %s over %s", o.code, name, unit)
+		}
+		if n := count(`SELECT COUNT(*) FROM cases c JOIN offices o ON o.id = c.office_id WHERE o.code = $1`, o.code); n == 0 {
+			t.Errorf("office %s has no cases", o.code)
+		}
+		if o.code != "main" {
+			if n := count(`SELECT COUNT(*) FROM users u JOIN offices o ON o.id = u.office_id WHERE o.code = $1 AND u.role IN ('director', 'clerk', 'handler')`, o.code); n < 3 {
+				t.Errorf("office %s has %d staff", o.code, n)
+			}
+		}
+	}
+	// Each case is its unit's office's, but the one sent up.
+	if n := count(`SELECT COUNT(*) FROM cases c JOIN units u ON u.id = c.unit_id JOIN offices o ON o.id = c.office_id
+		WHERE o.code <> 'main' AND u.path NOT LIKE (SELECT ou.path FROM units ou WHERE ou.id = o.unit_id) || '%'`); n != 0 {
+		t.Errorf("%d county cases outside their county", n)
+	}
+	// Handlers are assigned within their office.
+	if n := count(`SELECT COUNT(*) FROM cases c JOIN users u ON u.id = c.assignee_id WHERE u.office_id <> c.office_id`); n != 0 {
+		t.Errorf("%d cases assigned to another office's handler", n)
+	}
+	var data string
+	if err := db.QueryRow(`SELECT e.data FROM case_events e JOIN cases c ON c.id = e.case_id JOIN offices o ON o.id = c.office_id
+		WHERE e.action = 'transfer' AND e.public = FALSE AND o.code = 'main'`).Scan(&data); err != nil {
+		t.Fatalf("the case sent up: %v", err)
+	}
+	for _, want := range []string{`"from_office":"MQ"`, `"office":"main"`, `"direction":"up"`} {
+		if !strings.Contains(data, want) {
+			t.Errorf("the case sent up: %s lacks %s", data, want)
+		}
 	}
 }
