@@ -181,6 +181,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit, Secrets: a.Vault})
 	a.Org = org.NewService(db, a.Clock)
 	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version})
+	a.Org.OfficesChanged = a.Offices.Forget
 	// The flood limits' counts: in the database on PostgreSQL, which several
 	// instances may share; in memory on SQLite, which one process owns.
 	if db.Engine == store.Postgres {

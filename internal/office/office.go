@@ -146,6 +146,10 @@ func (s *Service) Tree(ctx context.Context) (*Tree, error) {
 	return t, nil
 }
 
+// Forget drops the cached snapshot, after offices were written outside this
+// service (the org import's office column).
+func (s *Service) Forget() { s.forget() }
+
 // forget drops the cached snapshot (after a write of this instance).
 func (s *Service) forget() {
 	s.mu.Lock()
@@ -360,6 +364,15 @@ var (
 	errName = problem.Invalid("name", "invalid_office_name", "整肃办名称不能为空，最长 100 个字符", "an office name is 1–100 characters")
 )
 
+// CheckCode validates an office code (422 naming field).
+func CheckCode(field, code string) error {
+	if !codeRe.MatchString(code) {
+		return problem.Invalid(field, "invalid_office_code", "整肃办代码 "+code+" 无效：应为 1–32 个字母、数字、点、横线或下划线",
+			"the office code "+code+" is not valid: 1–32 letters, digits, dots, dashes or underscores")
+	}
+	return nil
+}
+
 // ErrUnknownOffice answers a reference to an office that does not exist
 // (422 naming field).
 func ErrUnknownOffice(field, code string) error {
@@ -479,6 +492,58 @@ func CreateTx(ctx context.Context, tx *sql.Tx, in Input, actor string, now time.
 		return Office{}, err
 	}
 	return o, nil
+}
+
+// AssignTx makes the office with in.Code cover the jurisdiction
+// in.Jurisdiction inside tx (the org import's office column): an existing
+// office of that code with no jurisdiction yet (the one office of a
+// deployment growing into a city) is given it; an existing office already
+// covering it is left alone; another office of that code, or another
+// office over that unit, is a conflict; otherwise the office is created
+// (named in.Name). Input trimmed; the tree is linked again and audited.
+func AssignTx(ctx context.Context, tx *sql.Tx, in Input, actor string, now time.Time) (Office, bool, error) {
+	var id int64
+	var unit sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT o.id, u.code FROM offices o LEFT JOIN units u ON u.id = o.unit_id WHERE o.code = $1`, in.Code).Scan(&id, &unit)
+	if errors.Is(err, sql.ErrNoRows) {
+		o, err := CreateTx(ctx, tx, in, actor, now)
+		return o, err == nil, err
+	}
+	if err != nil {
+		return Office{}, false, fmt.Errorf("office: look up %s: %w", in.Code, err)
+	}
+	if unit.Valid && unit.String == in.Jurisdiction {
+		t, err := load(ctx, tx)
+		if err != nil {
+			return Office{}, false, err
+		}
+		o, _ := t.ByID(id)
+		return o, false, nil
+	}
+	if unit.Valid {
+		return Office{}, false, problem.Conflict("office_elsewhere", "整肃办 "+in.Code+" 已管辖 "+unit.String+"，不能再管辖 "+in.Jurisdiction,
+			"the office "+in.Code+" already covers "+unit.String+"; it cannot cover "+in.Jurisdiction+" too")
+	}
+	uid, err := jurisdiction(ctx, tx, in.Jurisdiction)
+	if err != nil {
+		return Office{}, false, err
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM offices WHERE unit_id = $1`, uid).Scan(&n); err != nil {
+		return Office{}, false, fmt.Errorf("office: look up jurisdiction: %w", err)
+	} else if n > 0 {
+		return Office{}, false, problem.Conflict("jurisdiction_taken", "单位 "+in.Jurisdiction+" 已有整肃办", "the unit "+in.Jurisdiction+" already has an office")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE offices SET unit_id = $1, updated_at = $2 WHERE id = $3`, uid, store.FormatInstant(now), id); err != nil {
+		return Office{}, false, fmt.Errorf("office: set jurisdiction: %w", err)
+	}
+	t, err := relink(ctx, tx, now)
+	if err != nil {
+		return Office{}, false, err
+	}
+	o, _ := t.ByID(id)
+	return o, true, audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "office.update", Subject: "office:" + in.Code,
+		Data: map[string]any{"jurisdiction": in.Jurisdiction}})
 }
 
 // Update renames an office or names its jurisdiction (the one office of a

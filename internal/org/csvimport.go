@@ -16,6 +16,7 @@ import (
 
 	"mashang/internal/audit"
 	"mashang/internal/auth"
+	"mashang/internal/office"
 	"mashang/internal/problem"
 )
 
@@ -24,6 +25,9 @@ type ImportResult struct {
 	Kind    string `json:"kind"` // "units" or "people"
 	Created int    `json:"created"`
 	Updated int    `json:"updated"`
+	// Offices counts the offices the office column made or gave a
+	// jurisdiction.
+	Offices int `json:"offices,omitempty"`
 }
 
 // MaxImportBytes bounds an import file.
@@ -48,7 +52,9 @@ func lineErr(line int, zh, en string) error {
 	return problem.Invalid("file", "import_bad_line", fmt.Sprintf("第 %d 行：%s", line, zh), fmt.Sprintf("line %d: %s", line, en))
 }
 
-// Import reads a CSV of units (header code,name,parent,kind) or people
+// Import reads a CSV of units (header code,name,parent,kind, and optionally
+// office and office_name: the office, by code, whose jurisdiction is the
+// unit's subtree, made when it does not exist) or people
 // (header name,unit,position,rank) in UTF-8 or GBK, and applies it in one
 // transaction: every line or none. Units already present (by code) are
 // updated; a parent may come after its children in the file.
@@ -133,6 +139,34 @@ func (s *Service) Import(ctx context.Context, who auth.Principal, data []byte) (
 				}
 				pending = next
 			}
+			// The office column: the unit's subtree is that office's
+			// jurisdiction (the office is made when it does not exist).
+			for i, rec := range records {
+				code := field(rec, "office")
+				if code == "" {
+					continue
+				}
+				fail := func(err error) error {
+					if pe, ok := problem.As(err); ok {
+						return lineErr(lines[i], pe.ZH, pe.EN)
+					}
+					return err
+				}
+				if err := office.CheckCode("office", code); err != nil {
+					return fail(err)
+				}
+				name := field(rec, "office_name")
+				if name == "" {
+					name = field(rec, "name") + "整肃办"
+				}
+				_, changed, err := office.AssignTx(ctx, tx, office.Input{Code: code, Name: name, Jurisdiction: field(rec, "code")}, actor, now)
+				if err != nil {
+					return fail(err)
+				}
+				if changed {
+					res.Offices++
+				}
+			}
 			return audit.Append(ctx, tx, now, audit.Record{Actor: actor, Action: "org.import", Subject: "units", Data: res})
 		})
 	case hasName && hasUnit:
@@ -158,6 +192,9 @@ func (s *Service) Import(ctx context.Context, who auth.Principal, data []byte) (
 	default:
 		return ImportResult{}, lineErr(1, "表头应为 code,name,parent,kind（单位）或 name,unit,position,rank（人员）",
 			"the header must be code,name,parent,kind (units) or name,unit,position,rank (people)")
+	}
+	if err == nil && res.Offices > 0 && s.OfficesChanged != nil {
+		s.OfficesChanged()
 	}
 	return res, err
 }

@@ -48,6 +48,9 @@ type Person struct {
 type Service struct {
 	db    *store.DB
 	clock clock.Clock
+	// OfficesChanged, when set, is told that an import made or moved
+	// offices (the office column), so that their cache is dropped.
+	OfficesChanged func()
 }
 
 // NewService returns an organisation service.

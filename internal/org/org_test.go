@@ -2,6 +2,7 @@ package org_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -62,6 +63,11 @@ func TestImportIsAllOrNothing(t *testing.T) {
 			{"code,name,parent,kind\nX,甲,Y,town\nY,乙,X,town\n", "cycle"},
 			{"code,name,parent,kind\nA,\"unterminated,,county\n", "line"},
 			{"foo,bar\n1,2\n", "header"},
+			// The office column: a bad code, an office over a unit that is no
+			// jurisdiction, one office over two counties, two offices over one.
+			{"code,name,parent,kind,office\nA,甲,,county,a b\n", "line 2: the office code a b is not valid"},
+			{"code,name,parent,kind,office\nA,甲,,county,A\nB,乙,A,department,B\n", "line 3: a jurisdiction is a unit of kind"},
+			{"code,name,parent,kind,office\nA,甲,,county,A\nB,乙,,county,A\n", "line 3: the office A already covers A"},
 		} {
 			_, err := s.Import(ctx, auth.System("cli"), []byte(tc.csv))
 			pe, ok := problem.As(err)
@@ -71,6 +77,59 @@ func TestImportIsAllOrNothing(t *testing.T) {
 			if units, _ := s.Units(ctx); len(units) != 0 {
 				t.Fatalf("half an import kept: %d units", len(units))
 			}
+		}
+	})
+}
+
+// The org CSV's office column gives a unit's subtree to an office: the one
+// office of a deployment (main) gets the city, each county an office made
+// for it, under the city's; importing again changes nothing; every refusal
+// above (TestImportIsAllOrNothing) leaves no unit and no office behind.
+func TestImportOfficeColumn(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := svc(db)
+		changed := 0
+		s.OfficesChanged = func() { changed++ }
+		csv := "code,name,parent,kind,office,office_name\n" +
+			"FZ,福州市,,city,main,\n" +
+			"MQ,闽清县,FZ,county,MQ,\"闽清县整肃\"\"为官不为\"\"办公室\"\n" +
+			"MQ-ZX,闽清县行政服务中心,MQ,service_centre,,\n" +
+			"YT,永泰县,FZ,county,YT,\n"
+		res, err := s.Import(ctx, auth.System("cli"), []byte(csv))
+		if err != nil || res.Created != 4 || res.Offices != 3 || changed != 1 {
+			t.Fatalf("import: %+v %v (changed %d)", res, err, changed)
+		}
+		rows, err := db.Read.Query(`SELECT o.code, o.name, u.code, COALESCE(p.code, '') FROM offices o JOIN units u ON u.id = o.unit_id
+			LEFT JOIN offices p ON p.id = o.parent_id ORDER BY o.code`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var c, n, u, p string
+			if err := rows.Scan(&c, &n, &u, &p); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c+" "+n+" "+u+" <"+p)
+		}
+		rows.Close()
+		want := `[MQ 闽清县整肃"为官不为"办公室 MQ <main YT 永泰县整肃办 YT <main main 整肃办 FZ <]`
+		if fmt.Sprint(got) != want {
+			t.Fatalf("offices:\n%v\nwant\n%s", got, want)
+		}
+		res, err = s.Import(ctx, auth.System("cli"), []byte(csv))
+		if err != nil || res.Offices != 0 || res.Updated != 4 || changed != 1 {
+			t.Fatalf("again: %+v %v", res, err)
+		}
+		// A county taken by another office is refused, changing nothing.
+		_, err = s.Import(ctx, auth.System("cli"), []byte("code,name,parent,kind,office\nLJ,连江县,FZ,county,LJ\nYT,永泰县,FZ,county,LJ2\n"))
+		if pe, ok := problem.As(err); !ok || !strings.Contains(pe.EN, "line 3") || pe.Code != "jurisdiction_taken" && !strings.Contains(pe.EN, "already has an office") {
+			t.Fatalf("a second office over Yongtai: %v", err)
+		}
+		var n int
+		if err := db.Read.QueryRow(`SELECT COUNT(*) FROM units WHERE code = 'LJ'`).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("half an import kept: %d %v", n, err)
 		}
 	})
 }
