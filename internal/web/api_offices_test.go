@@ -728,3 +728,70 @@ func TestAnswerToASupervision(t *testing.T) {
 		}
 	})
 }
+
+// The city's inspection group plans inspections in its counties, announced
+// and covert, and the findings open cases in the county office concerned:
+// Minqing's finding is Minqing's (its director sees it, Yongtai's does not),
+// Yongtai's is Yongtai's. A covert plan's case stays hidden from both
+// directors, the city's too, until the plan is done (the covert rules
+// unchanged); then it is the county's like any other.
+func TestCityInspectsItsCounties(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		newCity(t, h)
+		insp := h.TokenIn("fzinsp", auth.Inspector, "main")
+		mqDir, ytDir, cityDir, cityLeader := h.TokenIn("mqdir", auth.Director, "MQ"), h.TokenIn("ytdir", auth.Director, "YT"),
+			h.TokenIn("fzdir", auth.Director, "main"), h.TokenIn("fzleader", auth.Leader, "main")
+		plan := func(title string, covert bool, units ...string) int64 {
+			r := h.Must(201, "POST", "/api/v1/inspections", insp, map[string]any{"title": title, "covert": covert, "units": units, "from": "2026-03-01", "to": "2026-03-31"})
+			return int64(r.JSON["id"].(float64))
+		}
+		visit := func(plan int64, unit, text string) int64 {
+			r := h.Must(201, "POST", fmt.Sprintf("/api/v1/inspections/%d/visits", plan), insp, map[string]any{
+				"at": "2026-03-02T08:30:00+08:00", "place": unit + " 窗口", "unit": unit, "answers": map[string]string{},
+				"findings": []map[string]any{{"text": text, "situation": "P2.1", "open_case": true}}})
+			id, ok := r.JSON["findings"].([]any)[0].(map[string]any)["case_id"].(float64)
+			if !ok {
+				t.Fatalf("no case: %s", r.Raw)
+			}
+			return int64(id)
+		}
+		announced := plan("福州市检查组明察闽清、永泰行政服务中心", false, "MQ-ZX", "YT-ZX")
+		mq, yt := visit(announced, "MQ-ZX", "窗口无人在岗"), visit(announced, "YT-ZX", "窗口人员玩手机")
+		covertPlan := plan("福州市检查组暗访闽清县行政服务中心", true, "MQ-ZX")
+		covert := visit(covertPlan, "MQ-ZX", "暗访发现窗口推诿")
+		get := func(tok string, id int64) (int, string) {
+			r := h.Do("GET", fmt.Sprintf("/api/v1/cases/%d", id), tok, nil)
+			return r.Status, webtest.Str(r.JSON, "office")
+		}
+		for _, tc := range []struct {
+			who    string
+			tok    string
+			id     int64
+			status int
+			office string
+		}{
+			{"Minqing's director, Minqing's finding", mqDir, mq, 200, "MQ"},
+			{"Yongtai's director, Minqing's finding", ytDir, mq, 404, ""},
+			{"Yongtai's director, Yongtai's finding", ytDir, yt, 200, "YT"},
+			{"the city's director, Yongtai's finding", cityDir, yt, 200, "YT"},
+			{"Minqing's director, the covert finding", mqDir, covert, 404, ""},
+			{"the city's director, the covert finding", cityDir, covert, 404, ""},
+			{"the city's leader, the covert finding", cityLeader, covert, 200, "MQ"},
+			{"the city's inspector, the covert finding", insp, covert, 200, "MQ"},
+		} {
+			if st, office := get(tc.tok, tc.id); st != tc.status || office != tc.office {
+				t.Errorf("%s: %d %s, want %d %s", tc.who, st, office, tc.status, tc.office)
+			}
+		}
+		if ids, total := (cityFix{h: h}).ids(mqDir, ""); fmt.Sprint(ids) != fmt.Sprintf("[%d]", mq) || total != 1 {
+			t.Errorf("Minqing's list before the plan is done: %v", ids)
+		}
+		h.Must(200, "POST", fmt.Sprintf("/api/v1/inspections/%d/done", covertPlan), insp, nil)
+		if st, office := get(mqDir, covert); st != 200 || office != "MQ" {
+			t.Errorf("the covert finding once the plan is done: %d %s", st, office)
+		}
+		if st, _ := get(ytDir, covert); st != 404 {
+			t.Errorf("Yongtai sees Minqing's covert finding: %d", st)
+		}
+	})
+}
