@@ -16,6 +16,7 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
+	"mashang/internal/office"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -186,6 +187,15 @@ var (
 // the decision is pending until ApproveDecision.
 func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID int64, in DecisionInput) (Decision, error) {
 	actor := p.Actor()
+	// The case's office's rules: its rule set (unless the decision names
+	// one) and its approval step, each inherited from the office above.
+	rules, err := s.officeRules(ctx, caseID)
+	if err != nil {
+		return Decision{}, err
+	}
+	if strings.TrimSpace(in.RuleSet) == "" && rules.RuleSet != "" {
+		in.RuleSet = rules.RuleSet
+	}
 	sit, err := s.validateInput(&in)
 	if err != nil {
 		return Decision{}, err
@@ -247,6 +257,9 @@ func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID i
 		if err != nil {
 			return err
 		}
+		if rules.approvalSet {
+			approval = rules.approval
+		}
 		status := StatusInForce
 		if approval {
 			status = StatusPending
@@ -272,6 +285,43 @@ func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID i
 		return Decision{}, err
 	}
 	return s.Decision(ctx, id)
+}
+
+// caseRules are the rules of a case's office that bear on a decision.
+type caseRules struct {
+	RuleSet     string // the office's rule set ("": the server's)
+	approval    bool
+	approvalSet bool // the office (or one above it) sets the approval step; else the deployment's setting applies
+}
+
+// officeRules resolves the rules of case caseID's office (nothing for a
+// missing case: the transaction answers 404).
+func (s *Service) officeRules(ctx context.Context, caseID int64) (caseRules, error) {
+	var r caseRules
+	if s.offices == nil {
+		return r, nil
+	}
+	var officeID int64
+	err := s.db.Read.QueryRowContext(ctx, `SELECT office_id FROM cases WHERE id = $1`, caseID).Scan(&officeID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("accountability: office of case %d: %w", caseID, err)
+	}
+	st, err := s.offices.Settings(ctx, officeID)
+	if problem.Is(err, problem.KindNotFound) {
+		return r, nil
+	}
+	if err != nil {
+		return r, err
+	}
+	if _, set := st.From[office.RuleSetKey.Name]; set {
+		r.RuleSet = st.RuleSet
+	}
+	_, r.approvalSet = st.From[office.ApprovalKey.Name]
+	r.approval = st.DecisionApproval
+	return r, nil
 }
 
 // caseEvent adds a (staff-only) line to a case's history.

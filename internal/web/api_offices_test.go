@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mashang/internal/auth"
+	"mashang/internal/office"
 	"mashang/internal/web/webtest"
 )
 
@@ -792,6 +793,61 @@ func TestCityInspectsItsCounties(t *testing.T) {
 		}
 		if st, _ := get(ytDir, covert); st != 404 {
 			t.Errorf("Yongtai sees Minqing's covert finding: %d", st)
+		}
+	})
+}
+
+// Each office's rules apply to its own cases' decisions, inherited from the
+// office above unless set: the city switches the approval step on for every
+// office, Yongtai switches it off for itself, Minqing judges under the 2019
+// national rule set. A Minqing decision is pending under national-2019; a
+// Yongtai one is in force under the default rule set; a decision keeps the
+// rule set it was made under when the office's changes later.
+func TestOfficeRulesApplyToDecisions(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		f := newCity(t, h)
+		ctx, sys := context.Background(), auth.System("test")
+		tree, err := h.App.Offices.Tree(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := func(code string) int64 { o, _ := tree.ByCode(code); return o.ID }
+		for _, err := range []error{
+			office.Set(ctx, h.App.Offices, sys, id("main"), office.ApprovalKey, true),
+			office.Set(ctx, h.App.Offices, sys, id("YT"), office.ApprovalKey, false),
+			office.Set(ctx, h.App.Offices, sys, id("MQ"), office.RuleSetKey, "national-2019"),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		decide := func(county, centre string) map[string]any {
+			t.Helper()
+			dir := h.TokenIn(strings.ToLower(county)+"dir", auth.Director, county)
+			p := h.Must(201, "POST", "/api/v1/people", f.admin, map[string]any{"name": "窗口负责人" + county, "unit": centre})
+			person := p.JSON["id"].(float64)
+			c := f.report(centre)
+			on := fmt.Sprintf("/api/v1/cases/%d/actions", c)
+			h.Must(200, "POST", on, dir, map[string]any{"action": "accept"})
+			h.Must(200, "POST", on, dir, map[string]any{"action": "assign", "user": strings.ToLower(county) + "dir"})
+			h.Must(200, "POST", on, dir, map[string]any{"action": "conclude", "finding": "verified", "person_ids": []float64{person}})
+			r := h.Must(201, "POST", fmt.Sprintf("/api/v1/cases/%d/decisions", c), dir, map[string]any{
+				"person_id": person, "situation": "P1.2", "sanctions": []string{"removal"}, "decided_on": "2026-03-02"})
+			return h.Must(200, "GET", fmt.Sprintf("/api/v1/decisions/%v", r.JSON["id"]), f.admin, nil).JSON
+		}
+		mq := decide("MQ", "MQ-ZX")
+		if webtest.Str(mq, "rule_set") != "national-2019" || webtest.Str(mq, "status") != "pending" {
+			t.Errorf("Minqing's decision: %s %s", webtest.Str(mq, "rule_set"), webtest.Str(mq, "status"))
+		}
+		yt := decide("YT", "YT-ZX")
+		if webtest.Str(yt, "rule_set") != "fuzhou-2015" || webtest.Str(yt, "status") != "in_force" {
+			t.Errorf("Yongtai's decision: %s %s", webtest.Str(yt, "rule_set"), webtest.Str(yt, "status"))
+		}
+		if err := h.App.Offices.Unset(ctx, sys, id("MQ"), office.RuleSetKey.Name); err != nil {
+			t.Fatal(err)
+		}
+		if d := h.Must(200, "GET", fmt.Sprintf("/api/v1/decisions/%v", mq["id"]), f.admin, nil).JSON; webtest.Str(d, "rule_set") != "national-2019" {
+			t.Errorf("the decision's rule set after the office's change: %s", webtest.Str(d, "rule_set"))
 		}
 	})
 }
