@@ -145,3 +145,10 @@ func ReporterFile(source string) bool { return source != "inspection" }
 // PublicFigures is the filter of what the public statistics count: every case
 // of the office, a covert plan's before the plan is done aside.
 func PublicFigures() CaseFilter { return CaseFilter{scope: All} }
+
+// InOffices is f limited to the cases of the offices with ids (an office
+// and those below it, for its published figures); an empty list: none.
+func (f CaseFilter) InOffices(ids []int64) CaseFilter {
+	f.office, f.offices = officeTree, append([]int64(nil), ids...)
+	return f
+}

@@ -40,11 +40,57 @@ type PublicStats struct {
 	ByCategory      []Count `json:"by_category"`
 	ByMethod        []Count `json:"accountability_by_method"`
 	Decisions       int     `json:"decisions"`
+	// Office and OfficeName: the office whose figures these are, with all
+	// the offices below it (empty: the whole deployment). ByOffice breaks
+	// the cases received down by the office directly below it they fall
+	// under (each with its own lower offices) and the office's own.
+	Office     string        `json:"office,omitempty"`
+	OfficeName string        `json:"office_name,omitempty"`
+	ByOffice   []OfficeCount `json:"by_office,omitempty"`
+}
+
+// OfficeCount is one line of a breakdown by office: Own is the office's
+// own cases only (the office whose figures are shown), otherwise the
+// office's with those below it.
+type OfficeCount struct {
+	Office   string `json:"office"`
+	Name     string `json:"name"`
+	Own      bool   `json:"own,omitempty"`
+	Received int    `json:"received"`
 }
 
 // PublicStats computes the published statistics for the months months up to
 // and including the one of today.
 func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months int) (PublicStats, error) {
+	return s.PublicStatsIn(ctx, cat, months, access.PublicFigures())
+}
+
+// ReceivedByOffice counts the cases f admits received from..to (merged
+// duplicates aside), by office id.
+func (s *Service) ReceivedByOffice(ctx context.Context, from, to civil.Date, f access.CaseFilter) (map[int64]int, error) {
+	args := []any{from, to}
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.office_id, COUNT(*) FROM cases c WHERE c.state <> '`+string(docket.Merged)+`'
+		AND c.received_on >= $1 AND c.received_on <= $2 AND `+f.SQL("c", arg)+` GROUP BY c.office_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reports: by office: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("reports: by office: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
+
+// PublicStatsIn is PublicStats of the cases f admits (an office and those
+// below it: access.PublicFigures().InOffices).
+func (s *Service) PublicStatsIn(ctx context.Context, cat *catalog.Catalog, months int, f access.CaseFilter) (PublicStats, error) {
 	if months <= 0 || months > 60 {
 		months = 12
 	}
@@ -58,7 +104,7 @@ func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months 
 		idx[key] = i
 		ps.Months = append(ps.Months, Month{Month: key, ByChannel: map[string]int{}, ByCategory: map[string]int{}})
 	}
-	rows, err := s.caseRows(ctx, first, today, access.PublicFigures())
+	rows, err := s.caseRows(ctx, first, today, f)
 	if err != nil {
 		return PublicStats{}, err
 	}
@@ -100,7 +146,7 @@ func (s *Service) PublicStats(ctx context.Context, cat *catalog.Catalog, months 
 	}
 	ps.ByChannel = counts(byCh, vocab(docket.Channels, docket.Channel.Label))
 	ps.ByCategory = counts(byCat, categoryLabels(cat))
-	byGroup, _, n, err := s.decisions(ctx, cat, first, today, access.PublicFigures())
+	byGroup, _, n, err := s.decisions(ctx, cat, first, today, f)
 	if err != nil {
 		return PublicStats{}, err
 	}

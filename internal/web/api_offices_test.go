@@ -851,3 +851,51 @@ func TestOfficeRulesApplyToDecisions(t *testing.T) {
 		}
 	})
 }
+
+// The public portal's figures per office and for the whole jurisdiction:
+// the deployment (default) counts every office's cases with a breakdown by
+// the offices below the city; ?office=MQ counts Minqing's alone; the city
+// office with all below it equals the deployment; an unknown office is 404.
+// The page offers the offices and links the breakdown.
+func TestPublicStatsPerOffice(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		f := newCity(t, h)
+		f.report("MQ-ZX")
+		f.report("MQ-ZX")
+		f.report("YT-ZX")
+		f.report("FZ-XZ")
+		stats := func(q string) map[string]any { return h.Must(200, "GET", "/api/v1/public/stats"+q, "", nil).JSON }
+		breakdown := func(m map[string]any) string {
+			var out []string
+			for _, g := range m["by_office"].([]any) {
+				g := g.(map[string]any)
+				out = append(out, fmt.Sprintf("%s%s=%s", webtest.Str(g, "office"), map[bool]string{true: "(own)"}[g["own"] == true], webtest.Str(g, "received")))
+			}
+			return strings.Join(out, " ")
+		}
+		all := stats("")
+		if webtest.Str(all, "received") != "4" || breakdown(all) != "main(own)=1 MQ=2 YT=1" {
+			t.Errorf("the whole deployment: %s, %s", webtest.Str(all, "received"), breakdown(all))
+		}
+		if mq := stats("?office=MQ"); webtest.Str(mq, "received") != "2" || webtest.Str(mq, "office_name") != "闽清县整肃办" || mq["by_office"] != nil {
+			t.Errorf("Minqing: %v", mq)
+		}
+		if city := stats("?office=main"); webtest.Str(city, "received") != "4" || breakdown(city) != breakdown(all) {
+			t.Errorf("the city with all below it: %s %s", webtest.Str(city, "received"), breakdown(city))
+		}
+		if r := h.Do("GET", "/api/v1/public/stats?office=NOPE", "", nil); r.Status != 404 || r.ErrorCode() != "office_not_found" {
+			t.Errorf("an unknown office: %d %s", r.Status, r.Raw)
+		}
+		b := newBrowser(t, h)
+		p := b.get("/public/stats")
+		if p.Status != 200 || !strings.Contains(p.Body, `id="office-pick"`) || !strings.Contains(p.Body, `<a href="/public/stats?office=MQ">闽清县整肃办</a></th><td>2</td>`) {
+			t.Errorf("the portal page: %d", p.Status)
+		}
+		if p := b.get("/public/stats?office=YT"); !strings.Contains(p.Body, `<span id="stats-office">永泰县整肃办</span>`) {
+			t.Errorf("Yongtai's portal page: %d", p.Status)
+		}
+		if p := b.get("/public/stats?office=NOPE"); p.Status != 404 {
+			t.Errorf("an unknown office's page: %d", p.Status)
+		}
+	})
+}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"mashang/internal/access"
+	"mashang/internal/office"
+	"mashang/internal/problem"
 	"net/http"
 	"strconv"
 	"strings"
@@ -114,7 +117,7 @@ func (s *Server) publicItemJSON(kind string) handlerFunc {
 var errPublicNotFound = publication.ErrNotFound
 
 func (s *Server) publicStatsJSON(w http.ResponseWriter, r *http.Request) error {
-	st, err := s.app.Reports.PublicStats(r.Context(), s.app.Catalog, 12)
+	st, err := s.publicStatsFor(r)
 	if err != nil {
 		return err
 	}
@@ -242,7 +245,59 @@ func (s *Server) publicFeed(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// publicStatsFor is shared by the stats page and its JSON.
+// publicStatsFor is shared by the stats page and its JSON: the whole
+// deployment, or with ?office=CODE that office and the offices below it;
+// either with a breakdown by the offices directly below (each with its own
+// lower offices) when there are any. An unknown office is 404.
 func (s *Server) publicStatsFor(r *http.Request) (reports.PublicStats, error) {
-	return s.app.Reports.PublicStats(r.Context(), s.app.Catalog, 12)
+	ctx := r.Context()
+	t, err := s.app.Offices.Tree(ctx)
+	if err != nil {
+		return reports.PublicStats{}, err
+	}
+	code := strings.TrimSpace(r.URL.Query().Get("office"))
+	if code == "" {
+		st, err := s.app.Reports.PublicStats(ctx, s.app.Catalog, 12)
+		if err != nil || len(t.All()) < 2 {
+			return st, err
+		}
+		return st, s.byLowerOffice(r, t, t.Home(), access.PublicFigures(), &st)
+	}
+	o, ok := t.ByCode(code)
+	if !ok {
+		return reports.PublicStats{}, problem.NotFound("office_not_found", "整肃办 "+code+" 不存在", "no office "+code)
+	}
+	ids := []int64{o.ID}
+	for _, b := range t.Below(o.ID) {
+		ids = append(ids, b.ID)
+	}
+	f := access.PublicFigures().InOffices(ids)
+	st, err := s.app.Reports.PublicStatsIn(ctx, s.app.Catalog, 12, f)
+	if err != nil {
+		return st, err
+	}
+	st.Office, st.OfficeName = o.Code, o.Name
+	return st, s.byLowerOffice(r, t, o, f, &st)
+}
+
+// byLowerOffice adds to st the cases received by office o's own and by
+// each office directly below it with its lower offices.
+func (s *Server) byLowerOffice(r *http.Request, t *office.Tree, o office.Office, f access.CaseFilter, st *reports.PublicStats) error {
+	children := t.Children(o.ID)
+	if len(children) == 0 {
+		return nil
+	}
+	n, err := s.app.Reports.ReceivedByOffice(r.Context(), st.From, st.To, f)
+	if err != nil {
+		return err
+	}
+	st.ByOffice = append(st.ByOffice, reports.OfficeCount{Office: o.Code, Name: o.Name, Own: true, Received: n[o.ID]})
+	for _, c := range children {
+		sum := n[c.ID]
+		for _, b := range t.Below(c.ID) {
+			sum += n[b.ID]
+		}
+		st.ByOffice = append(st.ByOffice, reports.OfficeCount{Office: c.Code, Name: c.Name, Received: sum})
+	}
+	return nil
 }

@@ -54,6 +54,10 @@ type portalStatsPage struct {
 	ByMethod   template.HTML
 	Channels   channelData
 	Rows       []portalStatRow
+	// Offices to choose from (a deployment of several), and the breakdown
+	// by the offices below the one shown.
+	Offices  []officeChoice
+	ByOffice []reports.OfficeCount
 }
 
 type portalStatRow struct {
@@ -163,6 +167,15 @@ func (p *pageServer) portalStats(w http.ResponseWriter, r *http.Request, v *view
 			{p.T(lang, "portal.verified_share"), pct(st.VerifiedShare)},
 			{p.T(lang, "portal.decisions"), fmt.Sprint(st.Decisions)},
 		},
+	}
+	if t, err := p.s.app.Offices.Tree(r.Context()); err == nil && len(t.All()) > 1 {
+		for _, o := range t.All() {
+			pg.Offices = append(pg.Offices, officeChoice{Code: o.Code, Name: p.zhText(o.Name, lang)})
+		}
+	}
+	for _, c := range st.ByOffice {
+		c.Name = p.zhText(c.Name, lang)
+		pg.ByOffice = append(pg.ByOffice, c)
 	}
 	v.Title = p.T(lang, "portal.stats")
 	return p.render(w, http.StatusOK, v, "portal_stats", pg)
