@@ -619,14 +619,7 @@ func (g *gen) publications(ctx context.Context, ds []made, appealed map[int64]bo
 		}
 	}
 	exemplars := 0
-	for _, in := range []publication.Input{
-		{Kind: publication.KindExemplar, Title: "梅溪镇便民服务中心：群众上午提交材料，当天办结",
-			Body: "梅溪镇一位七旬老人到梅溪镇便民服务中心办理养老保险待遇认证。窗口工作人员发现老人行动不便，主动帮助填表、代为核对材料，" +
-				"并协调县社保中心当日审核，当天下午即办结，老人当场拿到回执。“马上就办”，让群众少跑腿。"},
-		{Kind: publication.KindExemplar, Title: "白樟镇：汛前隐患当天排查、当天整改",
-			Body: "群众反映白樟镇一处溪边护栏松动，存在安全隐患。白樟镇人民政府接报后一小时内派人赶到现场，当天完成临时加固并设置警示标志，" +
-				"三日内完成护栏更换，并将整改情况向群众反馈。"},
-	} {
+	for _, in := range exemplarTexts {
 		var n int
 		if err := g.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM publications WHERE kind = $1 AND title = $2`, in.Kind, in.Title).Scan(&n); err != nil {
 			return 0, 0, fmt.Errorf("demo: exemplars: %w", err)
@@ -640,6 +633,17 @@ func (g *gen) publications(ctx context.Context, ds []made, appealed map[int64]bo
 		exemplars++
 	}
 	return exposures, exemplars, nil
+}
+
+// exemplarTexts are the demo's exemplars (典型): each praises a unit of the
+// demo county by its name (the test holds them to the unit list).
+var exemplarTexts = []publication.Input{
+	{Kind: publication.KindExemplar, Title: "梅溪镇便民服务中心：群众上午提交材料，当天办结",
+		Body: "梅溪镇一位七旬老人到梅溪镇便民服务中心办理养老保险待遇认证。窗口工作人员发现老人行动不便，主动帮助填表、代为核对材料，" +
+			"并协调闽清县人力资源和社会保障局当日审核，当天下午即办结，老人当场拿到回执。“马上就办”，让群众少跑腿。"},
+	{Kind: publication.KindExemplar, Title: "白樟镇：汛前隐患当天排查、当天整改",
+		Body: "群众反映白樟镇一处溪边护栏松动，存在安全隐患。白樟镇接报后一小时内派人赶到现场，当天完成临时加固并设置警示标志，" +
+			"三日内完成护栏更换，并将整改情况向群众反馈。"},
 }
 
 // exposure writes the public text of a decision: the unit, the situation

@@ -573,7 +573,7 @@ func (g *gen) cases(ctx context.Context) (int, int, error) {
 			rcvOn := civil.In(rcv, g.a.Loc)
 			sit := g.sits[g.r.IntN(len(g.sits))]
 			u := targets[g.r.IntN(len(targets))]
-			w := &words{r: g.r, town: u.town, unit: u.name}
+			w := &words{r: g.r, town: u.town, unit: u.name, received: rcvOn}
 			var person int64
 			if sit.Subject == catalog.SubjectPerson && len(u.people) > 0 && g.r.IntN(10) < 7 {
 				person = u.people[g.r.IntN(len(u.people))]

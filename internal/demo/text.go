@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
+
+	"mashang/internal/civil"
 )
 
 // Words the report texts are built from.
@@ -75,6 +78,9 @@ type words struct {
 	town   string
 	unit   string
 	person string
+	// received is the day the report came in: a day the text mentions
+	// ({month}月{day}日, the visit it tells of) is one to three weeks before.
+	received civil.Date
 }
 
 func (w *words) pick(xs []string) string { return xs[w.r.IntN(len(xs))] }
@@ -93,11 +99,24 @@ func (w *words) fill(t string) string {
 	rep("project", w.pick(projects))
 	rep("w", w.pick(windows))
 	rep("weekday", w.pick([]string{"一", "二", "三", "四", "五"}))
-	rep("month", fmt.Sprint(1+w.r.IntN(12)))
-	rep("day", fmt.Sprint(1+w.r.IntN(28)))
+	if strings.Contains(t, "{month}") || strings.Contains(t, "{day}") {
+		d := w.visitDay()
+		rep("month", fmt.Sprint(int(d.Month)))
+		rep("day", fmt.Sprint(d.Day))
+	}
 	rep("hour", fmt.Sprint(8+w.r.IntN(9)))
 	rep("n", fmt.Sprint(2+w.r.IntN(7)))
 	return t
+}
+
+// visitDay is a day before the report was received (1 to 21 days), on
+// which the reporter says they went to the unit; without a received day, a
+// day early in the year.
+func (w *words) visitDay() civil.Date {
+	if w.received.IsZero() {
+		return civil.Date{Year: 2026, Month: time.Month(1 + w.r.IntN(2)), Day: 1 + w.r.IntN(28)}
+	}
+	return w.received.AddDays(-(1 + w.r.IntN(21)))
 }
 
 // content writes one report about a situation of category cat.
