@@ -111,6 +111,13 @@ type Summary struct {
 	Satisfaction []Count `json:"satisfaction"`
 	Rated        int     `json:"rated"`
 	Satisfied    int     `json:"satisfied"` // satisfied + basically satisfied
+	// Office and OfficeName: the office reported on, with all the offices
+	// below it (empty: everything the reader sees); ByOffice breaks the
+	// cases received down by its own and each office directly below it
+	// (with its lower offices).
+	Office     string        `json:"office,omitempty"`
+	OfficeName string        `json:"office_name,omitempty"`
+	ByOffice   []OfficeCount `json:"by_office,omitempty"`
 }
 
 // vocab names a closed set of the case record's vocabulary in zh-CN (the

@@ -22,7 +22,7 @@ func (s *Server) listCases(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getStats answers GET /api/v1/stats?from=&to= (see package stats). Without
+// getStats answers GET /api/v1/stats?from=&to=&office= (see package stats). Without
 // from, the period starts on 1 January of to's year; without to, it ends today.
 func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	from, err := queryDate(r, "from")
@@ -39,7 +39,13 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) error {
 	if from.IsZero() {
 		from = civil.New(to.Year, 1, 1)
 	}
-	rep, err := s.app.Stats.Compute(r.Context(), me(r), from, to)
+	// ?office=CODE: that office (one's own or one below it) with all the
+	// offices below it.
+	pr, _, _, err := s.officeScope(r, me(r))
+	if err != nil {
+		return err
+	}
+	rep, err := s.app.Stats.Compute(r.Context(), pr, from, to)
 	if err != nil {
 		return err
 	}

@@ -543,6 +543,14 @@ func TestCityStatisticsAreTheSumOfItsOffices(t *testing.T) {
 		if got := byOffice(mq); got != "MQ=2" {
 			t.Errorf("Minqing's breakdown: %s", got)
 		}
+		// The city asks for one county's figures: the county's own.
+		cityOnMQ := h.Must(200, "GET", "/api/v1/stats?from=2026-03-01&to=2026-03-31&office=MQ", h.TokenIn("fzdir", auth.Director, "main"), nil).JSON
+		if cityOnMQ["total"].(float64) != 2 || byOffice(cityOnMQ) != "MQ=2" {
+			t.Errorf("the city's figures of Minqing: %v %s", cityOnMQ["total"], byOffice(cityOnMQ))
+		}
+		if r := h.Do("GET", "/api/v1/stats?office=YT", h.TokenIn("mqdir", auth.Director, "MQ"), nil); r.Status != 404 {
+			t.Errorf("Minqing asks for Yongtai's figures: %d", r.Status)
+		}
 		// The city's own figure is the rest: 4 = 2 + 1 + 1.
 		if city["total"].(float64) != mq["total"].(float64)+yt["total"].(float64)+1 {
 			t.Error("the city's total is not the sum of its offices'")
@@ -896,6 +904,77 @@ func TestPublicStatsPerOffice(t *testing.T) {
 		}
 		if p := b.get("/public/stats?office=NOPE"); p.Status != 404 {
 			t.Errorf("an unknown office's page: %d", p.Status)
+		}
+	})
+}
+
+// The overview and the leading group's report per office and for an office
+// with all its lower offices, with a breakdown by lower office: the city's
+// counts everything (its own 1, Minqing 2, Yongtai 1); ?office=MQ narrows
+// the city's to Minqing's; a county may not look at its neighbour or the
+// city (404, as for a missing office) and sees its own without a choice.
+func TestRolledUpFiguresPerOffice(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		f := newCity(t, h)
+		f.report("MQ-ZX")
+		f.report("MQ-ZX")
+		f.report("YT-ZX")
+		f.report("FZ-XZ")
+		cityLeader, mqLeader := h.TokenIn("fzleader", auth.Leader, "main"), h.TokenIn("mqleader", auth.Leader, "MQ")
+		const period = "/api/v1/reports/summary?from=2026-03-01&to=2026-03-31"
+		sum := func(tok, q string) map[string]any { return h.Must(200, "GET", period+q, tok, nil).JSON }
+		breakdown := func(m map[string]any) string {
+			bo, _ := m["by_office"].([]any)
+			var out []string
+			for _, g := range bo {
+				g := g.(map[string]any)
+				out = append(out, fmt.Sprintf("%s%s=%s", webtest.Str(g, "office"), map[bool]string{true: "(own)"}[g["own"] == true], webtest.Str(g, "received")))
+			}
+			return strings.Join(out, " ")
+		}
+		for _, tc := range []struct {
+			who, tok, q, received, office, by string
+		}{
+			{"the city", cityLeader, "", "4", "main", "main(own)=1 MQ=2 YT=1"},
+			{"the city on Minqing", cityLeader, "&office=MQ", "2", "MQ", ""},
+			{"the city on itself", cityLeader, "&office=main", "4", "main", "main(own)=1 MQ=2 YT=1"},
+			{"Minqing", mqLeader, "", "2", "MQ", ""},
+		} {
+			m := sum(tc.tok, tc.q)
+			if webtest.Str(m, "received") != tc.received || webtest.Str(m, "office") != tc.office || breakdown(m) != tc.by {
+				t.Errorf("%s: received %s office %s by %q", tc.who, webtest.Str(m, "received"), webtest.Str(m, "office"), breakdown(m))
+			}
+		}
+		for _, q := range []string{"&office=YT", "&office=main", "&office=NOPE"} {
+			if r := h.Do("GET", period+q, mqLeader, nil); r.Status != 404 || r.ErrorCode() != "office_not_found" {
+				t.Errorf("Minqing asks %s: %d %s", q, r.Status, r.Raw)
+			}
+		}
+		if r := h.Must(200, "GET", period+"&office=MQ&format=html", cityLeader, nil); !strings.Contains(string(r.Raw), "闽清县整肃办（含下级整肃办）") {
+			t.Error("the HTML report does not name the office")
+		}
+		if r := h.Must(200, "GET", period+"&format=html", cityLeader, nil); !strings.Contains(string(r.Raw), `<td>永泰县整肃办</td><td class="n">1</td>`) {
+			t.Error("the HTML report lacks the breakdown by lower office")
+		}
+		// The overview (the director's page).
+		city := newBrowser(t, h)
+		city.login("fzleader")
+		p := city.get("/staff/overview?from=2026-03-01&to=2026-03-31")
+		if !strings.Contains(p.Body, `id="kpi-total">4<`) || !strings.Contains(p.Body, `id="chart-by-office"`) || !strings.Contains(p.Body, `<option value="YT">永泰县整肃办</option>`) {
+			t.Errorf("the city's overview: %d", p.Status)
+		}
+		p = city.get("/staff/overview?from=2026-03-01&to=2026-03-31&office=YT")
+		if !strings.Contains(p.Body, `id="kpi-total">1<`) || !strings.Contains(p.Body, `<span id="overview-office">永泰县整肃办</span>`) || !strings.Contains(p.Body, "office=YT&amp;format=pdf") {
+			t.Errorf("the city's overview of Yongtai: %d", p.Status)
+		}
+		mq := newBrowser(t, h)
+		mq.login("mqleader")
+		p = mq.get("/staff/overview?from=2026-03-01&to=2026-03-31")
+		if !strings.Contains(p.Body, `id="kpi-total">2<`) || strings.Contains(p.Body, `id="office"`) {
+			t.Errorf("Minqing's overview: %d", p.Status)
+		}
+		if p := mq.get("/staff/overview?office=YT"); p.Status != 404 {
+			t.Errorf("Minqing's overview of Yongtai: %d", p.Status)
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"mashang/internal/access"
+	"mashang/internal/auth"
+	"mashang/internal/civil"
 	"mashang/internal/office"
 	"mashang/internal/problem"
 	"net/http"
@@ -283,21 +285,61 @@ func (s *Server) publicStatsFor(r *http.Request) (reports.PublicStats, error) {
 // byLowerOffice adds to st the cases received by office o's own and by
 // each office directly below it with its lower offices.
 func (s *Server) byLowerOffice(r *http.Request, t *office.Tree, o office.Office, f access.CaseFilter, st *reports.PublicStats) error {
+	by, err := s.lowerOffices(r, t, o, f, st.From, st.To)
+	st.ByOffice = by
+	return err
+}
+
+// lowerOffices counts the cases f admits received from..to by office o's
+// own and by each office directly below it with its lower offices (nil
+// when none is below it).
+func (s *Server) lowerOffices(r *http.Request, t *office.Tree, o office.Office, f access.CaseFilter, from, to civil.Date) ([]reports.OfficeCount, error) {
 	children := t.Children(o.ID)
 	if len(children) == 0 {
-		return nil
+		return nil, nil
 	}
-	n, err := s.app.Reports.ReceivedByOffice(r.Context(), st.From, st.To, f)
+	n, err := s.app.Reports.ReceivedByOffice(r.Context(), from, to, f)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	st.ByOffice = append(st.ByOffice, reports.OfficeCount{Office: o.Code, Name: o.Name, Own: true, Received: n[o.ID]})
+	out := []reports.OfficeCount{{Office: o.Code, Name: o.Name, Own: true, Received: n[o.ID]}}
 	for _, c := range children {
 		sum := n[c.ID]
 		for _, b := range t.Below(c.ID) {
 			sum += n[b.ID]
 		}
-		st.ByOffice = append(st.ByOffice, reports.OfficeCount{Office: c.Code, Name: c.Name, Received: sum})
+		out = append(out, reports.OfficeCount{Office: c.Code, Name: c.Name, Received: sum})
 	}
-	return nil
+	return out, nil
+}
+
+// officeScope narrows p to the office ?office=CODE names, with all the
+// offices below it, for the figures (the overview, the leading group's
+// report): an office p reads (its own or one below it); another, or an
+// unknown one, answers 404 as a missing office. Without ?office, p's own
+// office. It returns the narrowed principal, the office and the tree.
+func (s *Server) officeScope(r *http.Request, p auth.Principal) (auth.Principal, office.Office, *office.Tree, error) {
+	t, err := s.app.Offices.Tree(r.Context())
+	if err != nil {
+		return p, office.Office{}, nil, err
+	}
+	code := strings.TrimSpace(r.URL.Query().Get("office"))
+	own, ok := t.ByID(p.OfficeID)
+	if !ok {
+		own = t.Home()
+	}
+	if code == "" || code == own.Code {
+		return p, own, t, nil
+	}
+	o, ok := t.ByCode(code)
+	if !ok || p.OfficeID != 0 && !t.IsAbove(p.OfficeID, o.ID) {
+		return p, office.Office{}, nil, problem.NotFound("office_not_found", "整肃办 "+code+" 不存在", "no office "+code)
+	}
+	q := p
+	q.OfficeID, q.OfficeCode, q.OfficePath, q.OfficeAll = o.ID, o.Code, o.Path, false
+	q.Offices = []int64{o.ID}
+	for _, b := range t.Below(o.ID) {
+		q.Offices = append(q.Offices, b.ID)
+	}
+	return q, o, t, nil
 }

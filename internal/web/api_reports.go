@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"mashang/internal/access"
 	"mime"
 	"net/http"
 	"slices"
@@ -91,9 +92,19 @@ func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sum, err := s.app.Reports.Summary(r.Context(), me(r), s.app.Catalog, from, to)
+	pr, o, t, err := s.officeScope(r, me(r))
 	if err != nil {
 		return err
+	}
+	sum, err := s.app.Reports.Summary(r.Context(), pr, s.app.Catalog, from, to)
+	if err != nil {
+		return err
+	}
+	if len(t.All()) > 1 {
+		sum.Office, sum.OfficeName = o.Code, o.Name
+		if sum.ByOffice, err = s.lowerOffices(r, t, o, s.app.Policy.Cases(pr, access.ReportSummary).ForFigures(), from, to); err != nil {
+			return err
+		}
 	}
 	name := fmt.Sprintf("report-%s-%s", from, to)
 	switch format {

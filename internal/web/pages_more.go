@@ -137,6 +137,10 @@ type overviewPage struct {
 	// Reports is set for the roles that may download the leading group's
 	// report of the period (leader, director, orgdept; admin; auditor).
 	Reports bool
+	// Office and OfficeName: the office shown with all below it (several
+	// offices only); Offices: those the reader may choose.
+	Office, OfficeName string
+	Offices            []officeChoice
 }
 
 func pct(r stats.Rate) string {
@@ -163,7 +167,11 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	if from.IsZero() {
 		from = civil.New(to.Year, 1, 1)
 	}
-	rep, err := p.s.app.Stats.Compute(r.Context(), me(r), from, to)
+	pr, o, tree, err := p.s.officeScope(r, me(r))
+	if err != nil {
+		return err
+	}
+	rep, err := p.s.app.Stats.Compute(r.Context(), pr, from, to)
 	if err != nil {
 		if _, ferr := p.formError(r, v, err); ferr != nil {
 			return ferr
@@ -172,6 +180,33 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	}
 	t := func(k string) string { return p.T(v.Lang, k) }
 	d := overviewPage{From: from.String(), To: to.String(), Report: rep, Reports: p.s.may(r, access.ReportSummary)}
+	if len(tree.All()) > 1 {
+		// The office shown (with all below it), the offices one may choose
+		// (one's own and those below), and the breakdown by lower office.
+		d.Office, d.OfficeName = o.Code, p.zhText(o.Name, v.Lang)
+		mine := me(r).OfficeID
+		for _, x := range tree.All() {
+			if mine == 0 || x.ID == mine || tree.IsAbove(mine, x.ID) {
+				d.Offices = append(d.Offices, officeChoice{Code: x.Code, Name: p.zhText(x.Name, v.Lang)})
+			}
+		}
+		by, err := p.s.lowerOffices(r, tree, o, p.s.app.Policy.Cases(pr, access.StatsRead).ForFigures(), from, to)
+		if err != nil {
+			return err
+		}
+		if len(by) > 0 {
+			var ol []string
+			var ov []int
+			for _, g := range by {
+				name := p.zhText(g.Name, v.Lang)
+				if g.Own {
+					name += "（" + t("portal.office_own") + "）"
+				}
+				ol, ov = append(ol, name), append(ov, g.Received)
+			}
+			d.Charts = append(d.Charts, makeChart("by-office", t("portal.by_office"), ol, ov, false))
+		}
+	}
 	ul, uv := unitBars(rep.ByUnit, chartBars, t("cases.no_unit"), t("overview.other_units"))
 	d.Charts = append(d.Charts, makeChart("by-unit", t("overview.by_unit"), ul, uv, false))
 	d.Charts = append(d.Charts, mapChart("by-channel", t("overview.by_channel"), rep.ByChannel, func(k string) string { return docket.Channel(k).Label(v.Lang) }, 12))
@@ -197,7 +232,7 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	d.Charts = append(d.Charts, makeChart("by-month", t("overview.by_month"), ml, mv, false))
 	d.Charts = append(d.Charts, mapChart("by-state", t("overview.by_state"), rep.ByState, func(k string) string { return docket.State(k).Label(v.Lang) }, 12))
 	// Overdue open cases by unit, in the same scope as the figures above.
-	byUnit, err := p.s.app.Stats.OverdueByUnit(r.Context(), me(r))
+	byUnit, err := p.s.app.Stats.OverdueByUnit(r.Context(), pr)
 	if err != nil {
 		return err
 	}
