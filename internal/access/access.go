@@ -80,6 +80,11 @@ const (
 	CalendarWrite Perm = "calendar.write"
 	JobRun        Perm = "job.run"
 	MetricsRead   Perm = "metrics.read"
+	// ProfileWrite: the office's own words — its letterhead, contacts,
+	// public texts and the texts of its formal notices.
+	ProfileWrite Perm = "profile.write"
+	// LetterPost: the print queue of notices that go by post, marked posted.
+	LetterPost Perm = "letter.post"
 )
 
 // Perms lists every permission, in the table's order.
@@ -92,7 +97,7 @@ func Perms() []Perm {
 		SettingsRead, SettingsWrite,
 		InspectionRead, InspectionPlan, InspectionRecord, InspectionFiles,
 		PublicationRead, PublicationPropose, PublicationApprove, PublicationPublish,
-		AdminRead, OrgRead, OrgWrite, UserRead, UserWrite, AuditRead, CalendarRead, CalendarWrite, JobRun, MetricsRead}
+		AdminRead, OrgRead, OrgWrite, UserRead, UserWrite, AuditRead, CalendarRead, CalendarWrite, JobRun, MetricsRead, ProfileWrite, LetterPost}
 }
 
 // Scope is where a role holds a permission.

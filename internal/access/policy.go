@@ -91,4 +91,6 @@ calendar.read       r     all   all     all      all    all     all       all   
 calendar.write      w     -     -       -        -      -       -         -       all   -
 job.run             w     -     -       -        -      -       -         -       all   -
 metrics.read        r     all   all     all      all    all     all       all     all   all
+profile.write       w     -     -       -        -      -       -         -       all   -
+letter.post         w     all   -       all      -      -       -         -       all   -
 `

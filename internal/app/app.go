@@ -35,6 +35,7 @@ import (
 	"mashang/internal/notify"
 	"mashang/internal/office"
 	"mashang/internal/org"
+	"mashang/internal/profile"
 	"mashang/internal/publication"
 	"mashang/internal/ratelimit"
 	"mashang/internal/reports"
@@ -106,6 +107,9 @@ type App struct {
 	Callbacks *callback.Service
 	// Letters numbers and prints the formal notices to reporters.
 	Letters *letters.Service
+	// Profile is what each office says to the public and on paper
+	// (letterhead, contacts, public texts) and the first-start checklist.
+	Profile *profile.Service
 }
 
 // Options adjust New for tests.
@@ -182,6 +186,21 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Org = org.NewService(db, a.Clock)
 	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version})
 	a.Org.OfficesChanged = a.Offices.Forget
+	a.Profile = profile.New(profile.Deps{Offices: a.Offices, NoticeName: cfg.OfficeName, NoticePrefix: cfg.NoticePrefix,
+		Staff: func(ctx context.Context) (int, error) {
+			us, err := a.Auth.ListUsers(ctx)
+			n := 0
+			for _, u := range us {
+				if u.Role != auth.Admin && !u.Disabled {
+					n++
+				}
+			}
+			return n, err
+		},
+		Units: func(ctx context.Context) (int, error) {
+			us, err := a.Org.Units(ctx)
+			return len(us), err
+		}})
 	// The flood limits' counts: in the database on PostgreSQL, which several
 	// instances may share; in memory on SQLite, which one process owns.
 	if db.Engine == store.Postgres {
@@ -265,13 +284,23 @@ func (a *App) newNotify(cfg *config.Config) error {
 		Cases: a.Cases, Vault: a.Vault, IdentityAAD: intake.IdentityAAD, Days: cfg.CallbackDays})
 	a.Record.OnAppend(a.Callbacks.OnEvent)
 	l, err := letters.New(letters.Deps{DB: a.DB, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Vault: a.Vault, IdentityAAD: intake.IdentityAAD,
-		Limits: a.Limits, Printer: &reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}, Office: cfg.OfficeName, Prefix: cfg.NoticePrefix})
+		Limits: a.Limits, Printer: &reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}, Words: a.letterWords, Offices: a.Offices})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}
 	a.Letters = l
 	a.Record.OnAppend(l.OnEvent)
 	return nil
+}
+
+// letterWords are the name and document-number prefix of an office's
+// letters, from its letterhead (inherited, the options as the defaults).
+func (a *App) letterWords(ctx context.Context, officeID int64) (name, prefix string, err error) {
+	pr, err := a.Profile.Of(ctx, officeID)
+	if err != nil {
+		return "", "", err
+	}
+	return pr.Name, pr.Letterhead.Short, nil
 }
 
 // LogOrigin is the name a new log key gets (see the log-origin option).

@@ -171,6 +171,9 @@ func Run(ctx context.Context, a *app.App, o Options) (Result, error) {
 			return res, err
 		}
 	}
+	if err := g.setProfile(ctx); err != nil {
+		return res, err
+	}
 	if res.People, err = g.loadPeople(ctx); err != nil {
 		return res, err
 	}

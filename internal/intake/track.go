@@ -158,6 +158,10 @@ type TrackView struct {
 	// records the receipt code, and no other entry has that hash.
 	LogEntry     int64  `json:"log_entry"`
 	LogEntryHash string `json:"log_entry_hash"`
+	// CaseID is the reporter's own case (its formal notices are theirs);
+	// OfficeID the office that now handles the matter (its contacts).
+	CaseID   int64 `json:"-"`
+	OfficeID int64 `json:"-"`
 }
 
 // text picks zh or en for lang, converting to Traditional for zh-TW.
@@ -238,6 +242,10 @@ func (s *Service) Track(ctx context.Context, addr, code, key, lang string) (Trac
 	var acceptBy, finishBy sql.NullString
 	if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT accept_by, finish_by, provisional FROM cases WHERE id = $1`, cur).Scan(&acceptBy, &finishBy, &v.Deadlines.Provisional); err != nil {
 		return TrackView{}, fmt.Errorf("intake: read deadlines: %w", err)
+	}
+	v.CaseID = ref.id
+	if err := s.d.DB.Read.QueryRowContext(ctx, `SELECT office_id FROM cases WHERE id = $1`, cur).Scan(&v.OfficeID); err != nil {
+		return TrackView{}, fmt.Errorf("intake: read the office: %w", err)
 	}
 	v.Deadlines.AcceptBy = civil.FromNull(acceptBy)
 	v.Deadlines.FinishBy = civil.FromNull(finishBy)

@@ -13,7 +13,6 @@
 package letters
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"embed"
@@ -32,6 +31,7 @@ import (
 	"mashang/internal/clock"
 	"mashang/internal/docket"
 	"mashang/internal/identity"
+	"mashang/internal/office"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -70,10 +70,20 @@ type Deps struct {
 	IdentityAAD func(receipt string) string
 	Limits      calendar.Limits
 	Printer     Printer
-	// Office is the office's full name on the letters; Prefix starts the
-	// document numbers (e.g. 闽整肃 gives 闽整肃受〔2026〕37号).
-	Office, Prefix string
+	// Words are the name office officeID prints at the head of its letters
+	// and the prefix of its document numbers (e.g. 闽整肃 gives
+	// 闽整肃受〔2026〕37号); nil: DefaultOffice and DefaultPrefix.
+	Words func(ctx context.Context, officeID int64) (name, prefix string, err error)
+	// Offices resolves an office's own notice templates (nil: the
+	// shipped ones).
+	Offices *office.Service
 }
+
+// The name and prefix of letters where Deps.Words is not given.
+const (
+	DefaultOffice = "整治“为官不为”问题办公室"
+	DefaultPrefix = "整肃"
+)
 
 // Service numbers and prints the notices.
 type Service struct {
@@ -81,7 +91,7 @@ type Service struct {
 	tmpl *template.Template
 }
 
-//go:embed letter.html
+//go:embed letter.html templates
 var files embed.FS
 
 // New returns the service.
@@ -89,11 +99,8 @@ func New(d Deps) (*Service, error) {
 	if d.Loc == nil {
 		d.Loc = time.UTC
 	}
-	if d.Office == "" {
-		d.Office = "整治“为官不为”问题办公室"
-	}
-	if d.Prefix == "" {
-		d.Prefix = "整肃"
+	if d.Words == nil {
+		d.Words = func(context.Context, int64) (string, string, error) { return DefaultOffice, DefaultPrefix, nil }
 	}
 	t, err := template.ParseFS(files, "letter.html")
 	if err != nil {
@@ -103,33 +110,41 @@ func New(d Deps) (*Service, error) {
 }
 
 // OnEvent is the hook on the case record's history: the staff line of an
-// accept, refuse, transfer or reply takes the next number of its kind.
+// accept, refuse, transfer or reply takes the next number of its kind in
+// the case's office and year, printed with the office's prefix now. A
+// letter report's notice goes to the print queue, to be posted.
 func (s *Service) OnEvent(ctx context.Context, tx *sql.Tx, e docket.Event) error {
 	kind, ok := byAction[e.Action]
 	if !ok || e.Public {
 		return nil
 	}
-	var id int64
-	if err := tx.QueryRowContext(ctx, `SELECT MAX(id) FROM case_events WHERE case_id = $1 AND action = $2`, e.Case, string(e.Action)).Scan(&id); err != nil {
+	var id, officeID int64
+	var code, channel string
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT MAX(id) FROM case_events WHERE case_id = c.id AND action = $2), c.office_id, o.code, c.channel
+		FROM cases c JOIN offices o ON o.id = c.office_id WHERE c.id = $1`, e.Case, string(e.Action)).Scan(&id, &officeID, &code, &channel); err != nil {
 		return fmt.Errorf("letters: the line of case %d: %w", e.Case, err)
+	}
+	_, prefix, err := s.d.Words(ctx, officeID)
+	if err != nil {
+		return fmt.Errorf("letters: the prefix of office %s: %w", code, err)
 	}
 	on := civil.In(e.At, s.d.Loc)
 	var seq int
-	err := tx.QueryRowContext(ctx, `INSERT INTO notice_counters (office, kind, year, seq) VALUES ('', $1, $2, 1)
-		ON CONFLICT (office, kind, year) DO UPDATE SET seq = notice_counters.seq + 1 RETURNING seq`, string(kind), on.Year).Scan(&seq)
+	err = tx.QueryRowContext(ctx, `INSERT INTO notice_counters (office, kind, year, seq) VALUES ($1, $2, $3, 1)
+		ON CONFLICT (office, kind, year) DO UPDATE SET seq = notice_counters.seq + 1 RETURNING seq`, code, string(kind), on.Year).Scan(&seq)
 	if err != nil {
 		return fmt.Errorf("letters: number a %s notice: %w", kind, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO notice_numbers (event_id, case_id, office, kind, year, seq, issued_on) VALUES ($1, $2, '', $3, $4, $5, $6)`,
-		id, e.Case, string(kind), on.Year, seq, on.String()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notice_numbers (event_id, case_id, office, kind, year, seq, issued_on, number, post) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, e.Case, code, string(kind), on.Year, seq, on.String(), Number(prefix, kind, on.Year, seq), channel == string(docket.Letter)); err != nil {
 		return fmt.Errorf("letters: keep the number of a %s notice: %w", kind, err)
 	}
 	return nil
 }
 
 // Number renders a document number.
-func (s *Service) Number(kind Kind, year, seq int) string {
-	return fmt.Sprintf("%s%s〔%d〕%d号", s.d.Prefix, mark[kind], year, seq)
+func Number(prefix string, kind Kind, year, seq int) string {
+	return fmt.Sprintf("%s%s〔%d〕%d号", prefix, mark[kind], year, seq)
 }
 
 // Notice is one numbered letter of a case.
@@ -154,7 +169,12 @@ func (s *Service) List(ctx context.Context, p auth.Principal, caseID int64) ([]N
 	if err := s.visible(ctx, p, caseID); err != nil {
 		return nil, err
 	}
-	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT event_id, kind, year, seq, issued_on FROM notice_numbers WHERE case_id = $1 ORDER BY event_id`, caseID)
+	return s.list(ctx, caseID)
+}
+
+func (s *Service) list(ctx context.Context, caseID int64) ([]Notice, error) {
+	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT n.event_id, n.kind, n.year, n.seq, n.issued_on, n.number, c.office_id
+		FROM notice_numbers n JOIN cases c ON c.id = n.case_id WHERE n.case_id = $1 ORDER BY n.event_id`, caseID)
 	if err != nil {
 		return nil, fmt.Errorf("letters: list: %w", err)
 	}
@@ -164,11 +184,20 @@ func (s *Service) List(ctx context.Context, p auth.Principal, caseID int64) ([]N
 		var n Notice
 		var kind string
 		var year, seq int
-		if err := rows.Scan(&n.ID, &kind, &year, &seq, &n.IssuedOn); err != nil {
+		var officeID int64
+		if err := rows.Scan(&n.ID, &kind, &year, &seq, &n.IssuedOn, &n.Number, &officeID); err != nil {
 			return nil, err
 		}
 		n.Kind = Kind(kind)
-		n.Title, n.Number = titles[n.Kind], s.Number(n.Kind, year, seq)
+		n.Title = titles[n.Kind]
+		if n.Number == "" {
+			// Numbered before numbers were kept as printed.
+			_, prefix, err := s.d.Words(ctx, officeID)
+			if err != nil {
+				return nil, err
+			}
+			n.Number = Number(prefix, n.Kind, year, seq)
+		}
 		base := fmt.Sprintf("/api/v1/cases/%d/notices/%d", caseID, n.ID)
 		n.PDF, n.HTML = base+"/pdf", base+"/html"
 		out = append(out, n)
@@ -188,18 +217,14 @@ func (s *Service) visible(ctx context.Context, p auth.Principal, caseID int64) e
 	return nil
 }
 
-// letter is what the template fills in.
+// letter is what the frame fills in.
 type letter struct {
-	Office, Title, Number, Issued string
-	Reporter                      string // the reporter's copy: their name; "" the office's copy
-	ReporterCopy                  bool
-	Received, Receipt             string
-	Kind                          Kind
-	Reason, Unit, Body            string
-	FinishBy, ReviewBy            string
-	ReviewDays                    string
-	Finding                       string
-	Round                         int
+	Fields
+	Title        string
+	Reporter     string // the reporter's copy: their name; "" the office's copy
+	ReporterCopy bool
+	Kind         Kind
+	Body         template.HTML // the kind's text, rendered from its template
 }
 
 func chineseDate(d civil.Date) string {
@@ -216,6 +241,27 @@ func (s *Service) HTML(ctx context.Context, p auth.Principal, caseID, id int64, 
 	if err != nil {
 		return nil, Notice{}, err
 	}
+	return s.render(ctx, &p, caseID, id, list, reporterCopy)
+}
+
+// ForReporter is the case's list of notices as the reporter who tracks it
+// by receipt and key sees it (the caller has checked the pair).
+func (s *Service) ForReporter(ctx context.Context, caseID int64) ([]Notice, error) {
+	return s.list(ctx, caseID)
+}
+
+// ReporterHTML renders notice id of the case for the reporter who tracks
+// it by receipt and key (the caller has checked the pair): the copy without
+// any name, since whoever holds the pair may not be the reporter.
+func (s *Service) ReporterHTML(ctx context.Context, caseID, id int64) ([]byte, Notice, error) {
+	list, err := s.list(ctx, caseID)
+	if err != nil {
+		return nil, Notice{}, err
+	}
+	return s.render(ctx, nil, caseID, id, list, false)
+}
+
+func (s *Service) render(ctx context.Context, p *auth.Principal, caseID, id int64, list []Notice, reporterCopy bool) ([]byte, Notice, error) {
 	var n Notice
 	for _, x := range list {
 		if x.ID == id {
@@ -225,16 +271,19 @@ func (s *Service) HTML(ctx context.Context, p auth.Principal, caseID, id int64, 
 	if n.ID == 0 {
 		return nil, n, errNotice
 	}
-	l := letter{Office: s.d.Office, Title: n.Title, Number: n.Number, Issued: chineseDate(n.IssuedOn), Kind: n.Kind, ReporterCopy: reporterCopy}
+	l := letter{Fields: Fields{Number: n.Number, Issued: chineseDate(n.IssuedOn)}, Title: n.Title, Kind: n.Kind, ReporterCopy: reporterCopy}
 	var receivedOn civil.Date
 	var sealed []byte
 	var data, finding string
 	var facts access.Facts
-	err = s.d.DB.Read.QueryRowContext(ctx, `SELECT c.receipt, c.received_on, c.identity, c.finding, e.data, `+access.FactsSQL("c")+`
+	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT c.receipt, c.received_on, c.identity, c.finding, e.data, `+access.FactsSQL("c")+`
 		FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.id = $1 AND e.id = $2`, caseID, id).
 		Scan(append([]any{&l.Receipt, &receivedOn, &sealed, &finding, &data}, facts.Dest()...)...)
 	if err != nil {
 		return nil, n, fmt.Errorf("letters: read notice %d: %w", id, err)
+	}
+	if l.Office, _, err = s.d.Words(ctx, facts.OfficeID); err != nil {
+		return nil, n, err
 	}
 	l.Received = chineseDate(receivedOn)
 	var d map[string]any
@@ -245,7 +294,7 @@ func (s *Service) HTML(ctx context.Context, p auth.Principal, caseID, id int64, 
 		}
 		return ""
 	}
-	l.Reason, l.Unit, l.Body = get("reason"), get("unit_name"), get("body")
+	l.Reason, l.Unit, l.Reply = get("reason"), get("unit_name"), get("body")
 	if v, err := civil.Parse(get("finish_by")); err == nil {
 		l.FinishBy = chineseDate(v)
 	}
@@ -262,7 +311,7 @@ func (s *Service) HTML(ctx context.Context, p auth.Principal, caseID, id int64, 
 		l.ReviewDays += " 日"
 	}
 	if reporterCopy {
-		if !s.d.Policy.On(p, access.ReporterIdentity, facts) {
+		if p == nil || !s.d.Policy.On(*p, access.ReporterIdentity, facts) {
 			return nil, n, errCopy
 		}
 		if len(sealed) > 0 {
@@ -283,11 +332,23 @@ func (s *Service) HTML(ctx context.Context, p auth.Principal, caseID, id int64, 
 			return nil, n, err
 		}
 	}
-	var b bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&b, "letter.html", l); err != nil {
-		return nil, n, fmt.Errorf("letters: render: %w", err)
+	text, _, err := s.Template(ctx, facts.OfficeID, n.Kind)
+	if err != nil {
+		return nil, n, err
 	}
-	return b.Bytes(), n, nil
+	t, err := parse(text)
+	if err != nil {
+		// A stored text was checked when it was set; one that no longer
+		// parses (a field since removed) falls back to the shipped text.
+		if text, err = Shipped(n.Kind); err != nil {
+			return nil, n, err
+		}
+		if t, err = parse(text); err != nil {
+			return nil, n, err
+		}
+	}
+	b, err := s.page(t, l)
+	return b, n, err
 }
 
 // ErrNoPrinter answers a PDF asked for where no PDF printer is installed.

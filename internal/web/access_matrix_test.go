@@ -83,6 +83,19 @@ var accessMatrix = []matrixRow{
 	{"POST /api/v1/offices", "", `{}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
 	{"GET /api/v1/offices/{code}", "/api/v1/offices/main", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"PATCH /api/v1/offices/{code}", "/api/v1/offices/main", `{"limits":{"accept":{"days":0,"unit":"workday"}}}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
+	// The office's own words (profile.write: admin), its notice templates, the first-start checklist.
+	{"GET /api/v1/offices/{code}/profile", "/api/v1/offices/main/profile", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
+	{"PUT /api/v1/offices/{code}/profile", "/api/v1/offices/main/profile", `{"channels":{"email":"not an address"}}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
+	{"GET /api/v1/offices/{code}/notice-templates", "/api/v1/offices/main/notice-templates", "", "401 200 403 403 403 403 403 403 403 403 403 200", false},
+	{"PUT /api/v1/offices/{code}/notice-templates/{kind}", "/api/v1/offices/main/notice-templates/acceptance", `{"template":"{{.Nope}}"}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
+	{"DELETE /api/v1/offices/{code}/notice-templates/{kind}", "/api/v1/offices/main/notice-templates/nokind", "", "401 404 403 403 403 403 403 403 403 403 403 403", false},
+	{"POST /api/v1/offices/{code}/notice-templates/{kind}/preview", "/api/v1/offices/main/notice-templates/refusal/preview", `{"template":""}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
+	{"GET /api/v1/setup", "", "", "401 200 403 403 403 403 403 403 403 403 403 200", false},
+	{"GET /staff/admin/start", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
+	{"GET /staff/admin/office", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
+	{"POST /staff/admin/office", "", "office=nope", "401 404 403 403 403 403 403 403 403 403 403 403", false},
+	{"GET /staff/admin/notices", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
+	{"POST /staff/admin/notices", "", "kind=nope", "401 404 403 403 403 403 403 403 403 403 403 403", false},
 
 	// Organisation.
 	{"GET /api/v1/units", "", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
@@ -113,12 +126,15 @@ var accessMatrix = []matrixRow{
 	{"POST /api/v1/track/messages", "", `{"receipt":"X","key":"Y","body":"hi"}`, "404 404 404 404 404 404 404 404 404 404 404 404", false},
 	{"POST /api/v1/track/review", "", `{"receipt":"X","key":"Y"}`, "422 422 422 422 422 422 422 422 422 422 422 422", false},
 	{"POST /api/v1/track/rating", "", `{"receipt":"X","key":"Y"}`, "422 422 422 422 422 422 422 422 422 422 422 422", false},
+	{"POST /api/v1/track/notices", "", `{"receipt":"X","key":"Y"}`, "404 404 404 404 404 404 404 404 404 404 404 404", false},
+	{"POST /api/v1/track/notices/{nid}", "/api/v1/track/notices/1", `{"receipt":"X","key":"Y"}`, "404 404 404 404 404 404 404 404 404 404 404 404", false},
 	{"GET /{$}", "/", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"GET /report", "", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /report", "", "content=", "422 422 422 422 422 422 422 422 422 422 422 422", false},
 	{"GET /report/receipt", "", "", "404 404 404 404 404 404 404 404 404 404 404 404", false},
 	{"GET /track", "", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /track", "", "receipt=X&key=Y", "404 404 404 404 404 404 404 404 404 404 404 404", false},
+	{"POST /track/notice", "", "receipt=X&key=Y&notice=1", "404 404 404 404 404 404 404 404 404 404 404 404", false},
 
 	// Cases. c1: assigned to handler; c2: transferred to A1, under liaison's
 	// A; c4: opened by a covert plan that is not done; c5: concluded.
@@ -135,6 +151,11 @@ var accessMatrix = []matrixRow{
 	{"GET /api/v1/cases/{id}/attachments", "/api/v1/cases/{c1}/attachments", "", "401 200 200 200 200 200 200 200 200 404 404 200", false},
 	{"GET /api/v1/cases/{id}/notices", "/api/v1/cases/{c1}/notices", "", "401 200 200 200 200 200 200 200 200 404 404 200", false},
 	{"GET /api/v1/cases/{id}/notices/{nid}/{format}", "/api/v1/cases/{c1}/notices/999999/html", "", "401 404 404 404 404 404 404 404 404 404 404 404", false},
+	// The print queue of notices that go by post (letter.post: clerk, director, admin).
+	{"GET /api/v1/letters/post", "", "", "401 200 200 403 403 200 403 403 403 403 403 403", false},
+	{"POST /api/v1/letters/post/{nid}", "/api/v1/letters/post/999999", "", "401 404 404 403 403 404 403 403 403 403 403 403", false},
+	{"GET /staff/post", "", "", "303 200 200 403 403 200 403 403 403 403 403 403", false},
+	{"POST /staff/post/{nid}", "/staff/post/999999", "", "401 404 404 403 403 404 403 403 403 403 403 403", false},
 	{"GET /api/v1/attachments/{id}", "/api/v1/attachments/{att1}", "", "401 200 200 200 404 200 200 404 404 404 404 200", false},
 	{"GET /api/v1/cases/{id}/messages", "/api/v1/cases/{c1}/messages", "", "401 200 200 200 403 200 200 403 403 403 403 200", false},
 	{"POST /api/v1/cases/{id}/messages", "/api/v1/cases/{c1}/messages", `{}`, "401 422 422 422 403 422 422 403 403 403 403 403", false},

@@ -44,6 +44,8 @@ func TestPublicationAndPortal(t *testing.T) {
 	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
 		personID := inspOrg(t, h)
 		dir, lead := h.Token(auth.Director), h.Token(auth.Leader)
+		h.Must(200, "PUT", "/api/v1/offices/main/profile", h.Token(auth.Admin), map[string]any{
+			"channels": map[string]any{"hotlines": []any{map[string]any{"name": "县纪委信访室", "number": "0591-22371732"}}}})
 		open := concludedCase(t, h, personID, false)
 		decided := concludedCase(t, h, personID, true)
 

@@ -46,7 +46,11 @@ func formMap(r *http.Request, names ...string) map[string]string {
 }
 
 func (p *pageServer) adminHome(w http.ResponseWriter, r *http.Request, v *view) error {
-	http.Redirect(w, r, "/staff/admin/units", http.StatusSeeOther)
+	dest := "/staff/admin/units"
+	if p.setupPending(r) {
+		dest = "/staff/admin/start"
+	}
+	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil
 }
 

@@ -31,14 +31,13 @@ import (
 // pageServer renders the HTML pages. Templates are parsed once per language
 // when the server is built; a template that does not parse stops New.
 type pageServer struct {
-	s        *Server
-	tmpl     map[string]map[string]*template.Template // lang → page → template
-	loc      map[string]map[string]string             // lang → key → text
-	channels channelData
-	static   http.Handler
-	check    *humancheck.Checker // the public form's human check
-	recent   recentReceipts      // the receipts of report forms posted lately
-	pinyin   *pinyin.Table       // initials for the unit pickers
+	s      *Server
+	tmpl   map[string]map[string]*template.Template // lang → page → template
+	loc    map[string]map[string]string             // lang → key → text
+	static http.Handler
+	check  *humancheck.Checker // the public form's human check
+	recent recentReceipts      // the receipts of report forms posted lately
+	pinyin *pinyin.Table       // initials for the unit pickers
 }
 
 // pageFunc renders one page (or redirects); v is filled by the frame.
@@ -83,9 +82,6 @@ func newPageServer(s *Server) (*pageServer, error) {
 		return nil, err
 	}
 	if p.loc, err = pages.Locales(); err != nil {
-		return nil, err
-	}
-	if err := pages.Data("channels", &p.channels); err != nil {
 		return nil, err
 	}
 	for _, l := range pages.Langs {
@@ -433,6 +429,7 @@ var staffNav = []struct {
 	{"/staff/publications", "pub.nav", access.PublicationRead},
 	{"/staff/notices", "notice.nav", access.NoticeRead},
 	{"/staff/callbacks", "callback.nav", access.CallbackRead},
+	{"/staff/post", "post.nav", access.LetterPost},
 	{"/staff/admin", "nav.admin", access.AdminRead},
 }
 

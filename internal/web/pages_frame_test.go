@@ -93,7 +93,18 @@ func (b *browser) signIn(username string, role auth.Role) {
 func TestPagesHome(t *testing.T) {
 	h := webtest.New(t, "")
 	b := newBrowser(t, h)
+	// A fresh install shows no ways to report but the web form: nothing
+	// compiled in, until the admin gives the office's own.
 	p := b.get("/")
+	for _, absent := range []string{"0591-22371732", "example.gov.cn", `id="ch-phone"`, `id="ch-mail"`, `href="mailto:`} {
+		if strings.Contains(p.Body, absent) {
+			t.Errorf("a fresh home shows %q", absent)
+		}
+	}
+	h.Must(200, "PUT", "/api/v1/offices/main/profile", h.Token(auth.Admin), map[string]any{
+		"channels": map[string]any{"hotlines": []any{map[string]any{"name": "县纪委信访室", "number": "0591-22371732"}},
+			"email": "zsb@mq.example.gov.cn", "boxes": []any{"县行政服务中心"}}})
+	p = b.get("/")
 	if p.Status != 200 || !strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("home: %d %s", p.Status, p.Header.Get("Content-Type"))
 	}

@@ -76,7 +76,11 @@ func (p *pageServer) portalList(kind string) pageFunc {
 			return nil
 		}
 		v.Title = p.T(v.Lang, "portal."+kind+"s")
-		return p.render(w, http.StatusOK, v, "portal_list", portalListPage{Kind: kind, Items: items, Channels: p.channels})
+		words, err := p.homeWords(r.Context())
+		if err != nil {
+			return err
+		}
+		return p.render(w, http.StatusOK, v, "portal_list", portalListPage{Kind: kind, Items: items, Channels: words.Channels})
 	}
 }
 
@@ -101,7 +105,11 @@ func (p *pageServer) portalItem(kind string) pageFunc {
 			return err
 		}
 		v.Title = it.Title
-		return p.render(w, http.StatusOK, v, "portal_item", portalItemPage{Item: it, Paras: paragraphs(it.Body), Channels: p.channels})
+		words, err := p.homeWords(r.Context())
+		if err != nil {
+			return err
+		}
+		return p.render(w, http.StatusOK, v, "portal_item", portalItemPage{Item: it, Paras: paragraphs(it.Body), Channels: words.Channels})
 	}
 }
 
@@ -115,6 +123,10 @@ func (p *pageServer) portalStats(w http.ResponseWriter, r *http.Request, v *view
 		return nil
 	}
 	lang := v.Lang
+	words, err := p.homeWords(r.Context())
+	if err != nil {
+		return err
+	}
 	cat := p.s.app.Catalog
 	var months []string
 	for _, m := range st.Months {
@@ -158,7 +170,7 @@ func (p *pageServer) portalStats(w http.ResponseWriter, r *http.Request, v *view
 		Monthly:    reports.StackedColumns(p.T(lang, "portal.monthly"), months, series),
 		ByCategory: reports.HBars(p.T(lang, "portal.by_category"), cats),
 		ByMethod:   reports.HBars(p.T(lang, "portal.by_method"), methods),
-		Channels:   p.channels,
+		Channels:   words.Channels,
 		Rows: []portalStatRow{
 			{p.T(lang, "portal.received"), fmt.Sprint(st.Received)},
 			{p.T(lang, "portal.accepted"), fmt.Sprint(st.Accepted)},

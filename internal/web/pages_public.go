@@ -16,7 +16,8 @@ import (
 	"mashang/internal/problem"
 )
 
-// channelData is data/channels.json: how the public can report.
+// channelData is how the public can reach the office (its profile's
+// channels, in the shape the public templates read).
 type channelData struct {
 	Hotlines []struct {
 		Name   catalog.Text `json:"name"`
@@ -59,10 +60,25 @@ func (p *pageServer) subjects(lang string) []homeSubject {
 type homePage struct {
 	Subjects []homeSubject
 	Channels channelData
+	Words    publicWords
+	// Intro is the office's own introduction in the page's language ("":
+	// the page's own words).
+	Intro string
 }
 
 func (p *pageServer) home(w http.ResponseWriter, r *http.Request, v *view) error {
-	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: p.subjects(v.Lang), Channels: p.channels})
+	words, err := p.homeWords(r.Context())
+	if err != nil {
+		return err
+	}
+	intro := words.Texts.Intro
+	switch v.Lang {
+	case LangEn:
+		intro = words.Texts.IntroEn
+	case LangZhTW:
+		intro = p.s.tw.convert(intro)
+	}
+	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: p.subjects(v.Lang), Channels: words.Channels, Words: words, Intro: intro})
 }
 
 // sitOption is one situation in a picker.
@@ -295,6 +311,10 @@ type trackPage struct {
 	Receipt, Key string
 	View         *intake.TrackView
 	Ratings      []docket.Rating
+	// Notices are the report's formal notices, to download; Contact the
+	// words of the office that handles it.
+	Notices []trackNoticeItem
+	Contact *publicWords
 }
 
 func (p *pageServer) trackForm(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -338,6 +358,19 @@ func (p *pageServer) track(w http.ResponseWriter, r *http.Request, v *view) erro
 		return p.render(w, st, v, "track", d)
 	}
 	d.View = &tv
+	list, lerr := p.s.app.Letters.ForReporter(ctx, tv.CaseID)
+	if lerr != nil {
+		return lerr
+	}
+	for _, n := range list {
+		d.Notices = append(d.Notices, trackNoticeItem{ID: n.ID, Kind: n.Kind, Title: n.Title, Number: n.Number, IssuedOn: n.IssuedOn.String()})
+	}
+	if pr, perr := p.s.app.Profile.Of(ctx, tv.OfficeID); perr == nil {
+		words := wordsOf(pr)
+		d.Contact = &words
+	} else {
+		return perr
+	}
 	st := http.StatusOK
 	if err != nil {
 		st = statusOf[mustProblem(err).Kind]

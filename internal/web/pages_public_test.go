@@ -260,6 +260,11 @@ func TestPagesReportFormTwiceOneCase(t *testing.T) {
 func TestPagesTraditionalWording(t *testing.T) {
 	h := webtest.New(t, "")
 	seedUnits(t, h)
+	// The office's words are typed in Simplified characters; the zh-TW
+	// pages convert them.
+	h.Must(200, "PUT", "/api/v1/offices/main/profile", h.TokenFor("profile-admin", auth.Admin, ""), map[string]any{"channels": map[string]any{
+		"hotlines": []any{map[string]any{"name": "县纪委信访室", "number": "0591-22371732"}, map[string]any{"name": "县效能办", "number": "0591-22371885"}},
+		"boxes":    []any{"县委大院"}}})
 	b := newBrowser(t, h)
 	b.lang = "zh-TW"
 	b.signIn("admin", auth.Admin)

@@ -72,6 +72,11 @@ func (p *pageServer) staffHome(w http.ResponseWriter, r *http.Request, v *view) 
 		dest = "/staff/overview"
 	case auth.Inspector:
 		dest = "/staff/inspections"
+	case auth.Admin:
+		// A fresh install: the checklist, not an empty queue.
+		if p.setupPending(r) {
+			dest = "/staff/admin/start"
+		}
 	}
 	http.Redirect(w, r, dest, http.StatusSeeOther)
 	return nil

@@ -54,6 +54,20 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/offices", need(access.OrgWrite), s.createOffice)
 	s.handle("GET /api/v1/offices/{code}", need(access.OrgRead), s.getOffice)
 	s.handle("PATCH /api/v1/offices/{code}", need(access.OrgWrite), s.updateOffice)
+	// The office's own words: letterhead, contacts, public texts, the texts
+	// of its formal notices; the first-start checklist.
+	s.handle("GET /api/v1/offices/{code}/profile", need(access.OrgRead), s.getProfile)
+	s.handle("PUT /api/v1/offices/{code}/profile", need(access.ProfileWrite), s.putProfile)
+	s.handle("GET /api/v1/offices/{code}/notice-templates", need(access.AdminRead), s.listNoticeTemplates)
+	s.handle("PUT /api/v1/offices/{code}/notice-templates/{kind}", need(access.ProfileWrite), s.putNoticeTemplate)
+	s.handle("DELETE /api/v1/offices/{code}/notice-templates/{kind}", need(access.ProfileWrite), s.deleteNoticeTemplate)
+	s.handle("POST /api/v1/offices/{code}/notice-templates/{kind}/preview", need(access.ProfileWrite), s.previewNoticeTemplate)
+	s.handle("GET /api/v1/setup", need(access.AdminRead), s.getSetup)
+	page("GET /staff/admin/start", need(access.AdminRead), p.adminStart)
+	page("GET /staff/admin/office", need(access.AdminRead), p.adminOffice)
+	page("POST /staff/admin/office", need(access.ProfileWrite), p.adminOfficeSave)
+	page("GET /staff/admin/notices", need(access.AdminRead), p.adminNotices)
+	page("POST /staff/admin/notices", need(access.ProfileWrite), p.adminNoticeSave)
 	// Organisation: units and people.
 	s.handle("GET /api/v1/units", need(access.OrgRead), s.listUnits)
 	s.handle("POST /api/v1/units", need(access.OrgWrite), s.createUnit)
@@ -84,12 +98,15 @@ func (s *Server) registerRoutes() {
 	s.handle("POST /api/v1/track/messages", anyone, s.trackMessage)
 	s.handle("POST /api/v1/track/review", anyone, s.trackReview)
 	s.handle("POST /api/v1/track/rating", anyone, s.trackRating)
+	s.handle("POST /api/v1/track/notices", anyone, s.trackNotices)
+	s.handle("POST /api/v1/track/notices/{nid}", anyone, s.trackNotice)
 	s.handle("GET /{$}", anyone, p.public(p.home))
 	s.handle("GET /report", anyone, p.public(p.reportForm))
 	s.handle("POST /report", anyone, p.public(p.report))
 	s.handle("GET /report/receipt", anyone, p.public(p.receipt))
 	s.handle("GET /track", anyone, p.public(p.trackForm))
 	s.handle("POST /track", anyone, p.public(p.track))
+	s.handle("POST /track/notice", anyone, p.public(p.trackNoticePage))
 
 	// Cases: registration by clerks, lists and search, the case, the state
 	// machine's actions, the reporter's identity, thread and files.
@@ -101,6 +118,10 @@ func (s *Server) registerRoutes() {
 	s.handle("GET /api/v1/cases/{id}/attachments", need(access.CaseRead), s.listCaseAttachments)
 	s.handle("GET /api/v1/cases/{id}/notices", need(access.CaseRead), s.listCaseNotices)
 	s.handle("GET /api/v1/cases/{id}/notices/{nid}/{format}", need(access.CaseRead), s.caseNotice)
+	s.handle("GET /api/v1/letters/post", need(access.LetterPost), s.listToPost)
+	s.handle("POST /api/v1/letters/post/{nid}", need(access.LetterPost), s.markPosted)
+	page("GET /staff/post", need(access.LetterPost), p.postQueue)
+	page("POST /staff/post/{nid}", need(access.LetterPost), p.postMark)
 	s.handle("GET /api/v1/attachments/{id}", need(access.CaseRead), s.getAttachment)
 	s.handle("GET /api/v1/cases/{id}/messages", need(access.ReporterThread), s.listCaseMessages)
 	s.handle("POST /api/v1/cases/{id}/messages", need(access.ReporterWrite), s.createCaseMessage)

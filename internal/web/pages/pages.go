@@ -19,7 +19,7 @@ import (
 	"strings"
 )
 
-//go:embed templates/*.html static/* locales/*.json data/*.json
+//go:embed templates/*.html static/* locales/*.json
 var files embed.FS
 
 // Langs are the languages of the pages, the default first.
@@ -65,18 +65,6 @@ func Locales() (map[string]map[string]string, error) {
 		out[l] = m
 	}
 	return out, nil
-}
-
-// Data reads one embedded data file (data/NAME.json) into v.
-func Data(name string, v any) error {
-	b, err := files.ReadFile("data/" + name + ".json")
-	if err != nil {
-		return fmt.Errorf("pages: data %s: %w", name, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("pages: data %s: %w", name, err)
-	}
-	return nil
 }
 
 // The layout and partials every page is parsed with.
