@@ -19,6 +19,13 @@ func (g *gen) setProfile(ctx context.Context) error {
 	}
 	home := t.Home()
 	if mq, ok := t.ByCode("MQ"); ok {
+		// The city's own: the city-wide hotline for its public home page.
+		if _, err := g.a.Profile.Save(ctx, auth.System("cli:demo"), home.Code, profile.Input{
+			Letterhead: &office.Letterhead{Name: "福州市整治“为官不为”问题办公室", Short: "榕整肃"},
+			Channels:   &office.Channels{Hotlines: []office.Hotline{{Name: "福州市 12345 政务服务便民热线", Number: "12345"}}},
+		}); err != nil {
+			return err
+		}
 		home = mq
 	}
 	pr, err := g.a.Profile.Of(ctx, home.ID)
