@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"mashang/internal/access"
@@ -107,10 +108,15 @@ type Summary struct {
 	Sanctions       []Count `json:"sanctions"`
 	// Inspections in the period.
 	Inspections inspection.Stats `json:"inspections"`
-	// Satisfaction of the replies rated in the period.
-	Satisfaction []Count `json:"satisfaction"`
-	Rated        int     `json:"rated"`
-	Satisfied    int     `json:"satisfied"` // satisfied + basically satisfied
+	// Satisfaction of the replies rated in the period: by the reporter's
+	// own rating, or else by the result of the clerk's callback (回访; an
+	// unreachable reporter rates nothing). RatedByReporter and
+	// RatedByCallback say how many of Rated came from each.
+	Satisfaction    []Count `json:"satisfaction"`
+	Rated           int     `json:"rated"`
+	Satisfied       int     `json:"satisfied"` // satisfied + basically satisfied
+	RatedByReporter int     `json:"rated_by_reporter"`
+	RatedByCallback int     `json:"rated_by_callback"`
 	// Office and OfficeName: the office reported on, with all the offices
 	// below it (empty: everything the reader sees); ByOffice breaks the
 	// cases received down by its own and each office directly below it
@@ -151,6 +157,8 @@ type caseRow struct {
 	channel, category, state, finding, rating, unitCode, unitName, due string
 	received, accepted, acceptBy, concluded, finishBy, rated           civil.Date
 	open                                                               bool
+	callback                                                           string     // the callback's result ("" none)
+	calledBack                                                         civil.Date // when it was recorded
 }
 
 func nullDate(ns sql.NullString) civil.Date {
@@ -167,10 +175,10 @@ func (s *Service) caseRows(ctx context.Context, from, to civil.Date, f access.Ca
 	args := []any{from, to, from.AddDays(-1), to.AddDays(2)}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.channel, c.category, c.state, c.finding, c.rating, c.due_status,
-		COALESCE(u.code, ''), COALESCE(u.name, ''), c.received_on, c.accepted_on, c.accept_by, c.concluded_on, c.finish_by, c.rated_at
+		COALESCE(u.code, ''), COALESCE(u.name, ''), c.received_on, c.accepted_on, c.accept_by, c.concluded_on, c.finish_by, c.rated_at, c.callback_result, c.callback_at
 		FROM cases c LEFT JOIN units u ON u.id = COALESCE(c.transfer_unit_id, c.unit_id)
 		WHERE c.state <> '`+string(docket.Merged)+`' AND ((c.received_on >= $1 AND c.received_on <= $2) OR (c.concluded_on >= $1 AND c.concluded_on <= $2)
-		   OR (c.rated_at IS NOT NULL AND c.rated_at >= $3 AND c.rated_at < $4)) AND `+f.SQL("c", arg), args...)
+		   OR (c.rated_at IS NOT NULL AND c.rated_at >= $3 AND c.rated_at < $4) OR (c.callback_at IS NOT NULL AND c.callback_at >= $3 AND c.callback_at < $4)) AND `+f.SQL("c", arg), args...)
 	if err != nil {
 		return nil, fmt.Errorf("reports: read cases: %w", err)
 	}
@@ -179,10 +187,16 @@ func (s *Service) caseRows(ctx context.Context, from, to civil.Date, f access.Ca
 	for rows.Next() {
 		var r caseRow
 		var rec string
-		var acc, accBy, conc, fin, rated sql.NullString
+		var acc, accBy, conc, fin, rated, called sql.NullString
 		if err := rows.Scan(&r.channel, &r.category, &r.state, &r.finding, &r.rating, &r.due, &r.unitCode, &r.unitName,
-			&rec, &acc, &accBy, &conc, &fin, &rated); err != nil {
+			&rec, &acc, &accBy, &conc, &fin, &rated, &r.callback, &called); err != nil {
 			return nil, err
+		}
+		if called.Valid {
+			var t store.Instant
+			if err := t.Scan(called.String); err == nil {
+				r.calledBack = civil.In(t.Time, s.loc)
+			}
 		}
 		r.received = nullDate(sql.NullString{String: rec, Valid: true})
 		r.accepted, r.acceptBy, r.concluded, r.finishBy = nullDate(acc), nullDate(accBy), nullDate(conc), nullDate(fin)
@@ -297,10 +311,22 @@ func (s *Service) Summary(ctx context.Context, p auth.Principal, cat *catalog.Ca
 				sum.ConcludedOnTime++
 			}
 		}
-		if r.rating != "" && inPeriod(r.rated, from, to) {
+		// Rated by the reporter, or else by the callback's result.
+		rating := ""
+		switch {
+		case r.rating != "":
+			if inPeriod(r.rated, from, to) {
+				rating = r.rating
+				sum.RatedByReporter++
+			}
+		case slices.Contains(docket.Ratings, docket.Rating(r.callback)) && inPeriod(r.calledBack, from, to):
+			rating = r.callback
+			sum.RatedByCallback++
+		}
+		if rating != "" {
 			sum.Rated++
-			byRating[r.rating]++
-			if docket.Rating(r.rating).Content() {
+			byRating[rating]++
+			if docket.Rating(rating).Content() {
 				sum.Satisfied++
 			}
 		}

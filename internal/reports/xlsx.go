@@ -37,6 +37,8 @@ func OverviewRows(s Summary) [][2]any {
 		{"发现问题立案（件）", s.Inspections.CasesOpened},
 		{"评价答复（件）", s.Rated},
 		{"满意及基本满意（件）", s.Satisfied},
+		{"其中举报人自评（件）", s.RatedByReporter},
+		{"其中回访所得（件）", s.RatedByCallback},
 	}
 }
 
