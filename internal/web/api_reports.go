@@ -132,7 +132,7 @@ const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sh
 // same filters as the case list (and the same visibility: a liaison gets
 // its unit's cases only). CSV is UTF-8 with a BOM. Every matching case is
 // exported, without a row limit: rows are streamed to the client page by
-// page as the list reads them (keyset pages of search.MaxLimit), so memory
+// page as the list reads them (keyset pages of search.ExportPage), so memory
 // stays flat however many there are. An error before the first byte is an
 // ordinary error answer; one after it aborts the response, so that a
 // client never takes a cut-short file for a whole one.
@@ -149,7 +149,7 @@ func (s *Server) exportCases(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q.Limit = search.MaxLimit
+	q.Limit = search.ExportPage
 	page, err := s.app.Search.Export(r.Context(), me(r), q)
 	if err != nil {
 		return err
