@@ -214,6 +214,9 @@ func TestPagesInspectionPlanVisitDone(t *testing.T) {
 	clerk.signIn("clerk2", auth.Clerk)
 	cp := clerk.get(base)
 	inspWant(t, cp, "clerk sees done plan", 200, "服务中心窗口暗访", fnd.Receipt, "1 个附件")
+	if strings.Contains(cp.Body, "user:") {
+		t.Error("the plan's author or a visit's recorder is shown as an internal actor (user:…), not by name")
+	}
 	if strings.Contains(cp.Body, "/attachments/") || strings.Contains(cp.Body, `id="mark-done"`) || strings.Contains(cp.Body, `id="visit-new"`) {
 		t.Fatal("a clerk is offered the photos or the inspector's actions")
 	}

@@ -120,6 +120,9 @@ func TestBrowserQueueAndPortalLayout(t *testing.T) {
 		c.layout("statistics "+lang, 390, 844, 12)
 		c.layout("statistics "+lang, 1024, 800, 12)
 	}
+	// The notification choices fit a phone.
+	c.open("/staff/notifications?lang=en")
+	c.layout("notification choices", 390, 844, 12)
 	// The assignee filter speaks the page's language.
 	c.open("/staff/cases?lang=zh-CN")
 	if s := c.text("#f-assignee"); strings.Contains(s, "me") && !strings.Contains(s, "我") {

@@ -29,6 +29,7 @@ type pubListPage struct {
 	CanPropose bool
 	Kinds      []string
 	States     []string
+	Staff      staffNames // usernames to the names colleagues know
 }
 
 // pubFlash are the notes shown after a step, by the ok parameter.
@@ -37,7 +38,7 @@ var pubFlash = map[string]string{
 	"published": "pub.flash_published", "withdrawn": "pub.flash_withdrawn",
 }
 
-func (p *pageServer) pubListData(r *http.Request) (pubListPage, error) {
+func (p *pageServer) pubListData(r *http.Request, lang string) (pubListPage, error) {
 	q := r.URL.Query()
 	d := pubListPage{Kind: q.Get("kind"), State: q.Get("state"), CanPropose: p.s.may(r, access.PublicationPropose),
 		Kinds:  []string{publication.KindExposure, publication.KindExemplar},
@@ -47,6 +48,9 @@ func (p *pageServer) pubListData(r *http.Request) (pubListPage, error) {
 	}
 	list, err := p.s.app.Publications.List(r.Context(), publication.Filter{Kind: d.Kind, State: d.State})
 	if err != nil {
+		return d, err
+	}
+	if d.Staff, err = p.staffNames(r.Context(), lang); err != nil {
 		return d, err
 	}
 	approve, publish := p.s.may(r, access.PublicationApprove), p.s.may(r, access.PublicationPublish)
@@ -61,7 +65,7 @@ func (p *pageServer) pubListData(r *http.Request) (pubListPage, error) {
 }
 
 func (p *pageServer) publications(w http.ResponseWriter, r *http.Request, v *view) error {
-	d, err := p.pubListData(r)
+	d, err := p.pubListData(r, v.Lang)
 	if err != nil {
 		return err
 	}
@@ -176,7 +180,7 @@ func (p *pageServer) pubStep(ok string, step func(ps *publication.Service, r *ht
 			if ferr != nil {
 				return ferr
 			}
-			d, derr := p.pubListData(r)
+			d, derr := p.pubListData(r, v.Lang)
 			if derr != nil {
 				return derr
 			}

@@ -71,6 +71,9 @@ func TestPagesPublications(t *testing.T) {
 	if strings.Contains(dl.Body, `id="approve-`+id+`"`) || strings.Contains(dl.Body, `id="publish-`+id+`"`) {
 		t.Fatal("the director is offered approve or publish on a proposal")
 	}
+	if i := strings.Index(dl.Body, `id="pub-`+id+`"`); i < 0 || strings.Contains(dl.Body[i:], "user:") {
+		t.Error("the proposer is shown as an internal actor (user:…), not by name")
+	}
 	dtok := csrfRe.FindStringSubmatch(dl.Body)[1]
 	inspWant(t, dir.post("/staff/publications/"+id+"/approve", url.Values{"csrf": {dtok}}), "director approves", 403)
 	// Publishing before approval: 409, the list shown again with the message.
