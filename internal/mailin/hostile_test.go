@@ -23,7 +23,8 @@ import (
 
 // TestSMTPHostileMail, on both engines, over real SMTP on loopback with the
 // intake's own size limit: the depth-40 nested message is stored as a case
-// within 2 seconds while /healthz keeps answering in under 100 ms, and a
+// within 2 seconds while /healthz keeps answering in under 100 ms (more
+// than it took just before, on a loaded machine), and a
 // 60 MB message is refused at DATA with 552 and stores nothing.
 func TestSMTPHostileMail(t *testing.T) {
 	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
@@ -63,6 +64,14 @@ func TestSMTPHostileMail(t *testing.T) {
 				mu.Unlock()
 			}
 		}()
+		// What /healthz takes on this machine now, before the message: the
+		// bound below is relative to it, so that a loaded machine (other
+		// tests, other work) does not pass for a starved server.
+		time.Sleep(300 * time.Millisecond)
+		mu.Lock()
+		baseline := worst
+		worst, asked = 0, 0
+		mu.Unlock()
 		raw := mailin.DeepMessage(40, false)
 		t0 := time.Now()
 		err = smtp.SendMail(ln.Addr().String(), nil, "zhang@example.cn", []string{"jubao@zsb.gov.cn"}, raw)
@@ -76,8 +85,8 @@ func TestSMTPHostileMail(t *testing.T) {
 		if took > 2*time.Second {
 			t.Errorf("deep message stored in %s, want within 2 s", took)
 		}
-		if asked == 0 || worst >= 100*time.Millisecond {
-			t.Errorf("healthz: worst %s over %d checks, want under 100 ms", worst, asked)
+		if bound := 100*time.Millisecond + 2*baseline; asked == 0 || worst >= bound {
+			t.Errorf("healthz: worst %s over %d checks during the delivery, want under %s (100 ms + twice the %s before it)", worst, asked, bound, baseline)
 		}
 		var content string
 		var n int
