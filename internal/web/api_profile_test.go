@@ -369,6 +369,11 @@ func TestLetterNoticesPrintQueue(t *testing.T) {
 		if p.Status != 200 || !strings.Contains(p.Body, "整肃受〔2026〕1号") || !strings.Contains(p.Body, `action="/staff/post/`+nid+`"`) || len(p.Body) > 100<<10 {
 			t.Fatalf("the print queue page: %d", p.Status)
 		}
+		// The case page lists the notice with both copies to print.
+		if cp := b.get(fmt.Sprintf("/staff/cases/%d", letterCase)); cp.Status != 200 || !strings.Contains(cp.Body, `id="notices"`) ||
+			!strings.Contains(cp.Body, "整肃受〔2026〕1号") || !strings.Contains(cp.Body, "/html?copy=reporter") {
+			t.Fatalf("the case page's notices: %d", cp.Status)
+		}
 		if r := h.Do("POST", "/api/v1/letters/post/"+nid, h.Token(auth.Handler), nil); r.Status != 403 {
 			t.Fatalf("a handler marks: %d", r.Status)
 		}

@@ -17,6 +17,7 @@ import (
 	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
+	"mashang/internal/letters"
 	"mashang/internal/org"
 	"mashang/internal/problem"
 )
@@ -110,6 +111,10 @@ type casePage struct {
 	// Offices a case may be transferred to (not its own), with the
 	// direction from the case's office: up, down or across.
 	Offices []officeChoice
+	// Notices are the case's formal notices (受理告知书 …), to print: the
+	// office's copy, and the reporter's copy for those who may know the
+	// reporter (CanSee).
+	Notices []letters.Notice
 }
 
 type officeChoice struct {
@@ -190,6 +195,9 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	// access policy's answer (cases.Case.Can).
 	d.CanSee, d.CanThread, d.CanReveal, d.CanMessage = c.Can.Identity, c.Can.Thread, c.Can.Reveal, c.Can.Write
 	d.Messages = c.Thread()
+	if d.Notices, err = p.s.app.Letters.List(ctx, pr, id); err != nil {
+		return err
+	}
 	if c.Anonymous != nil {
 		d.Anonymous = *c.Anonymous
 	}
