@@ -61,7 +61,7 @@ go test -count=1 -timeout 20m "$@"
 if [ "$full" = 1 ]; then
   fuzztime="${MASHANG_FUZZTIME:-3s}"
   for target in ./internal/mailin:FuzzParse ./internal/web:FuzzDecodeJSON ./internal/org:FuzzReadTable \
-                ./internal/calendar:FuzzParseYear ./internal/receipt:FuzzNormalize; do
+                ./internal/calendar:FuzzParseYear ./internal/receipt:FuzzNormalize ./internal/letters:FuzzTemplateParse; do
     go test -run '^$' -fuzz "^${target#*:}\$" -fuzztime "$fuzztime" "${target%%:*}"
   done
 fi

@@ -336,16 +336,20 @@ func (s *Service) render(ctx context.Context, p *auth.Principal, caseID, id int6
 	if err != nil {
 		return nil, n, err
 	}
+	// A stored text was checked on the sample when it was set; one that
+	// no longer parses (a field since removed) or fails on this letter's
+	// values (an index past a short name) prints with the shipped text.
+	if t, err := parse(text); err == nil {
+		if b, err := s.page(t, l); err == nil {
+			return b, n, nil
+		}
+	}
+	if text, err = Shipped(n.Kind); err != nil {
+		return nil, n, err
+	}
 	t, err := parse(text)
 	if err != nil {
-		// A stored text was checked when it was set; one that no longer
-		// parses (a field since removed) falls back to the shipped text.
-		if text, err = Shipped(n.Kind); err != nil {
-			return nil, n, err
-		}
-		if t, err = parse(text); err != nil {
-			return nil, n, err
-		}
+		return nil, n, err
 	}
 	b, err := s.page(t, l)
 	return b, n, err
