@@ -249,7 +249,7 @@ func (g *gen) city(ctx context.Context) error {
 func (g *gen) sendUp(ctx context.Context) error {
 	var id int64
 	err := g.db.Read.QueryRowContext(ctx, `SELECT c.id FROM cases c JOIN offices o ON o.id = c.office_id
-		WHERE o.code = 'MQ' AND c.state IN ('registered', 'accepted') AND c.id BETWEEN $1 AND $2 ORDER BY c.id DESC LIMIT 1`, g.firstCase, g.lastCase).Scan(&id)
+		WHERE o.code = 'MQ' AND c.state IN `+docket.SQLList(docket.Registered, docket.Accepted)+` AND c.id BETWEEN $1 AND $2 ORDER BY c.id DESC LIMIT 1`, g.firstCase, g.lastCase).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil // too few cases to have an open one
 	}
