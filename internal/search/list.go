@@ -351,9 +351,10 @@ type Page struct {
 type builder struct {
 	where []string
 	args  []any
-	// units is set when the unit filter names several units (a subtree):
-	// plain lists then read each unit's index range and merge.
-	units []int64
+	// splits are the filters on several values of one column (the states
+	// asked for, the units of a subtree): a plain list reads one ordered
+	// index range per combination of values and merges them.
+	splits []split
 	// thread and identity are the cases whose reporter thread, and whose
 	// reporter, the caller may know: a search matches the thread only on
 	// the first, a row shows the masked reporter only on the second.
@@ -367,6 +368,57 @@ func (b *builder) arg(v any) string {
 
 func (b *builder) add(clause string) { b.where = append(b.where, clause) }
 
+// split is a filter "col IN list" that may be read value by value.
+type split struct {
+	clause, col string
+	vals        []any
+}
+
+// addSplit adds the filter col IN list (list written out, of checked
+// values), to be read value by value where that helps.
+func (b *builder) addSplit(col, list string, vals []any) {
+	clause := col + " IN " + list
+	b.add(clause)
+	b.splits = append(b.splits, split{clause: clause, col: col, vals: vals})
+}
+
+func anys[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+// maxParts bounds the ordered index ranges one plain list reads.
+const maxParts = 64
+
+// parts returns b as one builder per combination of the values of its
+// splits (at most maxParts; the splits beyond stay IN filters), each with
+// "col = value" in place of "col IN list"; b alone when nothing is split.
+func (b *builder) parts() []*builder {
+	out := []*builder{b}
+	for _, sp := range b.splits {
+		if len(out)*len(sp.vals) > maxParts {
+			continue
+		}
+		var next []*builder
+		for _, pb := range out {
+			for _, v := range sp.vals {
+				nb := pb.clone()
+				for i, w := range nb.where {
+					if w == sp.clause {
+						nb.where[i] = sp.col + " = " + nb.arg(v)
+					}
+				}
+				next = append(next, nb)
+			}
+		}
+		out = next
+	}
+	return out
+}
+
 func (b *builder) sql() string {
 	if len(b.where) == 0 {
 		return "TRUE"
@@ -375,7 +427,7 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), units: b.units, thread: b.thread, identity: b.identity}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, thread: b.thread, identity: b.identity}
 }
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
@@ -509,23 +561,18 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	pol := s.o.Policy
 	b := &builder{thread: pol.Cases(p, access.ReporterThread), identity: pol.Cases(p, access.ReporterIdentity)}
 	b.add(pol.Cases(p, perm).SQL("c", b.arg))
+	// Several states or channels: their values (checked against the closed
+	// sets) are written into the SQL, and a plain list reads one ordered
+	// index range per value (see builder.split).
 	if len(q.States) == 1 {
 		b.add("c.state = " + b.arg(string(q.States[0])))
 	} else if len(q.States) > 1 {
-		ph := make([]string, len(q.States))
-		for i, st := range q.States {
-			ph[i] = b.arg(string(st))
-		}
-		b.add("c.state IN (" + strings.Join(ph, ",") + ")")
+		b.addSplit("c.state", docket.SQLList(q.States...), anys(q.States))
 	}
 	if len(q.Channels) == 1 {
 		b.add("c.channel = " + b.arg(string(q.Channels[0])))
 	} else if len(q.Channels) > 1 {
-		ph := make([]string, len(q.Channels))
-		for i, ch := range q.Channels {
-			ph[i] = b.arg(string(ch))
-		}
-		b.add("c.channel IN (" + strings.Join(ph, ",") + ")")
+		b.addSplit("c.channel", docket.SQLList(q.Channels...), anys(q.Channels))
 	}
 	if q.Unit != "" {
 		var path string
@@ -542,8 +589,7 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		if len(ids) == 1 {
 			b.add("c.unit_id = " + b.arg(ids[0]))
 		} else {
-			b.units = ids
-			b.add("c.unit_id IN (" + intList(ids) + ")")
+			b.addSplit("c.unit_id", "("+intList(ids)+")", anys(ids))
 		}
 	}
 	if q.PersonID != 0 {
@@ -586,13 +632,16 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	}
 	if q.Due != "" {
 		today, soon := s.dueBounds()
+		// runningCases, written as in the index cases_running_received, lets
+		// both engines walk the running cases newest first.
+		b.add(runningCases)
 		switch q.Due {
 		case docket.Overdue:
 			b.add("c.deadline < " + b.arg(today.String()))
 		case docket.DueSoon:
 			b.add("c.deadline >= " + b.arg(today.String()) + " AND c.deadline <= " + b.arg(soon.String()))
 		case docket.OnTime:
-			b.add("c.deadline > " + b.arg(soon.String()) + " AND c.deadline < " + b.arg(NoDeadline))
+			b.add("c.deadline > " + b.arg(soon.String()))
 		}
 	}
 	switch q.Supervised {
@@ -644,6 +693,10 @@ func (s *Service) subUnits(ctx context.Context, path string) ([]int64, error) {
 	}
 	return ids, nil
 }
+
+// runningCases are the cases whose deadline runs (the others sort last,
+// at NoDeadline), spelled as in the partial index cases_running_received.
+const runningCases = "c.deadline < '" + NoDeadline + "'"
 
 // Today is the current date in the office's zone.
 func (s *Service) Today() civil.Date { return civil.In(s.o.Clock.Now(), s.o.Loc) }
@@ -753,19 +806,12 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 			b.add("(c.received_at, c.id) < (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
 		}
 	}
-	if len(b.units) > 1 {
-		// A unit and its sub-units: one ordered index range per unit
-		// (cases_unit, cases_unit_deadline), merged here, rather than
-		// sorting every case of the subtree.
-		unitClause := "c.unit_id IN (" + intList(b.units) + ")"
-		for _, u := range b.units {
-			ub := b.clone()
-			for i, w := range ub.where {
-				if w == unitClause {
-					ub.where[i] = "c.unit_id = " + ub.arg(u)
-				}
-			}
-			rows, err := s.rows(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+ub.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1), ub.args...)
+	if parts := b.parts(); len(parts) > 1 {
+		// Several units (a subtree), states or channels: one ordered index
+		// range per value (cases_unit, cases_state_received, …), each cut at
+		// a page, merged here, rather than sorting every matching case.
+		for _, pb := range parts {
+			rows, err := s.rows(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+pb.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(q.Limit+1), pb.args...)
 			if err != nil {
 				return page, err
 			}

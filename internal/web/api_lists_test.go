@@ -255,6 +255,13 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		check("limit=19&unit=MQ-MC&state=open", func(c *cs) bool { return isOpen(c) && strings.HasPrefix(c.unit, "MQ-MC") }, "received")
 		today := "2026-03-02"
 		check("limit=200&due=overdue&sort=deadline", func(c *cs) bool { return c.due < today }, "deadline")
+		// The orders read by their own index ranges: the due filters newest
+		// first (the running cases' partial index), states by deadline
+		// (one range per state), a subtree's overdue cases.
+		check("limit=37&due=overdue", func(c *cs) bool { return c.due < today }, "received")
+		check("limit=41&state=closed,refused&sort=deadline", func(c *cs) bool { return c.state == "closed" || c.state == "refused" }, "deadline")
+		check("limit=23&state=open&due=overdue", func(c *cs) bool { return isOpen(c) && c.due < today }, "received")
+		check("limit=17&unit=MQ-MC&due=overdue&sort=deadline", func(c *cs) bool { return strings.HasPrefix(c.unit, "MQ-MC") && c.due < today }, "deadline")
 
 		// Total count agrees.
 		r = h.Must(200, "GET", "/api/v1/cases?count=true&state=closed", tok, nil)
