@@ -355,6 +355,11 @@ type builder struct {
 	// asked for, the units of a subtree): a plain list reads one ordered
 	// index range per combination of values and merges them.
 	splits []split
+	// narrow: another filter has an ordered index range of its own (one
+	// unit, assignee, person, situation, channel or state, the due
+	// filters' running cases, a scope narrower than all cases): reading it
+	// with the several values as an IN filter beats one range per value.
+	narrow bool
 	// thread and identity are the cases whose reporter thread, and whose
 	// reporter, the caller may know: a search matches the thread only on
 	// the first, a row shows the masked reporter only on the second.
@@ -390,31 +395,35 @@ func anys[T any](vs []T) []any {
 	return out
 }
 
-// maxParts bounds the ordered index ranges one plain list reads.
-const maxParts = 64
-
-// parts returns b as one builder per combination of the values of its
-// splits (at most maxParts; the splits beyond stay IN filters), each with
-// "col = value" in place of "col IN list"; b alone when nothing is split.
+// parts returns b as one builder per value of the filter it reads value by
+// value, with "col = value" in place of "col IN list"; b alone when none is.
+// A unit's subtree is read unit by unit (cases_unit, cases_unit_deadline);
+// several states or channels value by value only when they are the one
+// filter with several values and no other filter narrows the list (one
+// range per state of "state=open" and an assignee would each walk the
+// state's cases for the assignee's few).
 func (b *builder) parts() []*builder {
-	out := []*builder{b}
-	for _, sp := range b.splits {
-		if len(out)*len(sp.vals) > maxParts {
-			continue
+	var sp *split
+	for i := range b.splits {
+		if b.splits[i].col == "c.unit_id" {
+			sp = &b.splits[i]
 		}
-		var next []*builder
-		for _, pb := range out {
-			for _, v := range sp.vals {
-				nb := pb.clone()
-				for i, w := range nb.where {
-					if w == sp.clause {
-						nb.where[i] = sp.col + " = " + nb.arg(v)
-					}
-				}
-				next = append(next, nb)
+	}
+	if sp == nil && len(b.splits) == 1 && !b.narrow {
+		sp = &b.splits[0]
+	}
+	if sp == nil {
+		return []*builder{b}
+	}
+	out := make([]*builder, 0, len(sp.vals))
+	for _, v := range sp.vals {
+		nb := b.clone()
+		for i, w := range nb.where {
+			if w == sp.clause {
+				nb.where[i] = sp.col + " = " + nb.arg(v)
 			}
 		}
-		out = next
+		out = append(out, nb)
 	}
 	return out
 }
@@ -427,7 +436,7 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, thread: b.thread, identity: b.identity}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, thread: b.thread, identity: b.identity}
 }
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
@@ -560,10 +569,13 @@ func (p *Page) setTotal(n int, exact bool) {
 func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Perm, q ListQuery) (*builder, error) {
 	pol := s.o.Policy
 	b := &builder{thread: pol.Cases(p, access.ReporterThread), identity: pol.Cases(p, access.ReporterIdentity)}
-	b.add(pol.Cases(p, perm).SQL("c", b.arg))
+	scope := pol.Cases(p, perm)
+	b.add(scope.SQL("c", b.arg))
+	b.narrow = scope.Scope() != access.All || len(q.States) == 1 || len(q.Channels) == 1 || q.PersonID != 0 ||
+		q.Situation != "" || q.Assignee != "" || q.Due != ""
 	// Several states or channels: their values (checked against the closed
-	// sets) are written into the SQL, and a plain list reads one ordered
-	// index range per value (see builder.split).
+	// sets) are written into the SQL, and a plain list may read one ordered
+	// index range per value (see builder.parts).
 	if len(q.States) == 1 {
 		b.add("c.state = " + b.arg(string(q.States[0])))
 	} else if len(q.States) > 1 {
@@ -588,6 +600,7 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		}
 		if len(ids) == 1 {
 			b.add("c.unit_id = " + b.arg(ids[0]))
+			b.narrow = true
 		} else {
 			b.addSplit("c.unit_id", "("+intList(ids)+")", anys(ids))
 		}
