@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -78,9 +79,55 @@ func benchListOrders(ctx context.Context, w io.Writer, a *app.App, p auth.Princi
 			filter{"assignee&state=open (a handler's open cases)", search.ListQuery{Assignee: assignee, States: open}},
 			filter{"assignee&due=overdue", search.ListQuery{Assignee: assignee, Due: docket.Overdue}})
 	}
-	filters = append(filters, filter{"q=推诿", search.ListQuery{Q: "推诿"}}, filter{"q=推诿&state=open", search.ListQuery{Q: "推诿", States: open}})
+	filters = append(filters,
+		filter{"supervised=any", search.ListQuery{Supervised: "any"}},
+		filter{"supervised=overdue", search.ListQuery{Supervised: "overdue"}},
+		filter{"channel=web&state=open", search.ListQuery{Channels: []docket.Channel{docket.Web}, States: open}},
+		filter{"received_from/to (last 30 days)&state=open", search.ListQuery{ReceivedFrom: today.AddDays(-30), ReceivedTo: today, States: open}},
+		filter{"received_from/to (a month, a year ago)", search.ListQuery{ReceivedFrom: today.AddDays(-365), ReceivedTo: today.AddDays(-335)}},
+		filter{"q=推诿", search.ListQuery{Q: "推诿"}},
+		filter{"q=推诿&state=open", search.ListQuery{Q: "推诿", States: open}},
+		filter{"q=推诿&due=overdue", search.ListQuery{Q: "推诿", Due: docket.Overdue}},
+		filter{"q=推诿&unit=" + unit, search.ListQuery{Q: "推诿", Unit: unit}},
+		filter{"q=林权证 (rarer)", search.ListQuery{Q: "林权证"}},
+		filter{"q=吃拿卡要", search.ListQuery{Q: "吃拿卡要"}},
+	)
+	if situation != "" {
+		filters = append(filters, filter{"situation=" + situation + "&due=overdue", search.ListQuery{Situation: situation, Due: docket.Overdue}})
+	}
 
-	fmt.Fprintf(w, "\nEvery order on every filter: the first page (50), %d runs each after one warm-up, as the API lists for an admin.\n\n", runs)
+	// The same lists as other roles see them: a director (every case but
+	// a covert plan's), a handler (its own cases), a liaison (the cases
+	// transferred to its unit's subtree).
+	type asRole struct {
+		name string
+		p    auth.Principal
+		q    search.ListQuery
+	}
+	var roles []asRole
+	for _, r := range []struct {
+		role auth.Role
+		name string
+	}{{auth.Director, "director"}, {auth.Handler, "handler"}, {auth.Liaison, "liaison"}} {
+		rp, err := benchPrincipal(ctx, a, r.role, assignee)
+		if err != nil {
+			return slowest, err
+		}
+		if rp.Role == "" {
+			continue
+		}
+		roles = append(roles, asRole{r.name + ": no filter", rp, search.ListQuery{}}, asRole{r.name + ": state=open (the queue's default)", rp, search.ListQuery{States: open}},
+			asRole{r.name + ": due=overdue", rp, search.ListQuery{Due: docket.Overdue}}, asRole{r.name + ": q=推诿", rp, search.ListQuery{Q: "推诿"}})
+	}
+	for _, r := range roles {
+		filters = append(filters, filter{r.name, r.q})
+	}
+	who := map[string]auth.Principal{}
+	for _, r := range roles {
+		who[r.name] = r.p
+	}
+
+	fmt.Fprintf(w, "\nEvery order on every filter: the first page (50), %d runs each after one warm-up, as the API lists for an admin (or the role named).\n\n", runs)
 	fmt.Fprintln(w, "| filter | newest first p50 | p99 | by deadline p50 | p99 | by relevance p50 | p99 | rows | under 50 ms |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for _, f := range filters {
@@ -100,7 +147,11 @@ func benchListOrders(ctx context.Context, w io.Writer, a *app.App, p auth.Princi
 			q.Sort, q.Limit = srt, 50
 			var n int
 			t, err := timeIt(ctx, measure{name: f.name + " " + srt, runs: runs, fn: func(ctx context.Context) error {
-				pg, err := a.Search.List(ctx, p, q)
+				pp, ok := who[f.name]
+				if !ok {
+					pp = p
+				}
+				pg, err := a.Search.List(ctx, pp, q)
 				n = len(pg.Cases)
 				return err
 			}})
@@ -120,4 +171,33 @@ func benchListOrders(ctx context.Context, w io.Writer, a *app.App, p auth.Princi
 		fmt.Fprintln(w, "| "+strings.Join(cells, " | ")+" |")
 	}
 	return slowest, nil
+}
+
+// benchPrincipal is a principal of role as the server would make it for a
+// demo account: the handler is the busiest assignee (id assignee), the
+// liaison the demo's liaison account with its unit; every one of the home
+// office, which reads every office. The zero Principal when there is none.
+func benchPrincipal(ctx context.Context, a *app.App, role auth.Role, assignee string) (auth.Principal, error) {
+	q := `SELECT u.id, u.username, COALESCE(un.code, ''), COALESCE(un.path, ''), COALESCE(u.office_id, 0), COALESCE(o.path, '')
+		FROM users u LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN offices o ON o.id = u.office_id WHERE u.role = $1 ORDER BY u.id LIMIT 1`
+	args := []any{string(role)}
+	if role == auth.Handler && assignee != "" {
+		q = strings.Replace(q, "u.role = $1", "u.id = $1", 1)
+		id, _ := strconv.ParseInt(assignee, 10, 64)
+		args = []any{id}
+	}
+	p := auth.Principal{Role: role}
+	err := a.DB.Read.QueryRowContext(ctx, q, args...).Scan(&p.UserID, &p.Username, &p.UnitCode, &p.UnitPath, &p.OfficeID, &p.OfficePath)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Principal{}, nil
+	} else if err != nil {
+		return p, fmt.Errorf("bench: %s: %w", role, err)
+	}
+	if role == auth.Liaison && p.UnitPath == "" {
+		return auth.Principal{}, nil
+	}
+	if p.OfficeID != 0 {
+		p.Offices, p.OfficeAll = []int64{p.OfficeID}, true
+	}
+	return p, nil
 }

@@ -71,7 +71,9 @@ type Service struct {
 	db     *store.DB
 	folder *textsearch.Folder
 	Index  *Index
-	o      Options
+	// Deadline is where a search by deadline changes its way (tests walk).
+	Deadline DeadlineTuning
+	o        Options
 }
 
 // New builds the service and its index.
@@ -85,7 +87,7 @@ func New(db *store.DB, f *textsearch.Folder, o Options) *Service {
 	if o.Calendar == nil {
 		o.Calendar = func() *calendar.Calendar { return nil }
 	}
-	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), o: o}
+	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), Deadline: DefaultDeadlineTuning(), o: o}
 }
 
 // Folder returns the text folder the index uses.
@@ -898,9 +900,12 @@ func (s *Service) search(ctx context.Context, b *builder, q ListQuery, query tex
 		}
 		page.setTotal(n, exact)
 	}
-	if q.Sort == "received" {
+	switch q.Sort {
+	case "received":
 		err = s.searchByID(ctx, b, q, query, tokens, cur, &page)
-	} else {
+	case "deadline":
+		err = s.searchByDeadline(ctx, b, q, query, tokens, cur, &page)
+	default:
 		err = s.searchSorted(ctx, b, q, query, tokens, cur, &page)
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
+	"mashang/internal/search"
 	"mashang/internal/web/webtest"
 )
 
@@ -262,6 +263,29 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		check("limit=41&state=closed,refused&sort=deadline", func(c *cs) bool { return c.state == "closed" || c.state == "refused" }, "deadline")
 		check("limit=23&state=open&due=overdue", func(c *cs) bool { return isOpen(c) && c.due < today }, "received")
 		check("limit=17&unit=MQ-MC&due=overdue&sort=deadline", func(c *cs) bool { return strings.HasPrefix(c.unit, "MQ-MC") && c.due < today }, "deadline")
+
+		// A search by deadline, in both of its ways (few candidates sorted;
+		// the running cases walked in deadline order, a few ids a
+		// statement), alone and with filters: exactly the matching cases,
+		// in deadline order, each once across the pages.
+		has := func(word string) func(c *cs) bool {
+			fw := f.Fold(word)
+			return func(c *cs) bool { return strings.Contains(f.Fold(c.text), fw) }
+		}
+		for _, tune := range []search.DeadlineTuning{search.DefaultDeadlineTuning(), {FewCandidates: 0, WalkPage: 7}} {
+			h.App.Search.Deadline = tune
+			check("limit=97&sort=deadline&q=%E7%BD%91", has("网"), "deadline")
+			for _, word := range []string{"推诿", "林权证"} {
+				in := has(word)
+				qw := url.QueryEscape(word)
+				check("limit=29&sort=deadline&q="+qw, in, "deadline")
+				check("limit=13&sort=deadline&state=open&q="+qw, func(c *cs) bool { return in(c) && isOpen(c) }, "deadline")
+				check("limit=11&sort=deadline&due=overdue&q="+qw, func(c *cs) bool { return in(c) && c.due < today }, "deadline")
+				check("limit=7&sort=deadline&unit=MQ-MC&q="+qw, func(c *cs) bool { return in(c) && strings.HasPrefix(c.unit, "MQ-MC") }, "deadline")
+				check("limit=9&sort=deadline&state=closed&q="+qw, func(c *cs) bool { return in(c) && c.state == "closed" }, "deadline")
+			}
+		}
+		h.App.Search.Deadline = search.DefaultDeadlineTuning()
 
 		// Total count agrees.
 		r = h.Must(200, "GET", "/api/v1/cases?count=true&state=closed", tok, nil)
