@@ -663,7 +663,7 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	case "any":
 		b.add("c.supervision_deadline IS NOT NULL")
 	case "overdue":
-		b.add("c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.supervision_answered_at IS NULL AND c.state IN " + docket.SQLList(docket.OpenStates...))
+		b.add("c.supervision_deadline IS NOT NULL AND c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.supervision_answered_at IS NULL AND c.state IN " + docket.SQLList(docket.OpenStates...))
 	}
 	if !q.ReceivedFrom.IsZero() {
 		b.add("c.received_on >= " + b.arg(q.ReceivedFrom.String()))

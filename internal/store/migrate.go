@@ -56,7 +56,66 @@ func (d *DB) Migrate(ctx context.Context) (int64, error) {
 	for _, r := range res {
 		d.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
 	}
+	if len(res) > 0 {
+		if err := d.analyzeNewIndexes(ctx); err != nil {
+			return 0, err
+		}
+	}
 	return p.GetDBVersion(ctx)
+}
+
+// analyzeNewIndexes gives SQLite's planner statistics for indexes a
+// migration made on a database analysed before (as `mashang demo` leaves
+// it): without them it takes a new index for a very selective one and may
+// sort a state's hundred thousand cases by the wrong index. A table with
+// such an index is analysed again, on a sample (analysis_limit) so that a
+// migration of a large database stays quick. A database never analysed is
+// left so: there every index is guessed at alike. PostgreSQL plans from
+// its column statistics, which a new index does not need.
+func (d *DB) analyzeNewIndexes(ctx context.Context) error {
+	if d.Engine != SQLite {
+		return nil
+	}
+	var stat int
+	if err := d.Write.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'`).Scan(&stat); err != nil {
+		return fmt.Errorf("store: statistics: %w", err)
+	}
+	if stat == 0 {
+		return nil
+	}
+	rows, err := d.Write.QueryContext(ctx, `SELECT DISTINCT tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL) ORDER BY tbl_name`)
+	if err != nil {
+		return fmt.Errorf("store: statistics: %w", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: statistics: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: statistics: %w", err)
+	}
+	if len(tables) == 0 {
+		return nil
+	}
+	start := time.Now()
+	if _, err := d.Write.ExecContext(ctx, `PRAGMA analysis_limit = 20000`); err != nil {
+		return fmt.Errorf("store: statistics: %w", err)
+	}
+	defer d.Write.ExecContext(context.WithoutCancel(ctx), `PRAGMA analysis_limit = 0`) //nolint:errcheck // back to full analyses
+	for _, t := range tables {
+		if _, err := d.Write.ExecContext(ctx, `ANALYZE "`+t+`"`); err != nil {
+			return fmt.Errorf("store: analyse %s: %w", t, err)
+		}
+	}
+	d.log.Info("statistics for new indexes", "tables", tables, "took", time.Since(start))
+	return nil
 }
 
 // SchemaVersions returns the database's schema version and the newest version
