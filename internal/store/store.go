@@ -98,7 +98,11 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 	path := filepath.Join(o.DataDir, SQLiteFile)
 	// synchronous=FULL: a committed transaction is on disk before we answer.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// The writer keeps its temporary files in memory: the group commit
+	// writes each group in a savepoint, whose journal of the pages it
+	// changes (a sub-journal) would otherwise spill to a file on disk past
+	// 64 KiB, a write system call per page, undone at the commit anyway.
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
 	}
