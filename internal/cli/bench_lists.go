@@ -20,6 +20,7 @@ type benchListsFlags struct {
 	runs   *int
 	unit   *string
 	orders *bool
+	only   *string
 }
 
 func benchListsCommand() *command {
@@ -32,7 +33,8 @@ func benchListsCommand() *command {
 			"whether its p99 is under 50 ms (--orders: that table alone).",
 		flags: func(fs *flag.FlagSet) any {
 			return &benchListsFlags{runs: fs.Int("runs", 100, "repetitions of each fast measure"), unit: fs.String("unit", "MQ-MC", "the unit whose open cases are listed"),
-				orders: fs.Bool("orders", false, "only the table of every order on every filter")}
+				orders: fs.Bool("orders", false, "only the table of every order on every filter"),
+				only:   fs.String("only", "", "with --orders: only the filters whose name contains this text")}
 		},
 		run: runBenchLists,
 	}
@@ -83,7 +85,7 @@ func runBenchLists(e *Env, cfg *config.Config, _ *flag.FlagSet, extra any) error
 	admin := auth.System("cli:bench")
 	if *f.orders {
 		fmt.Fprintf(e.Stdout, "%d cases on %s, %d CPUs (%s/%s), %s\n", n, a.DB.Engine, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().Format(time.DateOnly))
-		_, err := benchListOrders(ctx, e.Stdout, a, admin, *f.runs, *f.unit)
+		_, err := benchListOrders(ctx, e.Stdout, a, admin, *f.runs, *f.unit, *f.only)
 		return err
 	}
 	list := func(q search.ListQuery) func(context.Context) error {
@@ -189,7 +191,7 @@ func runBenchLists(e *Env, cfg *config.Config, _ *flag.FlagSet, extra any) error
 		fmt.Fprintf(e.Stdout, "| %s | %d | %s | %s | %s | %s | %.1f× |\n", p[0].name, p[0].runs, fmtMS(t1.p50), fmtMS(t1.p99), p[1].name, fmtMS(t2.p50), ratio)
 	}
 	fmt.Fprintf(e.Stdout, "\nstats for one year with an empty day cache (first call after a restore; every later call recomputes only changed days): %s\n", fmtMS(cold))
-	_, err = benchListOrders(ctx, e.Stdout, a, admin, *f.runs, *f.unit)
+	_, err = benchListOrders(ctx, e.Stdout, a, admin, *f.runs, *f.unit, *f.only)
 	return err
 }
 

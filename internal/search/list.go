@@ -53,6 +53,9 @@ const (
 // one page of rows stays a few megabytes.
 const ExportPage = 1000
 
+// DefaultSortFew is Service.SortFew as New sets it.
+const DefaultSortFew = 3000
+
 // Sorts are the orders a list may have.
 var Sorts = []string{"received", "deadline", "relevance"}
 
@@ -73,7 +76,11 @@ type Service struct {
 	Index  *Index
 	// Deadline is where a search by deadline changes its way (tests walk).
 	Deadline DeadlineTuning
-	o        Options
+	// SortFew is the number of matches up to which a list without q reads
+	// every match and sorts it rather than walk its order's index (0: it
+	// always walks; tests try both).
+	SortFew int
+	o       Options
 }
 
 // New builds the service and its index.
@@ -87,7 +94,7 @@ func New(db *store.DB, f *textsearch.Folder, o Options) *Service {
 	if o.Calendar == nil {
 		o.Calendar = func() *calendar.Calendar { return nil }
 	}
-	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), Deadline: DefaultDeadlineTuning(), o: o}
+	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), Deadline: DefaultDeadlineTuning(), SortFew: DefaultSortFew, o: o}
 }
 
 // Folder returns the text folder the index uses.
@@ -573,6 +580,25 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	b := &builder{thread: pol.Cases(p, access.ReporterThread), identity: pol.Cases(p, access.ReporterIdentity)}
 	scope := pol.Cases(p, perm)
 	b.add(scope.SQL("c", b.arg))
+	if q.Due != "" && len(q.States) > 0 {
+		// A deadline runs only in the open states (the generated column
+		// deadline): with a due filter, the states asked for count only as
+		// far as they are open, and all of them open is no filter at all
+		// (state=open&due=overdue reads as due=overdue).
+		var running []docket.State
+		for _, st := range q.States {
+			if slices.Contains(docket.OpenStates, st) {
+				running = append(running, st)
+			}
+		}
+		switch {
+		case len(running) == 0:
+			b.add("FALSE")
+		case len(running) == len(docket.OpenStates):
+			running = nil
+		}
+		q.States = running
+	}
 	b.narrow = scope.Scope() != access.All || len(q.States) == 1 || len(q.Channels) == 1 || q.PersonID != 0 ||
 		q.Situation != "" || q.Assignee != "" || q.Due != ""
 	// Several states or channels: their values (checked against the closed
@@ -665,11 +691,17 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	case "overdue":
 		b.add("c.supervision_deadline IS NOT NULL AND c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.supervision_answered_at IS NULL AND c.state IN " + docket.SQLList(docket.OpenStates...))
 	}
+	// A date range also bounds received_at, a day wider on each side (the
+	// date is received_at's in the office's zone, never a day off): the
+	// list walks its order's index over the range instead of sorting
+	// every case of the range.
 	if !q.ReceivedFrom.IsZero() {
 		b.add("c.received_on >= " + b.arg(q.ReceivedFrom.String()))
+		b.add("c.received_at >= " + b.arg(q.ReceivedFrom.AddDays(-1).String()))
 	}
 	if !q.ReceivedTo.IsZero() {
 		b.add("c.received_on <= " + b.arg(q.ReceivedTo.String()))
+		b.add("c.received_at < " + b.arg(q.ReceivedTo.AddDays(2).String()))
 	}
 	return b, nil
 }
@@ -821,7 +853,26 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 			b.add("(c.received_at, c.id) < (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
 		}
 	}
-	if parts := b.parts(); len(parts) > 1 {
+	few, err := s.fewMatches(ctx, b)
+	if err != nil {
+		return page, err
+	}
+	if few {
+		// Few matches: read them by the filters' own index and sort them,
+		// rather than walk the order's index past many cases that do not
+		// match (a handler's overdue cases newest first, the cases due
+		// soon). The order written as an expression is one no index gives,
+		// so that neither engine walks one for it.
+		sorted := "c.received_at || '' DESC, c.id DESC"
+		if q.Sort == "deadline" {
+			sorted = "c.deadline || '' ASC, c.id ASC"
+		}
+		rows, err := s.rows(ctx, `SELECT `+rowColumns+rowFrom+` WHERE `+b.sql()+` ORDER BY `+sorted+` LIMIT `+strconv.Itoa(q.Limit+1), b.args...)
+		if err != nil {
+			return page, err
+		}
+		page.Cases = rows
+	} else if parts := b.parts(); len(parts) > 1 {
 		// Several units (a subtree), states or channels: one ordered index
 		// range per value (cases_unit, cases_state_received, …), each cut at
 		// a page, merged here, rather than sorting every matching case.
@@ -860,6 +911,20 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 		page.Next = &next
 	}
 	return page, nil
+}
+
+// fewMatches reports whether at most Service.SortFew cases pass b's
+// filters (counted on whichever index the engine finds best for them,
+// without an order).
+func (s *Service) fewMatches(ctx context.Context, b *builder) (bool, error) {
+	if s.SortFew <= 0 {
+		return false, nil
+	}
+	var n int
+	if err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE `+b.sql()+` LIMIT `+strconv.Itoa(s.SortFew+1)+`) t`, b.args...).Scan(&n); err != nil {
+		return false, fmt.Errorf("search: count: %w", err)
+	}
+	return n <= s.SortFew, nil
 }
 
 // rows runs a list query.

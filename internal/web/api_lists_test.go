@@ -153,17 +153,19 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		}
 		f := h.App.Search.Folder()
 		type cs struct {
-			id                                        int64
-			text, state, channel, unit, received, due string
+			id                                                               int64
+			text, state, channel, unit, received, due, situation, receivedOn string
+			supervised                                                       bool
 		}
 		all := map[int64]*cs{}
-		rows, err := h.App.DB.Read.Query(`SELECT c.id, c.content, c.state, c.channel, COALESCE(u.code, ''), c.received_at, c.deadline FROM cases c LEFT JOIN units u ON u.id = c.unit_id`)
+		rows, err := h.App.DB.Read.Query(`SELECT c.id, c.content, c.state, c.channel, COALESCE(u.code, ''), c.received_at, c.deadline, c.situation, c.received_on,
+			c.supervision_deadline IS NOT NULL FROM cases c LEFT JOIN units u ON u.id = c.unit_id`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
 			c := &cs{}
-			if err := rows.Scan(&c.id, &c.text, &c.state, &c.channel, &c.unit, &c.received, &c.due); err != nil {
+			if err := rows.Scan(&c.id, &c.text, &c.state, &c.channel, &c.unit, &c.received, &c.due, &c.situation, &c.receivedOn, &c.supervised); err != nil {
 				t.Fatal(err)
 			}
 			all[c.id] = c
@@ -248,21 +250,46 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		isOpen := func(c *cs) bool {
 			return slices.Contains([]string{"registered", "accepted", "transferred", "investigating", "concluded", "review"}, c.state)
 		}
-		check("limit=73", func(c *cs) bool { return true }, "received")
-		check("limit=50&sort=deadline&state=open", isOpen, "deadline")
-		check("limit=31&state=registered,review&channel=web,hotline", func(c *cs) bool {
-			return (c.state == "registered" || c.state == "review") && (c.channel == "web" || c.channel == "hotline")
-		}, "received")
-		check("limit=19&unit=MQ-MC&state=open", func(c *cs) bool { return isOpen(c) && strings.HasPrefix(c.unit, "MQ-MC") }, "received")
 		today := "2026-03-02"
-		check("limit=200&due=overdue&sort=deadline", func(c *cs) bool { return c.due < today }, "deadline")
-		// The orders read by their own index ranges: the due filters newest
-		// first (the running cases' partial index), states by deadline
-		// (one range per state), a subtree's overdue cases.
-		check("limit=37&due=overdue", func(c *cs) bool { return c.due < today }, "received")
-		check("limit=41&state=closed,refused&sort=deadline", func(c *cs) bool { return c.state == "closed" || c.state == "refused" }, "deadline")
-		check("limit=23&state=open&due=overdue", func(c *cs) bool { return isOpen(c) && c.due < today }, "received")
-		check("limit=17&unit=MQ-MC&due=overdue&sort=deadline", func(c *cs) bool { return strings.HasPrefix(c.unit, "MQ-MC") && c.due < today }, "deadline")
+		// Every plain list in both of its ways: few matches read and
+		// sorted (SortFew above their number), and the order's index
+		// walked (SortFew 0).
+		for _, few := range []int{search.DefaultSortFew, 0} {
+			h.App.Search.SortFew = few
+			check("limit=73", func(c *cs) bool { return true }, "received")
+			check("limit=50&sort=deadline&state=open", isOpen, "deadline")
+			check("limit=31&state=registered,review&channel=web,hotline", func(c *cs) bool {
+				return (c.state == "registered" || c.state == "review") && (c.channel == "web" || c.channel == "hotline")
+			}, "received")
+			check("limit=19&unit=MQ-MC&state=open", func(c *cs) bool { return isOpen(c) && strings.HasPrefix(c.unit, "MQ-MC") }, "received")
+			check("limit=200&due=overdue&sort=deadline", func(c *cs) bool { return c.due < today }, "deadline")
+			// The orders read by their own index ranges: the due filters newest
+			// first (the running cases' partial index), states by deadline
+			// (one range per state), a subtree's overdue cases.
+			check("limit=37&due=overdue", func(c *cs) bool { return c.due < today }, "received")
+			check("limit=41&state=closed,refused&sort=deadline", func(c *cs) bool { return c.state == "closed" || c.state == "refused" }, "deadline")
+			check("limit=23&state=open&due=overdue", func(c *cs) bool { return isOpen(c) && c.due < today }, "received")
+			check("limit=17&unit=MQ-MC&due=overdue&sort=deadline", func(c *cs) bool { return strings.HasPrefix(c.unit, "MQ-MC") && c.due < today }, "deadline")
+			// A due filter with states: only the open ones count (no deadline
+			// runs in the others), none open is nothing.
+			check("limit=29&state=investigating,closed&due=overdue", func(c *cs) bool { return c.state == "investigating" && c.due < today }, "received")
+			check("limit=29&state=closed,refused&due=on_time", func(c *cs) bool { return false }, "received")
+			// One channel, situation or category by deadline; a date range
+			// (received_on, with the received_at bounds beside it) both ways.
+			check("limit=61&channel=web&sort=deadline", func(c *cs) bool { return c.channel == "web" }, "deadline")
+			check("limit=43&channel=web&state=open&sort=deadline", func(c *cs) bool { return c.channel == "web" && isOpen(c) }, "deadline")
+			check("limit=27&category=P1&sort=deadline", func(c *cs) bool { return strings.HasPrefix(c.situation, "P1.") }, "deadline")
+			check("limit=27&situation=P1.5&sort=deadline", func(c *cs) bool { return c.situation == "P1.5" }, "deadline")
+			for _, srt := range []string{"received", "deadline"} {
+				check("limit=39&received_from=2026-01-10&received_to=2026-02-03&sort="+srt, func(c *cs) bool {
+					return c.receivedOn >= "2026-01-10" && c.receivedOn <= "2026-02-03"
+				}, srt)
+				check("limit=21&received_from=2026-02-01&state=open&sort="+srt, func(c *cs) bool { return c.receivedOn >= "2026-02-01" && isOpen(c) }, srt)
+				check("limit=21&supervised=any&sort="+srt, func(c *cs) bool { return c.supervised }, srt)
+				check("limit=9&due=due_soon&sort="+srt, func(c *cs) bool { return c.due >= today && c.due <= "2026-03-05" && c.due < "9999" }, srt)
+			}
+		}
+		h.App.Search.SortFew = search.DefaultSortFew
 
 		// A search by deadline, in both of its ways (few candidates sorted;
 		// the running cases walked in deadline order, a few ids a
