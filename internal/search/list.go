@@ -369,6 +369,10 @@ type builder struct {
 	// filters' running cases, a scope narrower than all cases): reading it
 	// with the several values as an IN filter beats one range per value.
 	narrow bool
+	// sortFew: the filters are of the kind that often match few cases
+	// spread thinly over the order's index (supervision, a liaison's
+	// transferred cases): count them first, and sort them when few.
+	sortFew bool
 	// thread and identity are the cases whose reporter thread, and whose
 	// reporter, the caller may know: a search matches the thread only on
 	// the first, a row shows the masked reporter only on the second.
@@ -414,7 +418,7 @@ func anys[T any](vs []T) []any {
 func (b *builder) parts() []*builder {
 	var sp *split
 	for i := range b.splits {
-		if b.splits[i].col == "c.unit_id" {
+		if b.splits[i].col == "c.unit_id" || b.splits[i].col == "c.transfer_unit_id" && sp == nil {
 			sp = &b.splits[i]
 		}
 	}
@@ -445,7 +449,7 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, thread: b.thread, identity: b.identity}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, sortFew: b.sortFew, thread: b.thread, identity: b.identity}
 }
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
@@ -580,6 +584,18 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 	b := &builder{thread: pol.Cases(p, access.ReporterThread), identity: pol.Cases(p, access.ReporterIdentity)}
 	scope := pol.Cases(p, perm)
 	b.add(scope.SQL("c", b.arg))
+	if scope.Scope() == access.Unit && p.UnitPath != "" {
+		// A liaison's cases, those transferred to its unit's subtree: the
+		// scope's condition again as the subtree's units, so that a list
+		// reads each unit's transferred cases in order and merges them
+		// (transfer_unit_id, received_at), or sorts them when few.
+		ids, err := s.subUnits(ctx, p.UnitPath)
+		if err != nil {
+			return nil, err
+		}
+		b.addSplit("c.transfer_unit_id", "("+intList(ids)+")", anys(ids))
+		b.sortFew = true
+	}
 	if q.Due != "" && len(q.States) > 0 {
 		// A deadline runs only in the open states (the generated column
 		// deadline): with a due filter, the states asked for count only as
@@ -685,11 +701,16 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 			b.add("c.deadline > " + b.arg(soon.String()))
 		}
 	}
+	// Supervised cases are few: they are counted and sorted by the partial
+	// index of them (cases_supervised); the open states are written so
+	// that no state index is taken for them.
 	switch q.Supervised {
 	case "any":
 		b.add("c.supervision_deadline IS NOT NULL")
+		b.sortFew = true
 	case "overdue":
-		b.add("c.supervision_deadline IS NOT NULL AND c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.supervision_answered_at IS NULL AND c.state IN " + docket.SQLList(docket.OpenStates...))
+		b.add("c.supervision_deadline IS NOT NULL AND c.supervision_deadline < " + b.arg(s.Today().String()) + " AND c.supervision_answered_at IS NULL AND c.state || '' IN " + docket.SQLList(docket.OpenStates...))
+		b.sortFew = true
 	}
 	// A date range also bounds received_at, a day wider on each side (the
 	// date is received_at's in the office's zone, never a day off): the
@@ -853,9 +874,12 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 			b.add("(c.received_at, c.id) < (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
 		}
 	}
-	few, err := s.fewMatches(ctx, b)
-	if err != nil {
-		return page, err
+	few := false
+	if b.sortFew {
+		var err error
+		if few, err = s.fewMatches(ctx, b); err != nil {
+			return page, err
+		}
 	}
 	if few {
 		// Few matches: read them by the filters' own index and sort them,

@@ -338,6 +338,31 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		if len(lids) != wantL || wantL == 0 {
 			t.Errorf("liaison sees %d cases, want %d", len(lids), wantL)
 		}
+		// The same cases by deadline and a few at a time (read unit by unit
+		// of the subtree and merged, or sorted when few), both ways.
+		for _, few := range []int{search.DefaultSortFew, 0} {
+			h.App.Search.SortFew = few
+			for _, srt := range []string{"received", "deadline"} {
+				got, rowsOut := listIDs(t, h, lt, "limit=7&sort="+srt)
+				g, w := slices.Clone(got), slices.Clone(lids)
+				slices.Sort(g)
+				slices.Sort(w)
+				if !slices.Equal(g, w) {
+					t.Errorf("liaison, sort=%s, SortFew %d: %d cases, want %d", srt, few, len(g), len(w))
+				}
+				for i := 1; i < len(rowsOut); i++ {
+					a, b := all[got[i-1]], all[got[i]]
+					ok := a.received > b.received || a.received == b.received && a.id > b.id
+					if srt == "deadline" {
+						ok = a.due < b.due || a.due == b.due && a.id < b.id
+					}
+					if !ok {
+						t.Fatalf("liaison, sort=%s: out of order at %d", srt, i)
+					}
+				}
+			}
+		}
+		h.App.Search.SortFew = search.DefaultSortFew
 
 		// Stats add up.
 		st := h.Must(200, "GET", "/api/v1/stats?from=2025-01-01&to=2026-03-02", tok, nil)
