@@ -39,8 +39,11 @@ const (
 	// QueryCountCap is CountCap for a list with q (every candidate is
 	// verified against its text).
 	QueryCountCap = 1000
-	// RankCap is how many of the newest matching cases sort=relevance ranks.
-	RankCap = 5000
+	// RankCap is how many of the newest matching cases sort=relevance ranks
+	// (each is read and scored on its text: a thousand answer in tens of
+	// milliseconds at a million cases, five thousand did not); the page says
+	// so when more matched.
+	RankCap = 1000
 	// NoDeadline is the deadline column's value when no deadline runs.
 	NoDeadline = docket.NoDeadline
 	// SnippetRadius is the context shown on each side of a hit, in runes.
@@ -373,6 +376,9 @@ type builder struct {
 	// spread thinly over the order's index (supervision, a liaison's
 	// transferred cases): count them first, and sort them when few.
 	sortFew bool
+	// sortAll: the matches are few by nature (the cases due soon): sort
+	// them without counting.
+	sortAll bool
 	// thread and identity are the cases whose reporter thread, and whose
 	// reporter, the caller may know: a search matches the thread only on
 	// the first, a row shows the masked reporter only on the second.
@@ -449,7 +455,7 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, sortFew: b.sortFew, thread: b.thread, identity: b.identity}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, sortFew: b.sortFew, sortAll: b.sortAll, thread: b.thread, identity: b.identity}
 }
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
@@ -692,13 +698,23 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		// runningCases, written as in the index cases_running_received, lets
 		// both engines walk the running cases newest first.
 		b.add(runningCases)
+		// Newest first, the overdue and on-time cases are many: the running
+		// cases' index is walked newest first, and their deadlines compared
+		// as written so that no engine takes the deadline range instead
+		// (and sorts a hundred thousand cases); the cases due soon are
+		// those of a few days' deadlines: read by that range and sorted.
+		dl := "c.deadline"
+		if q.Sort == "received" {
+			dl = "(c.deadline || '')"
+		}
 		switch q.Due {
 		case docket.Overdue:
-			b.add("c.deadline < " + b.arg(today.String()))
+			b.add(dl + " < " + b.arg(today.String()))
 		case docket.DueSoon:
 			b.add("c.deadline >= " + b.arg(today.String()) + " AND c.deadline <= " + b.arg(soon.String()))
+			b.sortAll = q.Sort == "received"
 		case docket.OnTime:
-			b.add("c.deadline > " + b.arg(soon.String()))
+			b.add(dl + " > " + b.arg(soon.String()))
 		}
 	}
 	// Supervised cases are few: they are counted and sorted by the partial
@@ -874,8 +890,8 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 			b.add("(c.received_at, c.id) < (" + b.arg(cur.Key) + ", " + b.arg(cur.ID) + ")")
 		}
 	}
-	few := false
-	if b.sortFew {
+	few := b.sortAll
+	if b.sortFew && !few {
 		var err error
 		if few, err = s.fewMatches(ctx, b); err != nil {
 			return page, err

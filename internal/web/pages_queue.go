@@ -38,6 +38,10 @@ type queuePage struct {
 	Sorts      []string
 	Units      []org.Unit
 	Total      int
+	// RankedPartial: ordered by relevance, only the RankCap newest of
+	// more matches were ranked (the page says so).
+	RankedPartial bool
+	RankCap       int
 	// Page is the page shown (1 first), of Pages; From and To number its
 	// rows. Next and First are links (query strings) to the next and the
 	// first page: the list pages by keyset (next=), page= only counts.
@@ -96,6 +100,7 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 			}
 		}
 		d.Rows = page.Cases
+		d.RankedPartial, d.RankCap = page.RankedPartial, search.RankCap
 		d.Page = max(1, atoiOr(qv.Get("page"), 1))
 		if qv.Get("next") == "" {
 			d.Page = 1
