@@ -9,8 +9,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -184,7 +186,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	// TOTP secrets are sealed with the same key as reporters' identities.
 	a.Auth = auth.NewService(db, a.Clock, auth.Options{TokenTTL: cfg.TokenTTL, NoAddrLimit: cfg.NoRateLimit, Secrets: a.Vault})
 	a.Org = org.NewService(db, a.Clock)
-	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version})
+	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version, RuleSets: slices.Sorted(maps.Keys(a.RuleSets))})
 	a.Org.OfficesChanged = a.Offices.Forget
 	a.Profile = profile.New(profile.Deps{Offices: a.Offices, NoticeName: cfg.OfficeName, NoticePrefix: cfg.NoticePrefix,
 		Staff: func(ctx context.Context) (int, error) {

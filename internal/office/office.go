@@ -52,6 +52,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -695,6 +696,12 @@ type Patch struct {
 	Name         *string
 	Jurisdiction *string
 	Limits       *calendar.LimitsPatch
+	// RuleSet names the consequence rule set of the office's new
+	// decisions; "" clears it (the office above's, or the deployment's).
+	RuleSet *string
+	// DecisionApproval sets whether a leader approves a decision before it
+	// counts, for the office and those below it that do not set it.
+	DecisionApproval *bool
 }
 
 // Change applies patch to the office with code, for p (its own office or
@@ -714,6 +721,17 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 	if patch.Limits != nil {
 		if err := LimitsKey.Check(patch.Limits); err != nil {
 			return Office{}, err
+		}
+	}
+	if patch.RuleSet != nil {
+		*patch.RuleSet = strings.TrimSpace(*patch.RuleSet)
+		s.mu.Lock()
+		known := s.base.RuleSets
+		s.mu.Unlock()
+		if *patch.RuleSet != "" && !slices.Contains(known, *patch.RuleSet) {
+			return Office{}, problem.Invalid("ruleset", "unknown_rule_set",
+				"未知的规则集 "+*patch.RuleSet+"（可用："+strings.Join(known, "、")+"）",
+				"unknown rule set "+*patch.RuleSet+" (known: "+strings.Join(known, ", ")+")")
 		}
 	}
 	if patch.Jurisdiction != nil && o.ID == p.OfficeID && strings.TrimSpace(*patch.Jurisdiction) != o.Jurisdiction {
@@ -747,6 +765,21 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 			return Office{}, err
 		}
 	}
+	if patch.RuleSet != nil {
+		if *patch.RuleSet == "" {
+			err = s.Unset(ctx, p, o.ID, RuleSetKey.Name)
+		} else {
+			err = Set(ctx, s, p, o.ID, RuleSetKey, *patch.RuleSet)
+		}
+		if err != nil {
+			return Office{}, err
+		}
+	}
+	if patch.DecisionApproval != nil {
+		if err := Set(ctx, s, p, o.ID, ApprovalKey, *patch.DecisionApproval); err != nil {
+			return Office{}, err
+		}
+	}
 	return o, nil
 }
 
@@ -756,6 +789,12 @@ type View struct {
 	Office
 	Limits    calendar.Limits      `json:"limits"`
 	OwnLimits calendar.LimitsPatch `json:"own_limits"`
+	// RuleSet applies to the office's new decisions (its own setting, the
+	// office above's, or the deployment's); DecisionApproval is there when
+	// the office or one above it sets the approval step (absent: the
+	// deployment's setting applies).
+	RuleSet          string `json:"ruleset"`
+	DecisionApproval *bool  `json:"decision_approval,omitempty"`
 }
 
 // Views lists every office with its limits, those above first.
@@ -796,7 +835,10 @@ func (s *Service) view(t *Tree, o Office) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Office: o, Limits: st.Limits}
+	v := View{Office: o, Limits: st.Limits, RuleSet: st.RuleSet}
+	if _, set := st.From[ApprovalKey.Name]; set {
+		v.DecisionApproval = &st.DecisionApproval
+	}
 	if raw, ok := t.settings[o.ID][LimitsKey.Name]; ok {
 		if err := json.Unmarshal([]byte(raw), &v.OwnLimits); err != nil {
 			return View{}, fmt.Errorf("office: limits of %s: %w", o.Code, err)

@@ -311,6 +311,8 @@ type Base struct {
 	RuleSet          string
 	CatalogVersion   string
 	DecisionApproval bool
+	// RuleSets are the codes of the rule sets an office may choose.
+	RuleSets []string
 }
 
 // Settings are an office's settings as they apply to it, inherited ones

@@ -49,6 +49,9 @@ type officePatch struct {
 	Name         *string               `json:"name"`
 	Jurisdiction *string               `json:"jurisdiction"`
 	Limits       *calendar.LimitsPatch `json:"limits"`
+	// RuleSet: a rule set's code, "" to inherit again.
+	RuleSet          *string `json:"ruleset"`
+	DecisionApproval *bool   `json:"decision_approval"`
 }
 
 func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
@@ -57,7 +60,7 @@ func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	code := r.PathValue("code")
-	if _, err := s.app.Offices.Change(r.Context(), me(r), code, office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits}); err != nil {
+	if _, err := s.app.Offices.Change(r.Context(), me(r), code, office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits, RuleSet: in.RuleSet, DecisionApproval: in.DecisionApproval}); err != nil {
 		return err
 	}
 	v, err := s.app.Offices.ViewOf(r.Context(), code)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"mashang/internal/auth"
-	"mashang/internal/office"
 	"mashang/internal/web/webtest"
 )
 
@@ -808,26 +807,34 @@ func TestCityInspectsItsCounties(t *testing.T) {
 // Each office's rules apply to its own cases' decisions, inherited from the
 // office above unless set: the city switches the approval step on for every
 // office, Yongtai switches it off for itself, Minqing judges under the 2019
-// national rule set. A Minqing decision is pending under national-2019; a
+// national rule set, each through PATCH /api/v1/offices/{code} (an unknown
+// rule set refused, changing nothing). A Minqing decision is pending under national-2019; a
 // Yongtai one is in force under the default rule set; a decision keeps the
 // rule set it was made under when the office's changes later.
 func TestOfficeRulesApplyToDecisions(t *testing.T) {
 	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
 		f := newCity(t, h)
-		ctx, sys := context.Background(), auth.System("test")
-		tree, err := h.App.Offices.Tree(ctx)
-		if err != nil {
-			t.Fatal(err)
+		// As an admin sets them: PATCH /api/v1/offices/{code}.
+		h.Must(200, "PATCH", "/api/v1/offices/main", f.admin, map[string]any{"decision_approval": true})
+		h.Must(200, "PATCH", "/api/v1/offices/YT", f.admin, map[string]any{"decision_approval": false})
+		mqView := h.Must(200, "PATCH", "/api/v1/offices/MQ", f.admin, map[string]any{"ruleset": "national-2019"}).JSON
+		if webtest.Str(mqView, "ruleset") != "national-2019" || mqView["decision_approval"] != true {
+			t.Errorf("Minqing as the API shows it: ruleset %s, approval %v", webtest.Str(mqView, "ruleset"), mqView["decision_approval"])
 		}
-		id := func(code string) int64 { o, _ := tree.ByCode(code); return o.ID }
-		for _, err := range []error{
-			office.Set(ctx, h.App.Offices, sys, id("main"), office.ApprovalKey, true),
-			office.Set(ctx, h.App.Offices, sys, id("YT"), office.ApprovalKey, false),
-			office.Set(ctx, h.App.Offices, sys, id("MQ"), office.RuleSetKey, "national-2019"),
-		} {
-			if err != nil {
-				t.Fatal(err)
+		if yt := h.Must(200, "GET", "/api/v1/offices/YT", f.admin, nil).JSON; webtest.Str(yt, "ruleset") != "fuzhou-2015" || yt["decision_approval"] != false {
+			t.Errorf("Yongtai as the API shows it: ruleset %s, approval %v", webtest.Str(yt, "ruleset"), yt["decision_approval"])
+		}
+		// An unknown rule set is refused in the caller's language, naming
+		// the field and the known ones, and changes nothing.
+		for _, lang := range []string{"zh-CN", "en"} {
+			r := h.Do("PATCH", "/api/v1/offices/YT", f.admin, map[string]any{"ruleset": "no-such-rules", "decision_approval": true}, "Accept-Language: "+lang)
+			if r.Status != 422 || r.ErrorCode() != "unknown_rule_set" || !strings.Contains(string(r.Raw), "national-2019") ||
+				!strings.Contains(r.ErrorMessage(), map[string]string{"zh-CN": "未知的规则集", "en": "unknown rule set"}[lang]) {
+				t.Errorf("an unknown rule set (%s): %d %s", lang, r.Status, r.Raw)
 			}
+		}
+		if yt := h.Must(200, "GET", "/api/v1/offices/YT", f.admin, nil).JSON; webtest.Str(yt, "ruleset") != "fuzhou-2015" || yt["decision_approval"] != false {
+			t.Errorf("Yongtai after the refused change: ruleset %s, approval %v", webtest.Str(yt, "ruleset"), yt["decision_approval"])
 		}
 		decide := func(county, centre string) map[string]any {
 			t.Helper()
@@ -851,8 +858,8 @@ func TestOfficeRulesApplyToDecisions(t *testing.T) {
 		if webtest.Str(yt, "rule_set") != "fuzhou-2015" || webtest.Str(yt, "status") != "in_force" {
 			t.Errorf("Yongtai's decision: %s %s", webtest.Str(yt, "rule_set"), webtest.Str(yt, "status"))
 		}
-		if err := h.App.Offices.Unset(ctx, sys, id("MQ"), office.RuleSetKey.Name); err != nil {
-			t.Fatal(err)
+		if v := h.Must(200, "PATCH", "/api/v1/offices/MQ", f.admin, map[string]any{"ruleset": ""}).JSON; webtest.Str(v, "ruleset") != "fuzhou-2015" {
+			t.Errorf("Minqing's rule set cleared: %s, want the deployment's", webtest.Str(v, "ruleset"))
 		}
 		if d := h.Must(200, "GET", fmt.Sprintf("/api/v1/decisions/%v", mq["id"]), f.admin, nil).JSON; webtest.Str(d, "rule_set") != "national-2019" {
 			t.Errorf("the decision's rule set after the office's change: %s", webtest.Str(d, "rule_set"))
