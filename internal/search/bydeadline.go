@@ -176,7 +176,7 @@ func (s *Service) searchByDeadline(ctx context.Context, b *builder, q ListQuery,
 			}
 		}
 		if full {
-			return s.deadlinePage(q, query, out, page)
+			return deadlinePage(q, query, out, page)
 		}
 	}
 	// The cases with no running deadline, by id.
@@ -189,21 +189,14 @@ func (s *Service) searchByDeadline(ctx context.Context, b *builder, q ListQuery,
 	if _, err := keep(tb, cand.ascending(after)); err != nil {
 		return err
 	}
-	return s.deadlinePage(q, query, out, page)
+	return deadlinePage(q, query, out, page)
 }
 
-func (s *Service) deadlinePage(q ListQuery, query textsearch.Query, out []Row, page *Page) error {
-	if len(out) > q.Limit {
-		out = out[:q.Limit]
-		last := out[q.Limit-1]
-		next := cursor{Sort: "deadline", Key: last.deadlineRaw, ID: last.ID}.encode()
-		page.Next = &next
-	}
-	for i := range out {
-		sc := textsearch.Score(out[i].folded, query)
-		out[i].Score = &sc
-	}
-	page.Cases = append(page.Cases, out...)
+// deadlinePage ends a search walked in deadline order (scoredPage).
+func deadlinePage(q ListQuery, query textsearch.Query, out []Row, page *Page) error {
+	scoredPage(q, query, out, page, func(last Row) cursor {
+		return cursor{Sort: "deadline", Key: last.deadlineRaw, ID: last.ID}
+	})
 	return nil
 }
 

@@ -1090,9 +1090,18 @@ func (s *Service) searchByID(ctx context.Context, b *builder, q ListQuery, query
 	if err != nil {
 		return err
 	}
+	scoredPage(q, query, out, page, func(last Row) cursor { return cursor{Sort: "received", ID: last.ID} })
+	return nil
+}
+
+// scoredPage ends a search walked in its order: out (the matches found,
+// one more than a page when there are more) is cut to the page, with a
+// cursor made by at from its last row, each row is scored against query,
+// and the rows are added to page.
+func scoredPage(q ListQuery, query textsearch.Query, out []Row, page *Page, at func(last Row) cursor) {
 	if len(out) > q.Limit {
 		out = out[:q.Limit]
-		next := cursor{Sort: "received", ID: out[q.Limit-1].ID}.encode()
+		next := at(out[q.Limit-1]).encode()
 		page.Next = &next
 	}
 	for i := range out {
@@ -1100,7 +1109,6 @@ func (s *Service) searchByID(ctx context.Context, b *builder, q ListQuery, query
 		out[i].Score = &sc
 	}
 	page.Cases = append(page.Cases, out...)
-	return nil
 }
 
 // searchSorted gathers every match, sorts by deadline or relevance and cuts
