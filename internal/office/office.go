@@ -723,15 +723,16 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 			return Office{}, err
 		}
 	}
+	var ruleSet string
 	if patch.RuleSet != nil {
-		*patch.RuleSet = strings.TrimSpace(*patch.RuleSet)
+		ruleSet = strings.TrimSpace(*patch.RuleSet)
 		s.mu.Lock()
 		known := s.base.RuleSets
 		s.mu.Unlock()
-		if *patch.RuleSet != "" && !slices.Contains(known, *patch.RuleSet) {
+		if ruleSet != "" && !slices.Contains(known, ruleSet) {
 			return Office{}, problem.Invalid("ruleset", "unknown_rule_set",
-				"未知的规则集 "+*patch.RuleSet+"（可用："+strings.Join(known, "、")+"）",
-				"unknown rule set "+*patch.RuleSet+" (known: "+strings.Join(known, ", ")+")")
+				"未知的规则集 "+ruleSet+"（可用："+strings.Join(known, "、")+"）",
+				"unknown rule set "+ruleSet+" (known: "+strings.Join(known, ", ")+")")
 		}
 	}
 	if patch.Jurisdiction != nil && o.ID == p.OfficeID && strings.TrimSpace(*patch.Jurisdiction) != o.Jurisdiction {
@@ -766,10 +767,10 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 		}
 	}
 	if patch.RuleSet != nil {
-		if *patch.RuleSet == "" {
+		if ruleSet == "" {
 			err = s.Unset(ctx, p, o.ID, RuleSetKey.Name)
 		} else {
-			err = Set(ctx, s, p, o.ID, RuleSetKey, *patch.RuleSet)
+			err = Set(ctx, s, p, o.ID, RuleSetKey, ruleSet)
 		}
 		if err != nil {
 			return Office{}, err
