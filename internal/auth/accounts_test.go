@@ -291,5 +291,20 @@ func TestDisplayNames(t *testing.T) {
 		if len(us) != 1 || us[0].DisplayName != "张丽华" {
 			t.Fatalf("users: %+v", us)
 		}
+		// The session carries the display name (no second look-up); an
+		// account without one is named by its username.
+		tok, _, err := s.Login(ctx, "zhang", "correct horse battery", "", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := s.Authenticate(ctx, tok); err != nil || p.DisplayName != "张丽华" || p.Name() != "张丽华" || p.Username != "zhang" {
+			t.Errorf("principal: %+v %v", p, err)
+		}
+		if err := s.SetDisplayName(ctx, auth.System("cli"), u.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := s.Authenticate(ctx, tok); err != nil || p.DisplayName != "" || p.Name() != "zhang" {
+			t.Errorf("principal without a display name: %+v %v", p, err)
+		}
 	})
 }

@@ -399,10 +399,10 @@ func (s *Service) Authenticate(ctx context.Context, tok string) (Principal, erro
 	var officeID sql.NullInt64
 	var officeCode, officePath sql.NullString
 	var officeAll bool
-	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.role, u.unit_id, un.code, un.path, t.expires_at, u.disabled, u.must_change_password,
+	err := s.db.Read.QueryRowContext(ctx, `SELECT u.id, u.username, u.display_name, u.role, u.unit_id, un.code, un.path, t.expires_at, u.disabled, u.must_change_password,
 		u.office_id, o.code, o.path, CASE WHEN NOT EXISTS (SELECT 1 FROM offices ox WHERE ox.path NOT LIKE o.path || '%') THEN TRUE ELSE FALSE END
 		FROM auth_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN units un ON un.id = u.unit_id LEFT JOIN offices o ON o.id = u.office_id
-		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &role, &unitID, &unitCode, &unitPath, &exp, &disabled, &p.MustChangePassword,
+		WHERE t.token_hash = $1`, TokenHash(tok)).Scan(&p.UserID, &p.Username, &p.DisplayName, &role, &unitID, &unitCode, &unitPath, &exp, &disabled, &p.MustChangePassword,
 		&officeID, &officeCode, &officePath, &officeAll)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, errBadToken

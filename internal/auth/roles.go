@@ -29,10 +29,13 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 type Principal struct {
 	UserID   int64
 	Username string
-	Role     Role
-	UnitID   int64 // 0: not bound to a unit
-	UnitCode string
-	UnitPath string // the unit's materialised path ('/1/4/'), for the scope of its subtree
+	// DisplayName is the name colleagues know the staff member by ("":
+	// none set; Name shows the username then).
+	DisplayName string
+	Role        Role
+	UnitID      int64 // 0: not bound to a unit
+	UnitCode    string
+	UnitPath    string // the unit's materialised path ('/1/4/'), for the scope of its subtree
 	// The office the principal belongs to: its id, code and materialised
 	// path of office ids ('/1/3/'), for the scope of the offices below it.
 	OfficeID   int64
@@ -62,6 +65,15 @@ func (p Principal) Actor() string {
 		return p.system
 	}
 	return "user:" + p.Username
+}
+
+// Name is how the pages name the principal: its display name, else its
+// username.
+func (p Principal) Name() string {
+	if p.DisplayName != "" {
+		return p.DisplayName
+	}
+	return p.Username
 }
 
 // Staff reports whether the principal is signed-in staff.

@@ -55,6 +55,20 @@ func TestPagesStaffDisplayNames(t *testing.T) {
 		if r := h.Do("PATCH", "/api/v1/users/"+itoa(root.ID), h.Token(auth.Admin), map[string]any{"display_name": "a\x07b"}); r.Status != 422 || r.ErrorCode() != "invalid_display_name" {
 			t.Errorf("a control character: %d %s", r.Status, r.ErrorCode())
 		}
+		// The header names the signed-in staff member by display name (the
+		// session resolves it: the next page shows the new name), the username
+		// only in the link's title; one without a display name by username.
+		if p := admin.get("/staff/cases"); !strings.Contains(p.Body, `title="我的账号 (root)" id="who-name">王海峰</a>`) {
+			t.Errorf("the header does not name root 王海峰: %s", headerWho(p.Body))
+		}
+		li := newBrowser(t, h)
+		li.signIn("lisi", auth.Clerk)
+		if p := li.get("/staff/cases?lang=en"); !strings.Contains(p.Body, `id="who-name">lisi</a>`) || strings.Contains(headerWho(p.Body), "(lisi)") {
+			t.Errorf("an account without a display name is not named by its username: %s", headerWho(p.Body))
+		}
+		if pr, err := h.App.Auth.Authenticate(ctx, h.Token(auth.Admin)); err != nil || pr.DisplayName != "" || pr.Name() != pr.Username {
+			t.Errorf("a token's principal without a display name: %+v %v", pr, err)
+		}
 		// A case accepted and assigned through the pages by root to zhangli.
 		id := h.Must(201, "POST", "/api/v1/intake", h.Token(auth.Clerk), map[string]any{"channel": "hotline", "content": "来电反映推诿", "unit": "MQ-XZFW"}).JSON["case_id"]
 		cp := "/staff/cases/" + itoa(int64(id.(float64)))
@@ -86,4 +100,17 @@ func TestPagesStaffDisplayNames(t *testing.T) {
 			t.Error("the queue's assignee column or filter shows no display name")
 		}
 	})
+}
+
+// headerWho is the header's "signed in as" part of a page.
+func headerWho(body string) string {
+	i := strings.Index(body, `<span class="who">`)
+	if i < 0 {
+		return "(no header name)"
+	}
+	body = body[i:]
+	if j := strings.Index(body, "</span>"); j >= 0 {
+		body = body[:j]
+	}
+	return body
 }
