@@ -143,7 +143,9 @@ func codeOf(ctx context.Context, q querier, id int64) (string, error) {
 }
 
 // Channels are the ways the public reaches an office (the seed: two
-// hotlines, complaint boxes at four places, an e-mail address).
+// hotlines, complaint boxes at four places, an e-mail address). The English
+// texts travel with the Chinese ones they translate: an office inherits
+// both or neither.
 type Channels struct {
 	Hotlines []Hotline `json:"hotlines"`
 	// Email is the mailbox reports come to; mail addressed to it belongs to
@@ -151,12 +153,25 @@ type Channels struct {
 	Email string `json:"email"`
 	// Boxes are the places where the office's complaint boxes stand.
 	Boxes []string `json:"boxes"`
+	// BoxesEn are their English names, in the same order (one missing or
+	// "": that box has none).
+	BoxesEn []string `json:"boxes_en,omitempty"`
 }
 
 // Hotline is one reporting telephone line.
 type Hotline struct {
 	Name   string `json:"name"`
 	Number string `json:"number"`
+	// NameEn is the line's name in English ("": none).
+	NameEn string `json:"name_en,omitempty"`
+}
+
+// BoxEn is the English name of box i ("": none).
+func (c Channels) BoxEn(i int) string {
+	if i < len(c.BoxesEn) {
+		return c.BoxesEn[i]
+	}
+	return ""
 }
 
 // Letterhead is what an office's documents and reports carry at the top.
@@ -170,10 +185,22 @@ type Letterhead struct {
 	Address  string `json:"address"`
 	Postcode string `json:"postcode"`
 	Phone    string `json:"phone"`
+	// NameEn is the full name in English (never inherited, as Name);
+	// AddressEn the address in English, inherited with the address it
+	// translates.
+	NameEn    string `json:"name_en,omitempty"`
+	AddressEn string `json:"address_en,omitempty"`
 }
 
 func tooLong(field string, max int) error {
 	return problem.Invalid(field, "too_long", fmt.Sprintf("%s 过长（最多 %d 字）", field, max), fmt.Sprintf("%s is longer than %d characters", field, max))
+}
+
+// errEnglishAlone refuses an English text given without the Chinese one it
+// translates (it would never show: the Chinese decides what is shown, and
+// whence it is inherited).
+func errEnglishAlone(field string) error {
+	return problem.Invalid(field, "english_without_chinese", field+"：英文须与它所译的中文一同填写", field+": an English text needs the Chinese text it translates")
 }
 
 func checkText(field, v string, max int) error {
@@ -223,6 +250,10 @@ var (
 			if err := checkText("channels.hotlines.number", c.Hotlines[i].Number, 40); err != nil {
 				return err
 			}
+			c.Hotlines[i].NameEn = strings.TrimSpace(c.Hotlines[i].NameEn)
+			if err := checkText("channels.hotlines.name_en", c.Hotlines[i].NameEn, 150); err != nil {
+				return err
+			}
 		}
 		c.Email = strings.TrimSpace(c.Email)
 		if c.Email != "" && (!strings.Contains(c.Email, "@") || strings.ContainsAny(c.Email, " <>\t\r\n")) {
@@ -233,6 +264,24 @@ var (
 			if err := checkText("channels.boxes", c.Boxes[i], 200); err != nil {
 				return err
 			}
+		}
+		if len(c.BoxesEn) > len(c.Boxes) {
+			return problem.Invalid("channels.boxes_en", "too_many_translations", "投诉箱英文名称多于投诉箱", "there are more English box names than boxes")
+		}
+		for i, b := range c.BoxesEn {
+			c.BoxesEn[i] = strings.TrimSpace(b)
+			if err := checkText("channels.boxes_en", c.BoxesEn[i], 300); err != nil {
+				return err
+			}
+			if c.BoxesEn[i] != "" && c.Boxes[i] == "" {
+				return errEnglishAlone("channels.boxes_en")
+			}
+		}
+		for len(c.BoxesEn) > 0 && c.BoxesEn[len(c.BoxesEn)-1] == "" {
+			c.BoxesEn = c.BoxesEn[:len(c.BoxesEn)-1]
+		}
+		if len(c.BoxesEn) == 0 {
+			c.BoxesEn = nil
 		}
 		return nil
 	}}
@@ -247,6 +296,12 @@ var (
 					*f.dst = *f.src
 				}
 			}
+			// An address and its English come from the same office; the
+			// English name, as the name, is the office's own.
+			if own.Address != "" {
+				out.AddressEn = own.AddressEn
+			}
+			out.NameEn = own.NameEn
 			return out
 		},
 		Check: func(l *Letterhead) error {
@@ -255,11 +310,15 @@ var (
 				v    *string
 				max  int
 			}{{"letterhead.name", &l.Name, 100}, {"letterhead.short", &l.Short, 20}, {"letterhead.address", &l.Address, 200},
-				{"letterhead.postcode", &l.Postcode, 10}, {"letterhead.phone", &l.Phone, 40}} {
+				{"letterhead.postcode", &l.Postcode, 10}, {"letterhead.phone", &l.Phone, 40},
+				{"letterhead.name_en", &l.NameEn, 200}, {"letterhead.address_en", &l.AddressEn, 300}} {
 				*f.v = strings.TrimSpace(*f.v)
 				if err := checkText(f.name, *f.v, f.max); err != nil {
 					return err
 				}
+			}
+			if l.AddressEn != "" && l.Address == "" {
+				return errEnglishAlone("letterhead.address_en")
 			}
 			return nil
 		}}
@@ -395,11 +454,14 @@ func (t *Tree) settingsOf(officeID int64, base Base) (Settings, error) {
 		return st, err
 	}
 	record(LetterheadKey.Name)
-	st.Letterhead.Name = o.Name
+	st.Letterhead.Name, st.Letterhead.NameEn = o.Name, ""
 	if own, ok := t.settings[officeID][LetterheadKey.Name]; ok {
 		var l Letterhead
-		if json.Unmarshal([]byte(own), &l) == nil && l.Name != "" {
-			st.Letterhead.Name = l.Name
+		if json.Unmarshal([]byte(own), &l) == nil {
+			if l.Name != "" {
+				st.Letterhead.Name = l.Name
+			}
+			st.Letterhead.NameEn = l.NameEn
 		}
 	}
 	if st.Calendar, from, err = resolve(t, officeID, CalendarKey, []calendar.Day{}); err != nil {

@@ -27,8 +27,10 @@ const DefaultName = "整肃办"
 
 // Texts are an office's own public words.
 type Texts struct {
-	// Hours are its opening hours for walk-ins and the hotline.
-	Hours string `json:"hours"`
+	// Hours are its opening hours for walk-ins and the hotline; HoursEn
+	// in English ("": none, the Chinese shows).
+	Hours   string `json:"hours"`
+	HoursEn string `json:"hours_en,omitempty"`
 	// Intro opens the public home page (Chinese; zh-TW is converted from
 	// it); IntroEn is its English text. Empty: the page's own words.
 	Intro   string `json:"intro"`
@@ -54,11 +56,14 @@ var TextsKey = office.Key[Texts]{Name: "public_texts", Check: func(t *Texts) err
 		name string
 		v    *string
 		max  int
-	}{{"texts.hours", &t.Hours, 200}, {"texts.intro", &t.Intro, 2000}, {"texts.intro_en", &t.IntroEn, 4000}} {
+	}{{"texts.hours", &t.Hours, 200}, {"texts.hours_en", &t.HoursEn, 300}, {"texts.intro", &t.Intro, 2000}, {"texts.intro_en", &t.IntroEn, 4000}} {
 		*f.v = strings.TrimSpace(strings.ReplaceAll(*f.v, "\r\n", "\n"))
 		if err := check(f.name, *f.v, f.max); err != nil {
 			return err
 		}
+	}
+	if t.HoursEn != "" && t.Hours == "" {
+		return problem.Invalid("texts.hours_en", "english_without_chinese", "texts.hours_en：英文须与它所译的中文一同填写", "texts.hours_en: an English text needs the Chinese text it translates")
 	}
 	return nil
 }}
@@ -66,8 +71,11 @@ var TextsKey = office.Key[Texts]{Name: "public_texts", Check: func(t *Texts) err
 // Profile is an office's words as they apply to it, inherited ones included.
 type Profile struct {
 	Office office.Office `json:"office"`
-	// Name is the office's name as printed at the head of its letters.
+	// Name is the office's name as printed at the head of its letters;
+	// NameEn is its English name ("": none, the Chinese shows). Neither is
+	// inherited.
 	Name       string            `json:"name"`
+	NameEn     string            `json:"name_en"`
 	Letterhead office.Letterhead `json:"letterhead"`
 	Channels   office.Channels   `json:"channels"`
 	Texts      Texts             `json:"texts"`
@@ -181,6 +189,8 @@ func (s *Service) Of(ctx context.Context, officeID int64) (Profile, error) {
 		pr.Name = st.Office.Name
 	}
 	pr.Letterhead.Name = pr.Name
+	pr.NameEn = pr.Own.Letterhead.NameEn
+	pr.Letterhead.NameEn = pr.NameEn
 	if pr.Letterhead.Short == "" {
 		pr.Letterhead.Short = s.noticePrefix
 	}

@@ -142,6 +142,20 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 			}
 			return x.In(lang)
 		},
+		// said shows an office's own words (its name, contacts, hours) in
+		// the page's language; on an English page without the English
+		// text, the Chinese, marked lang="zh-CN" for readers and fonts.
+		"said": func(x catalog.Text) template.HTML {
+			switch {
+			case lang == LangEn && x.En == "" && x.Zh != "":
+				return template.HTML(`<span lang="zh-CN">` + template.HTMLEscapeString(x.Zh) + `</span>`)
+			case lang == LangEn:
+				return template.HTML(template.HTMLEscapeString(x.En))
+			case lang == LangZhTW && x.ZhTW == "":
+				return template.HTML(template.HTMLEscapeString(p.s.tw.convert(x.Zh)))
+			}
+			return template.HTML(template.HTMLEscapeString(x.In(lang)))
+		},
 		// The case record's vocabulary, named by package docket (staff's
 		// wording; pstate is the public's name of a state).
 		"state":   func(v any) string { return docket.State(fmt.Sprint(v)).Label(lang) },

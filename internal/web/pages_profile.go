@@ -10,30 +10,36 @@ import (
 	"mashang/internal/catalog"
 	"mashang/internal/letters"
 	"mashang/internal/office"
+	"mashang/internal/problem"
 	"mashang/internal/profile"
 )
 
-// publicWords are what the public pages say of the office: its channels
-// (in the shape the templates read) and texts.
+// publicWords are what the public pages say of the office: its name,
+// channels, address and opening hours, each in Chinese and English (En ""
+// when the office gives none: the page shows the Chinese, marked as such by
+// the template function said), and its texts.
 type publicWords struct {
-	Name     string
+	Name     catalog.Text
 	Channels channelData
 	Texts    profile.Texts
-	Address  string
+	Address  catalog.Text
+	Hours    catalog.Text
 	Phone    string
 }
 
 // wordsOf turns an office's profile into what the public pages show.
 func wordsOf(pr profile.Profile) publicWords {
-	w := publicWords{Name: pr.Name, Texts: pr.Texts, Address: pr.Letterhead.Address, Phone: pr.Letterhead.Phone}
+	w := publicWords{Name: catalog.Text{Zh: pr.Name, En: pr.NameEn}, Texts: pr.Texts,
+		Address: catalog.Text{Zh: pr.Letterhead.Address, En: pr.Letterhead.AddressEn},
+		Hours:   catalog.Text{Zh: pr.Texts.Hours, En: pr.Texts.HoursEn}, Phone: pr.Letterhead.Phone}
 	for _, h := range pr.Channels.Hotlines {
 		w.Channels.Hotlines = append(w.Channels.Hotlines, struct {
 			Name   catalog.Text `json:"name"`
 			Number string       `json:"number"`
-		}{catalog.Text{Zh: h.Name, En: h.Name}, h.Number})
+		}{catalog.Text{Zh: h.Name, En: h.NameEn}, h.Number})
 	}
-	for _, b := range pr.Channels.Boxes {
-		w.Channels.Boxes = append(w.Channels.Boxes, catalog.Text{Zh: b, En: b})
+	for i, b := range pr.Channels.Boxes {
+		w.Channels.Boxes = append(w.Channels.Boxes, catalog.Text{Zh: b, En: pr.Channels.BoxEn(i)})
 	}
 	w.Channels.Email = pr.Channels.Email
 	return w
@@ -80,6 +86,37 @@ func hotlineLines(hs []office.Hotline) string {
 	return b.String()
 }
 
+// englishLines are the English names of a list, a line each in its order
+// (an empty line: none), trailing empty lines left out.
+func englishLines(names []string) string {
+	return strings.TrimRight(strings.Join(names, "\n"), "\n")
+}
+
+// parseEnglishLines reads englishLines: a line per item, empty lines kept
+// in place (that item has no English), trailing ones dropped.
+func parseEnglishLines(s string) []string {
+	out := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+	}
+	for len(out) > 0 && out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+// withHotlineNamesEn gives the hotlines, in order, the English names of the
+// form's lines; more names than hotlines is refused.
+func withHotlineNamesEn(hs []office.Hotline, en []string) ([]office.Hotline, error) {
+	if len(en) > len(hs) {
+		return nil, problem.Invalid("channels.hotlines.name_en", "too_many_translations", "热线英文名称的行数多于热线", "there are more English hotline names than hotlines")
+	}
+	for i, n := range en {
+		hs[i].NameEn = n
+	}
+	return hs, nil
+}
+
 // parseHotlines reads "name number" lines: the number is the last word.
 func parseHotlines(s string) []office.Hotline {
 	out := []office.Hotline{}
@@ -106,10 +143,16 @@ func lines(s string) []string {
 // profileForm is the office's own values as the form shows them.
 func profileForm(pr profile.Profile) map[string]string {
 	o := pr.Own
+	hotlinesEn := make([]string, len(o.Channels.Hotlines))
+	for i, h := range o.Channels.Hotlines {
+		hotlinesEn[i] = h.NameEn
+	}
 	return map[string]string{"office": pr.Office.Code, "name": pr.Office.Name, "print_name": o.Letterhead.Name, "short": o.Letterhead.Short,
 		"address": o.Letterhead.Address, "postcode": o.Letterhead.Postcode, "phone": o.Letterhead.Phone,
 		"hotlines": hotlineLines(o.Channels.Hotlines), "email": o.Channels.Email, "boxes": strings.Join(o.Channels.Boxes, "\n"),
-		"hours": o.Texts.Hours, "intro": o.Texts.Intro, "intro_en": o.Texts.IntroEn}
+		"hours": o.Texts.Hours, "intro": o.Texts.Intro, "intro_en": o.Texts.IntroEn,
+		"print_name_en": o.Letterhead.NameEn, "address_en": o.Letterhead.AddressEn, "hours_en": o.Texts.HoursEn,
+		"hotlines_en": englishLines(hotlinesEn), "boxes_en": englishLines(o.Channels.BoxesEn)}
 }
 
 // governed lists the offices the caller runs: its own and those below it.
@@ -155,7 +198,8 @@ func (p *pageServer) adminOffice(w http.ResponseWriter, r *http.Request, v *view
 // field left empty is inherited from the office above.
 func (p *pageServer) adminOfficeSave(w http.ResponseWriter, r *http.Request, v *view) error {
 	f := map[string]string{}
-	for _, n := range []string{"office", "name", "print_name", "short", "address", "postcode", "phone", "hotlines", "email", "boxes", "hours", "intro", "intro_en"} {
+	for _, n := range []string{"office", "name", "print_name", "short", "address", "postcode", "phone", "hotlines", "email", "boxes", "hours", "intro", "intro_en",
+		"print_name_en", "address_en", "hotlines_en", "boxes_en", "hours_en"} {
 		f[n] = r.PostFormValue(n)
 	}
 	pr, err := p.adminOfficeTarget(r, f["office"])
@@ -163,11 +207,16 @@ func (p *pageServer) adminOfficeSave(w http.ResponseWriter, r *http.Request, v *
 		return err
 	}
 	name := f["name"]
-	in := profile.Input{Name: &name,
-		Letterhead: &office.Letterhead{Name: f["print_name"], Short: f["short"], Address: f["address"], Postcode: f["postcode"], Phone: f["phone"]},
-		Channels:   &office.Channels{Hotlines: parseHotlines(f["hotlines"]), Email: f["email"], Boxes: lines(f["boxes"])},
-		Texts:      &profile.Texts{Hours: f["hours"], Intro: f["intro"], IntroEn: f["intro_en"]}}
-	saved, err := p.s.app.Profile.Save(r.Context(), me(r), pr.Office.Code, in)
+	hotlines, err := withHotlineNamesEn(parseHotlines(f["hotlines"]), parseEnglishLines(f["hotlines_en"]))
+	var saved profile.Profile
+	if err == nil {
+		in := profile.Input{Name: &name,
+			Letterhead: &office.Letterhead{Name: f["print_name"], Short: f["short"], Address: f["address"], Postcode: f["postcode"], Phone: f["phone"],
+				NameEn: f["print_name_en"], AddressEn: f["address_en"]},
+			Channels: &office.Channels{Hotlines: hotlines, Email: f["email"], Boxes: lines(f["boxes"]), BoxesEn: parseEnglishLines(f["boxes_en"])},
+			Texts:    &profile.Texts{Hours: f["hours"], HoursEn: f["hours_en"], Intro: f["intro"], IntroEn: f["intro_en"]}}
+		saved, err = p.s.app.Profile.Save(r.Context(), me(r), pr.Office.Code, in)
+	}
 	if err != nil {
 		st, ferr := p.formError(r, v, err)
 		if ferr != nil {
