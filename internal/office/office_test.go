@@ -3,6 +3,7 @@ package office_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -276,4 +277,60 @@ func TestSettingsInherit(t *testing.T) {
 			t.Fatalf("audit of a setting: %s", raw)
 		}
 	})
+}
+
+// The English texts of an office's words go with the Chinese they
+// translate: the address's English is inherited only with the address, the
+// English name never; an English text without its Chinese, or more English
+// box names than boxes, is refused.
+func TestEnglishTextsRules(t *testing.T) {
+	city := office.Letterhead{Name: "福州市整肃办", NameEn: "Fuzhou Office", Address: "福州市鼓楼区", AddressEn: "Gulou, Fuzhou", Postcode: "350001"}
+	for _, tc := range []struct {
+		name string
+		own  office.Letterhead
+		want office.Letterhead
+	}{
+		{"nothing of its own", office.Letterhead{Short: "闽整肃"},
+			office.Letterhead{Name: "福州市整肃办", Short: "闽整肃", Address: "福州市鼓楼区", AddressEn: "Gulou, Fuzhou", Postcode: "350001"}},
+		{"its own address without English", office.Letterhead{Address: "闽清县梅城镇"},
+			office.Letterhead{Name: "福州市整肃办", Address: "闽清县梅城镇", Postcode: "350001"}},
+		{"its own address and English", office.Letterhead{Address: "闽清县梅城镇", AddressEn: "Meicheng", NameEn: "Minqing Office"},
+			office.Letterhead{Name: "福州市整肃办", NameEn: "Minqing Office", Address: "闽清县梅城镇", AddressEn: "Meicheng", Postcode: "350001"}},
+	} {
+		if got := office.LetterheadKey.Merge(tc.own, city); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		check func() error
+		field string
+	}{
+		{"an English address alone", func() error { return office.LetterheadKey.Check(&office.Letterhead{AddressEn: "Gulou"}) }, "letterhead.address_en"},
+		{"an English name too long", func() error {
+			return office.LetterheadKey.Check(&office.Letterhead{NameEn: strings.Repeat("x", 201)})
+		}, "letterhead.name_en"},
+		{"more English box names than boxes", func() error {
+			return office.ChannelsKey.Check(&office.Channels{Boxes: []string{"县委"}, BoxesEn: []string{"A", "B"}})
+		}, "channels.boxes_en"},
+		{"an English box name for an empty box", func() error {
+			return office.ChannelsKey.Check(&office.Channels{Boxes: []string{"", "县委"}, BoxesEn: []string{"A"}})
+		}, "channels.boxes_en"},
+		{"a hotline's English name with a NUL", func() error {
+			return office.ChannelsKey.Check(&office.Channels{Hotlines: []office.Hotline{{Number: "1", NameEn: "a\x00"}}})
+		}, "channels.hotlines.name_en"},
+	} {
+		err := tc.check()
+		if p, ok := problem.As(err); !ok || p.Field != tc.field {
+			t.Errorf("%s: %v, want a problem on %s", tc.name, err, tc.field)
+		}
+	}
+	c := office.Channels{Hotlines: []office.Hotline{{Name: "县效能办", Number: " 1 ", NameEn: " Efficiency "}}, Boxes: []string{"县委", "县政府"}, BoxesEn: []string{" ", " Government ", ""}}
+	if err := office.ChannelsKey.Check(&c); err == nil {
+		t.Error("three English box names for two boxes were taken")
+	}
+	c.BoxesEn = []string{" Committee ", " "}
+	if err := office.ChannelsKey.Check(&c); err != nil || c.Hotlines[0].NameEn != "Efficiency" || len(c.BoxesEn) != 1 || c.BoxesEn[0] != "Committee" || c.BoxEn(1) != "" {
+		t.Errorf("trimmed: %+v %v", c, err)
+	}
 }

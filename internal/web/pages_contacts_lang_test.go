@@ -53,7 +53,7 @@ func TestOfficeContactsInVisitorsLanguage(t *testing.T) {
 		// Chinese, each marked as Chinese.
 		en := string(h.Must(200, "GET", "/?lang=en", "", nil).Raw)
 		for _, want := range []string{`<span lang="zh-CN">县效能办</span><br>`, `<span lang="zh-CN">县纪委信访室</span><br>`, `<li><span lang="zh-CN">县委大院</span></li>`,
-			`<span lang="zh-CN">闽清县整治“为官不为”问题办公室</span> · Address：<span lang="zh-CN">闽清县梅城镇解放大街 1 号</span>`,
+			`<span lang="zh-CN">闽清县整治“为官不为”问题办公室</span> · Address: <span lang="zh-CN">闽清县梅城镇解放大街 1 号</span>`,
 			`<span lang="zh-CN">工作日 8:00–17:30，节假日请联系值班电话</span>`} {
 			if !strings.Contains(en, want) {
 				t.Errorf("the English home without English texts lacks %s", want)
@@ -106,7 +106,7 @@ func TestOfficeContactsInVisitorsLanguage(t *testing.T) {
 			// en: the English where set, the Chinese marked where not.
 			{"en", en, "ch-phone", "div", []string{"<li>County efficiency office<br>", `<li><span lang="zh-CN">县纪委信访室</span><br>`}, []string{"县效能办"}},
 			{"en", en, "ch-box", "div", []string{"<li>County Party Committee compound</li>", `<li><span lang="zh-CN">县行政服务中心</span></li>`}, []string{"县委大院"}},
-			{"en", en, "office-contact", "p", []string{"Minqing County Office for Tackling Officials&#39; Inaction", "Address：1 Jiefang Avenue, Meicheng, Minqing", "Working days 8:00–17:30"}, []string{"闽", "工作日", "lang="}},
+			{"en", en, "office-contact", "p", []string{"Minqing County Office for Tackling Officials&#39; Inaction", "Address: 1 Jiefang Avenue, Meicheng, Minqing", "Working days 8:00–17:30"}, []string{"闽", "工作日", "lang="}},
 		} {
 			s := section(tc.body, tc.id, tc.tag)
 			if s == "" {
@@ -196,6 +196,17 @@ func TestOfficeContactsEnglishInherited(t *testing.T) {
 		}
 		if st := h.Must(200, "GET", "/api/v1/offices/MQ", f.admin, nil); strings.Contains(string(st.Raw), "Fuzhou Office") || strings.Contains(string(st.Raw), "Gulou") {
 			t.Errorf("the office's settings show the city's English: %s", st.Raw)
+		}
+		// A Minqing case's tracking page in English: the inherited hotline
+		// and hours in English, Minqing's name (no English) marked Chinese.
+		rep := h.Must(201, "POST", "/api/v1/reports", "", map[string]any{"content": "窗口推诿", "unit": "MQ-ZX", "anonymous": true})
+		b := newBrowser(t, h)
+		p := b.post("/track?lang=en", url.Values{"csrf": {b.csrf("/track?lang=en")}, "receipt": {webtest.Str(rep.JSON, "receipt")}, "key": {webtest.Str(rep.JSON, "key")}})
+		c := section(p.Body, "track-contact", "section")
+		for _, want := range []string{`<p><span lang="zh-CN">闽清县整肃办</span></p>`, "<li>City efficiency office <a", "Opening hours: City: working days"} {
+			if !strings.Contains(c, want) {
+				t.Errorf("the English tracking page's contacts lack %s: %d %s", want, p.Status, c)
+			}
 		}
 	})
 }
