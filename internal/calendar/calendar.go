@@ -88,6 +88,9 @@ func Embedded() ([]Year, error) {
 // *Calendar behaves as one with no years loaded.
 type Calendar struct {
 	years map[int]loadedYear
+	// local are an office's own days (Overlay), consulted before the
+	// national years; they never make a year count as loaded.
+	local map[civil.Date]Day
 }
 
 type loadedYear struct {
@@ -110,6 +113,7 @@ func (c *Calendar) With(years ...Year) *Calendar {
 		for y, ly := range c.years {
 			n.years[y] = ly // loadedYear is never mutated, so sharing is safe
 		}
+		n.local = c.local
 	}
 	for _, y := range years {
 		ly := loadedYear{days: make([]Day, len(y.Days)), byDate: make(map[civil.Date]Day, len(y.Days))}
@@ -121,6 +125,42 @@ func (c *Calendar) With(years ...Year) *Calendar {
 		n.years[y.Year] = ly
 	}
 	return n
+}
+
+// Overlay returns a calendar that is c with days laid over it: an office's
+// own days (a local holiday off, a local make-up working day) win over the
+// national notice on their dates. Days given twice: the later wins. The
+// overlay does not make a year count as loaded: a deadline in a year whose
+// national notice is missing stays provisional. c itself is unchanged; with
+// no days, c is returned as it is.
+func (c *Calendar) Overlay(days []Day) *Calendar {
+	if len(days) == 0 {
+		return c
+	}
+	n := &Calendar{local: make(map[civil.Date]Day, len(days))}
+	if c != nil {
+		n.years = c.years // never mutated, so sharing is safe
+		for d, day := range c.local {
+			n.local[d] = day
+		}
+	}
+	for _, d := range days {
+		n.local[d.Date] = d
+	}
+	return n
+}
+
+// Local lists the days laid over the national calendar (Overlay), by date.
+func (c *Calendar) Local() []Day {
+	if c == nil {
+		return nil
+	}
+	out := make([]Day, 0, len(c.local))
+	for _, d := range c.local {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Date.Before(out[j].Date) })
+	return out
 }
 
 // Loaded reports whether the calendar holds year's notice.
@@ -150,6 +190,9 @@ func (c *Calendar) Years() []int {
 func (c *Calendar) Lookup(d civil.Date) (Day, bool) {
 	if c == nil {
 		return Day{}, false
+	}
+	if day, ok := c.local[d]; ok {
+		return day, true
 	}
 	ly, ok := c.years[d.Year]
 	if !ok {
@@ -255,6 +298,19 @@ func (c *Calendar) countWorkdays(a, b civil.Date) int {
 	if c == nil {
 		return count
 	}
+	for date, day := range c.local {
+		if !date.After(a) || date.After(b) {
+			continue
+		}
+		// From the weekday rule to the local status (the national entry of
+		// the date, if any, is skipped below).
+		switch work, weekday := day.Kind == Work, !isWeekend(date); {
+		case work && !weekday:
+			count++
+		case !work && weekday:
+			count--
+		}
+	}
 	for y, ly := range c.years {
 		if y < a.Year || y > b.Year {
 			continue
@@ -262,6 +318,9 @@ func (c *Calendar) countWorkdays(a, b civil.Date) int {
 		for _, d := range ly.days {
 			if !d.Date.After(a) || d.Date.After(b) {
 				continue
+			}
+			if _, overlaid := c.local[d.Date]; overlaid {
+				continue // counted above
 			}
 			switch weekend := isWeekend(d.Date); {
 			case d.Kind == Work && weekend:

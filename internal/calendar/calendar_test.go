@@ -300,3 +300,57 @@ func TestNewCopiesInput(t *testing.T) {
 		t.Fatal("changing the Year after New changed the calendar")
 	}
 }
+
+// An office's own days laid over the national calendar: a local holiday on
+// a working day, a local working day on a national holiday and on a weekend.
+func TestOverlay(t *testing.T) {
+	nat := embedded(t)
+	local := nat.Overlay([]Day{
+		{Date: d("2026-03-16"), Kind: Off, Name: "本地节日"},  // Monday
+		{Date: d("2026-10-08"), Kind: Work, Name: "本地上班"}, // a national holiday (Thursday after the break)
+		{Date: d("2026-03-21"), Kind: Work, Name: "本地调休"}, // Saturday
+		{Date: d("2027-03-15"), Kind: Off, Name: "未公布年份"}, // a year not loaded
+	})
+	for _, tc := range []struct {
+		day         string
+		work, known bool
+	}{
+		{"2026-03-16", false, true}, {"2026-03-17", true, true},
+		{"2026-10-08", true, true}, {"2026-10-07", false, true},
+		{"2026-03-21", true, true}, {"2026-03-22", false, true},
+		{"2027-03-15", false, false}, {"2027-03-16", true, false},
+	} {
+		if w, k := local.IsWorkday(d(tc.day)); w != tc.work || k != tc.known {
+			t.Errorf("overlay IsWorkday(%s) = %v, %v; want %v, %v", tc.day, w, k, tc.work, tc.known)
+		}
+	}
+	if w, _ := nat.IsWorkday(d("2026-03-16")); !w {
+		t.Error("Overlay changed the calendar it was laid over")
+	}
+	if day, ok := local.Lookup(d("2026-03-16")); !ok || day.Name != "本地节日" {
+		t.Errorf("Lookup = %+v, %v", day, ok)
+	}
+	// 5 working days from Friday 13 March: 16th is off, so 17..20 and 21 (make-up) → 21st.
+	if due, prov := local.DueWorkdays(d("2026-03-13"), 5); due.String() != "2026-03-21" || prov {
+		t.Errorf("DueWorkdays = %s, %v", due, prov)
+	}
+	if due, _ := nat.DueWorkdays(d("2026-03-13"), 5); due.String() != "2026-03-20" {
+		t.Errorf("national DueWorkdays = %s", due)
+	}
+	if got := len(local.Local()); got != 4 || nat.Overlay(nil) != nat {
+		t.Errorf("Local() has %d days; Overlay(nil) must return the calendar itself", got)
+	}
+	// The arithmetic count agrees with a walk over the overlay.
+	for _, span := range [][2]string{{"2026-03-01", "2026-04-01"}, {"2026-09-25", "2026-10-20"}, {"2026-12-20", "2027-04-01"}, {"2026-03-16", "2026-03-16"}} {
+		a, b := d(span[0]), d(span[1])
+		n := 0
+		for x := a.AddDays(1); !x.After(b); x = x.AddDays(1) {
+			if w, _ := local.IsWorkday(x); w {
+				n++
+			}
+		}
+		if got := local.countWorkdays(a, b); got != n {
+			t.Errorf("countWorkdays(%s, %s) = %d, walk = %d", a, b, got, n)
+		}
+	}
+}
