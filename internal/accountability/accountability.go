@@ -43,6 +43,9 @@ type Options struct {
 	Limits  calendar.Limits
 	// Calendar returns the working-day calendar in force (app.Calendars.Get).
 	Calendar func() *calendar.Calendar
+	// OfficeCalendar is an office's calendar (app.Calendars.Office: the
+	// national one with its own days); nil: Calendar for every office.
+	OfficeCalendar func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
 	// Offices say which office a rule case belongs to (nil: the case that
 	// completes the pair's).
 	Offices *office.Service
@@ -51,18 +54,19 @@ type Options struct {
 
 // Service records decisions and appeals and answers eligibility questions.
 type Service struct {
-	db       *store.DB
-	record   *docket.Store
-	pol      *access.Policy
-	clock    clock.Clock
-	loc      *time.Location
-	catalog  *catalog.Catalog
-	sets     map[string]*catalog.RuleSet
-	ruleSet  string
-	limits   calendar.Limits
-	calendar func() *calendar.Calendar
-	offices  *office.Service
-	log      *slog.Logger
+	db        *store.DB
+	record    *docket.Store
+	pol       *access.Policy
+	clock     clock.Clock
+	loc       *time.Location
+	catalog   *catalog.Catalog
+	sets      map[string]*catalog.RuleSet
+	ruleSet   string
+	limits    calendar.Limits
+	calendar  func() *calendar.Calendar
+	officeCal func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
+	offices   *office.Service
+	log       *slog.Logger
 }
 
 // New returns a Service.
@@ -78,8 +82,17 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		db: o.DB, record: o.Record, pol: o.Policy, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
-		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, offices: o.Offices, log: o.Log,
+		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, officeCal: o.OfficeCalendar, offices: o.Offices, log: o.Log,
 	}
+}
+
+// officeCalendar is office officeID's calendar (the national one without
+// OfficeCalendar).
+func (s *Service) officeCalendar(ctx context.Context, officeID int64) (*calendar.Calendar, error) {
+	if s.officeCal == nil {
+		return s.calendar(), nil
+	}
+	return s.officeCal(ctx, officeID)
 }
 
 // Today is the current date in the office's zone.

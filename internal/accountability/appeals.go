@@ -80,10 +80,11 @@ func (s *Service) FileAppeal(ctx context.Context, p auth.Principal, decisionID i
 	cal := s.calendar()
 	var id int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		var status string
+		var status, caseRules string
 		var decided civil.Date
 		var caseID int64
-		err := tx.QueryRowContext(ctx, `SELECT status, decided_on, case_id FROM decisions WHERE id = $1`, decisionID).Scan(&status, &decided, &caseID)
+		err := tx.QueryRowContext(ctx, `SELECT d.status, d.decided_on, d.case_id, COALESCE(c.time_limits, '') FROM decisions d LEFT JOIN cases c ON c.id = d.case_id
+			WHERE d.id = $1`, decisionID).Scan(&status, &decided, &caseID, &caseRules)
 		if errors.Is(err, sql.ErrNoRows) {
 			return errDecisionNotFound
 		}
@@ -100,7 +101,10 @@ func (s *Service) FileAppeal(ctx context.Context, p auth.Principal, decisionID i
 		if n > 0 {
 			return problem.Conflict("already_appealed", "该决定已有申诉", "the decision has already been appealed")
 		}
-		last, _ := cal.Due(decided, s.limits.AppealFile)
+		// Counted by the case's own limits and calendar days, fixed when it
+		// was registered.
+		cal, limits := cal.Overlay(docket.CaseDays(caseRules)), docket.CaseLimits(caseRules, s.limits)
+		last, _ := cal.Due(decided, limits.AppealFile)
 		if err := civil.NotBefore("filed_on", in.FiledOn, decided, "决定日期", "the decision date"); err != nil {
 			return err
 		}
@@ -108,7 +112,7 @@ func (s *Service) FileAppeal(ctx context.Context, p auth.Principal, decisionID i
 			return problem.Invalid("filed_on", "appeal_late",
 				fmt.Sprintf("申诉期限已过：应在 %s 前（含）提出", last), fmt.Sprintf("too late to appeal: the last day was %s", last))
 		}
-		decideBy, prov := cal.Due(in.FiledOn, s.limits.AppealDecide)
+		decideBy, prov := cal.Due(in.FiledOn, limits.AppealDecide)
 		ts := store.FormatInstant(now)
 		if err := tx.QueryRowContext(ctx, `INSERT INTO appeals (decision_id, filed_on, reason, decide_by, provisional, filed_by, created_at, updated_at)
 			VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id`, decisionID, in.FiledOn, in.Reason, decideBy, prov, actor, ts).Scan(&id); err != nil {

@@ -178,6 +178,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 		return fmt.Errorf("accountability: rule case office: %w", err)
 	}
 	limits := s.limits
+	cal := s.calendar()
 	if s.offices != nil {
 		t, err := s.offices.Tree(ctx)
 		if err != nil {
@@ -189,6 +190,9 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 			return err
 		}
 		limits = st.Limits
+		if cal, err = s.officeCalendar(ctx, officeID); err != nil {
+			return err
+		}
 	}
 	code, err := receipt.NewCode(rand.Reader)
 	if err != nil {
@@ -199,7 +203,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 		return fmt.Errorf("accountability: draw key: %w", err)
 	}
 	today := s.Today()
-	acceptBy, prov := s.calendar().Due(today, limits.Accept)
+	acceptBy, prov := cal.Due(today, limits.Accept)
 	content := fmt.Sprintf("根据“一年内被服务对象投诉两次并经组织查实”规则（%s）自动立案：案件 #%d 与 #%d 均经查实，涉及同一人员，受理日期相距不足一年。",
 		rules.TwoComplaintsCategory+" 消极应付", p.First, p.Second)
 	situation := c.situation
@@ -213,7 +217,7 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	ruleCase, err = s.record.Insert(ctx, tx, docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: docket.Rule,
 		ReceivedAt: now, ReceivedOn: today, Content: content, Situation: situation, Category: rules.TwoComplaintsCategory,
 		CatalogVersion: version, UnitID: unitID.Int64, PersonID: p.PersonID, Anonymous: true, AcceptBy: acceptBy, Provisional: prov,
-		CreatedBy: RuleActor, OfficeID: officeID, Limits: limits, Now: now})
+		CreatedBy: RuleActor, OfficeID: officeID, Limits: limits, CalendarDays: cal.Local(), Now: now})
 	if err != nil {
 		return fmt.Errorf("accountability: rule case: %w", err)
 	}

@@ -188,6 +188,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Org = org.NewService(db, a.Clock)
 	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version, RuleSets: slices.Sorted(maps.Keys(a.RuleSets))})
 	a.Org.OfficesChanged = a.Offices.Forget
+	a.Calendar.SetOffices(a.Offices)
 	a.Profile = profile.New(profile.Deps{Offices: a.Offices, NoticeName: cfg.OfficeName, NoticePrefix: cfg.NoticePrefix,
 		Staff: func(ctx context.Context) (int, error) {
 			us, err := a.Auth.ListUsers(ctx)
@@ -221,7 +222,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Record = docket.New(ctx, db)
 	a.Policy = access.Default()
 	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
-		Calendar: a.Calendar.Get, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, Policy: a.Policy, NoRateLimit: cfg.NoRateLimit,
+		Calendar: a.Calendar.Get, OfficeCalendar: a.Calendar.Office, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, Policy: a.Policy, NoRateLimit: cfg.NoRateLimit,
 		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles,
 		Offices: a.Offices, Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
 			Track: cfg.TrackRateAddress, HumanCheckAfter: cfg.HumanCheckAfter, Off: cfg.NoRateLimit}})
@@ -232,7 +233,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Publications = publication.NewService(db, a.Policy, a.Clock, a.Vault, intake.IdentityAAD)
 	a.Accountability = accountability.New(accountability.Options{DB: db, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
-		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, Offices: a.Offices, Log: a.Log})
+		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, OfficeCalendar: a.Calendar.Office, Offices: a.Offices, Log: a.Log})
 	a.Cases = cases.NewService(db, a.Record, a.Policy, a.Clock, a.Loc, a.Limits, a.Calendar)
 	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
 	// Reviews and ratings: the same receipt check and per-address limit as tracking.
@@ -241,7 +242,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: search folder: %w", err)
 	}
-	a.Search = search.New(db, folder, search.Options{Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get, Catalog: a.Catalog, Log: a.Log})
+	a.Search = search.New(db, folder, search.Options{Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get,
+		OfficeCalendars: a.Calendar.Offices, Catalog: a.Catalog, Log: a.Log})
 	a.Stats = stats.New(db, a.Policy, a.Catalog, a.Clock, a.Loc)
 	a.Retention = &retention.Service{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
 		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
@@ -283,7 +285,7 @@ func (a *App) newNotify(cfg *config.Config) error {
 	a.Cases.OnNotices = append(a.Cases.OnNotices, n.OnNotices)
 	a.Publications.OnProposed = append(a.Publications.OnProposed, n.OnPublicationProposed)
 	a.Callbacks = callback.New(callback.Deps{DB: a.DB, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get,
-		Cases: a.Cases, Vault: a.Vault, IdentityAAD: intake.IdentityAAD, Days: cfg.CallbackDays})
+		OfficeCalendar: a.Calendar.Office, Cases: a.Cases, Vault: a.Vault, IdentityAAD: intake.IdentityAAD, Days: cfg.CallbackDays})
 	a.Record.OnAppend(a.Callbacks.OnEvent)
 	l, err := letters.New(letters.Deps{DB: a.DB, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Vault: a.Vault, IdentityAAD: intake.IdentityAAD,
 		Limits: a.Limits, Printer: &reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}, Words: a.letterWords, Offices: a.Offices})

@@ -7,15 +7,27 @@ import (
 	"sync"
 
 	"mashang/internal/calendar"
+	"mashang/internal/docket"
+	"mashang/internal/office"
 	"mashang/internal/store"
 )
 
 // Calendars holds the working-day calendar in force: the embedded years plus
 // those an admin imported (kept in the database). It is swapped whole when a
 // year is imported, so readers never see half a year.
+//
+// It is the one place that answers "the calendar for office X" (Office):
+// the national calendar with the days the office and those above it lay over
+// it (office.CalendarKey), cached per office until a year is imported or the
+// offices' settings change; and "the calendar of a case" (Case): the national
+// calendar with the days fixed on the case.
 type Calendars struct {
 	mu  sync.RWMutex
 	cal *calendar.Calendar
+
+	offices  *office.Service // nil: no offices, the national calendar for all
+	tree     *office.Tree    // the snapshot byOffice was built from
+	byOffice map[int64]*calendar.Calendar
 }
 
 // NewCalendars builds the calendar from the embedded years and the imported
@@ -41,8 +53,92 @@ func (c *Calendars) Reload(ctx context.Context, db *store.DB) error {
 	cal := calendar.New(append(years, stored...)...)
 	c.mu.Lock()
 	c.cal = cal
+	c.byOffice = nil
 	c.mu.Unlock()
 	return nil
+}
+
+// SetOffices makes Office answer with each office's own days (app.New).
+func (c *Calendars) SetOffices(o *office.Service) {
+	c.mu.Lock()
+	c.offices, c.byOffice = o, nil
+	c.mu.Unlock()
+}
+
+// Office is the calendar office officeID counts working days on today: the
+// national one with the days it (or the nearest office above it that sets
+// them) lays over it.
+func (c *Calendars) Office(ctx context.Context, officeID int64) (*calendar.Calendar, error) {
+	c.mu.RLock()
+	offices := c.offices
+	c.mu.RUnlock()
+	if offices == nil || officeID == 0 {
+		return c.Get(), nil
+	}
+	t, err := offices.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.RLock()
+	cal, ok := c.byOffice[officeID]
+	fresh := c.tree == t
+	c.mu.RUnlock()
+	if ok && fresh {
+		return cal, nil
+	}
+	days, err := office.Get(ctx, offices, officeID, office.CalendarKey, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tree != t {
+		c.tree, c.byOffice = t, nil
+	}
+	if c.byOffice == nil {
+		c.byOffice = map[int64]*calendar.Calendar{}
+	}
+	cal = c.cal.Overlay(days)
+	c.byOffice[officeID] = cal
+	return cal, nil
+}
+
+// Offices is Office for every office, by id (the national calendar alone
+// under id 0 when there are no offices).
+func (c *Calendars) Offices(ctx context.Context) (map[int64]*calendar.Calendar, error) {
+	c.mu.RLock()
+	offices := c.offices
+	c.mu.RUnlock()
+	if offices == nil {
+		return map[int64]*calendar.Calendar{0: c.Get()}, nil
+	}
+	t, err := offices.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]*calendar.Calendar{}
+	for _, o := range t.All() {
+		if out[o.ID], err = c.Office(ctx, o.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// OfficeDays are the days office officeID lays over the national calendar
+// (its own, or inherited), as a new case fixes them.
+func (c *Calendars) OfficeDays(ctx context.Context, officeID int64) ([]calendar.Day, error) {
+	cal, err := c.Office(ctx, officeID)
+	if err != nil {
+		return nil, err
+	}
+	return cal.Local(), nil
+}
+
+// Case is the calendar a case's deadlines are counted on: the national one
+// with the days fixed on the case (docket.CaseDays of its cases.time_limits).
+func (c *Calendars) Case(stored string) *calendar.Calendar {
+	return c.Get().Overlay(docket.CaseDays(stored))
 }
 
 // Get returns the calendar in force.

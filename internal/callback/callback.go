@@ -47,8 +47,11 @@ type Deps struct {
 	Clock    clock.Clock
 	Loc      *time.Location
 	Calendar func() *calendar.Calendar
-	Cases    *cases.Service
-	Vault    *identity.Vault
+	// OfficeCalendar is an office's calendar (app.Calendars.Office); nil:
+	// Calendar for every office.
+	OfficeCalendar func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
+	Cases          *cases.Service
+	Vault          *identity.Vault
 	// IdentityAAD is the additional data of a case's sealed identity.
 	IdentityAAD func(receipt string) string
 	// Days is the time to call back in working days (0: DefaultDays).
@@ -88,7 +91,13 @@ func (s *Service) OnEvent(ctx context.Context, tx *sql.Tx, e docket.Event) error
 		return nil
 	}
 	replied := civil.In(e.At, s.d.Loc)
-	due, _ := s.d.Calendar().DueWorkdays(replied, s.d.Days)
+	cal := s.d.Calendar()
+	if s.d.OfficeCalendar != nil {
+		if cal, err = s.d.OfficeCalendar(ctx, facts.OfficeID); err != nil {
+			return err
+		}
+	}
+	due, _ := cal.DueWorkdays(replied, s.d.Days)
 	_, err = tx.ExecContext(ctx, `INSERT INTO callbacks (case_id, round, replied_on, due, created_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (case_id, round) DO NOTHING`, e.Case, round, replied.String(), due.String(), store.FormatInstant(e.At))
 	if err != nil {

@@ -389,12 +389,18 @@ func (s *Service) transferOffice(a *act) error {
 	// Whoever handled it in the office it leaves does not handle it there.
 	a.change.Assignee(0)
 	// The receiving office may object within the objection limit (信访工作条例
-	// art. 23: 5 working days), counted on the official calendar from today;
-	// not when it takes the case itself (the office above taking it over).
+	// art. 23: 5 working days), counted from today on the receiving office's
+	// calendar (its own days off are not its working days); not when it takes
+	// the case itself (the office above taking it over). The case keeps its
+	// own time limits and calendar days, fixed when it was registered.
 	if id == a.p.OfficeID {
 		a.change.OfficeObjection(0, civil.Date{})
 	} else {
-		by, _ := a.cal.Due(a.today, s.caseLimits(a.row.limits).TransferObjection)
+		cal, err := s.officeCalendar(a.ctx, id)
+		if err != nil {
+			return err
+		}
+		by, _ := cal.Due(a.today, s.caseLimits(a.row.limits).TransferObjection)
 		a.change.OfficeObjection(a.row.facts.OfficeID, by)
 		a.data["object_by"] = by
 	}

@@ -28,8 +28,14 @@ import (
 // CalendarSource is the calendar in force and a way to rebuild it from the
 // database (*app.Calendars).
 type CalendarSource interface {
+	// Get is the national calendar.
 	Get() *calendar.Calendar
 	Reload(ctx context.Context, db *store.DB) error
+	// Office is the calendar office officeID counts working days on today:
+	// the national one with the days it (or an office above it) lays over it.
+	Office(ctx context.Context, officeID int64) (*calendar.Calendar, error)
+	// Offices is Office for every office, by id.
+	Offices(ctx context.Context) (map[int64]*calendar.Calendar, error)
 }
 
 // ConcludedHook runs inside the transaction of a `conclude` action, after the
@@ -84,6 +90,21 @@ func (s *Service) calendar() *calendar.Calendar {
 		return nil
 	}
 	return s.cal.Get()
+}
+
+// officeCalendar is CalendarSource.Office (the national calendar without a source).
+func (s *Service) officeCalendar(ctx context.Context, officeID int64) (*calendar.Calendar, error) {
+	if s.cal == nil {
+		return nil, nil
+	}
+	return s.cal.Office(ctx, officeID)
+}
+
+// caseCalendar is the calendar a case's deadlines are counted on: nat (the
+// national calendar) with the days fixed on the case with its limits
+// (stored, cases.time_limits).
+func caseCalendar(nat *calendar.Calendar, stored string) *calendar.Calendar {
+	return nat.Overlay(docket.CaseDays(stored))
 }
 
 // caseLimits are the time limits a case is counted by: those fixed when it

@@ -95,14 +95,15 @@ func scanStarts(sc interface{ Scan(...any) error }, extra ...any) (Starts, error
 	return st, err
 }
 
-// recompute recounts and stores case id's deadlines with cal.
+// recompute recounts and stores case id's deadlines with cal (the national
+// calendar; the days fixed on the case are laid over it).
 func (s *Service) recompute(ctx context.Context, q docket.Execer, cal *calendar.Calendar, id int64) (Deadlines, error) {
 	var limits string
 	st, err := scanStarts(q.QueryRowContext(ctx, `SELECT `+startsColumns+`, time_limits FROM cases WHERE id = $1`, id), &limits)
 	if err != nil {
 		return Deadlines{}, fmt.Errorf("cases: read start dates of case %d: %w", id, err)
 	}
-	d := Compute(cal, s.caseLimits(limits), st)
+	d := Compute(caseCalendar(cal, limits), s.caseLimits(limits), st)
 	return d, s.record.SetDeadlines(ctx, q, id, d)
 }
 
@@ -349,7 +350,7 @@ func (s *Service) affected(ctx context.Context, q querier, cal *calendar.Calenda
 			&old.AcceptBy, &old.BaseFinishBy, &old.FinishBy, &old.ReturnBy, &old.ReviewRequestBy, &old.ReviewBy, &old.Provisional, &limits); err != nil {
 			return nil, fmt.Errorf("cases: scan case to recompute: %w", err)
 		}
-		if d := Compute(cal, s.caseLimits(limits), st); d != old {
+		if d := Compute(caseCalendar(cal, limits), s.caseLimits(limits), st); d != old {
 			changes = append(changes, change{id: id, old: old, d: d})
 		}
 	}

@@ -71,19 +71,28 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 			return res, fmt.Errorf("cases: sweep: reload calendar: %w", err)
 		}
 	}
-	cal := s.calendar()
 	today := s.today()
 	// A deadline d is due soon when WorkdaysLeft(today, d) ≤ 3, that is when
-	// today ≤ d < the 4th working day after today.
-	soon, _ := cal.DueWorkdays(today, docket.DueSoonWorkdays+1)
+	// today ≤ d < the 4th working day after today, on the calendar of the
+	// case's office (offices whose own days give the same date are marked
+	// in one statement).
+	groups, err := s.soonGroups(ctx, today)
+	if err != nil {
+		return res, fmt.Errorf("cases: sweep: %w", err)
+	}
 	res.Today = today.String()
 	run := holder + ":" + store.FormatInstant(now)
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		res.Notices = map[string]int{}
 		// One scan: only the rows whose status changes are written, and
 		// they are tagged with this run for the notices below.
-		if res.Marked, err = s.record.MarkDue(ctx, tx, today, soon, run); err != nil {
-			return fmt.Errorf("cases: sweep: %w", err)
+		res.Marked = 0
+		for _, g := range groups {
+			n, err := s.record.MarkDue(ctx, tx, today, g.soon, run, g.offices)
+			if err != nil {
+				return fmt.Errorf("cases: sweep: %w", err)
+			}
+			res.Marked += n
 		}
 		at := store.FormatInstant(now)
 		var raised []RaisedNotice
@@ -109,6 +118,45 @@ func (s *Service) sweep(ctx context.Context, holder string) (SweepResult, error)
 	return res, err
 }
 
+// soonGroup is the offices whose calendars end "due soon" on one date (nil
+// offices: every case).
+type soonGroup struct {
+	soon    civil.Date
+	offices []int64
+}
+
+// soonGroups are the sweep's thresholds: one for all cases when every
+// office's calendar gives the same date (no office lays its own days over
+// the next few), else one per date with its offices.
+func (s *Service) soonGroups(ctx context.Context, today civil.Date) ([]soonGroup, error) {
+	nat, _ := s.calendar().DueWorkdays(today, docket.DueSoonWorkdays+1)
+	if s.cal == nil {
+		return []soonGroup{{soon: nat}}, nil
+	}
+	cals, err := s.cal.Offices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byDate := map[civil.Date][]int64{}
+	for id, cal := range cals {
+		soon, _ := cal.DueWorkdays(today, docket.DueSoonWorkdays+1)
+		byDate[soon] = append(byDate[soon], id)
+	}
+	if len(byDate) <= 1 {
+		for soon := range byDate {
+			nat = soon
+		}
+		return []soonGroup{{soon: nat}}, nil
+	}
+	var out []soonGroup
+	for soon, ids := range byDate {
+		slices.Sort(ids)
+		out = append(out, soonGroup{soon: soon, offices: ids})
+	}
+	slices.SortFunc(out, func(a, b soonGroup) int { return a.soon.Compare(b.soon) })
+	return out, nil
+}
+
 // noticeKinds: due soon goes to the director, overdue to the leader.
 var noticeKinds = []struct {
 	kind docket.Due
@@ -121,7 +169,15 @@ var noticeKinds = []struct {
 // a new deadline gets its own notice.
 func (s *Service) markDue(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
 	today := s.today()
-	soon, _ := s.calendar().DueWorkdays(today, docket.DueSoonWorkdays+1)
+	var officeID int64
+	if err := tx.QueryRowContext(ctx, `SELECT office_id FROM cases WHERE id = $1`, id).Scan(&officeID); err != nil {
+		return fmt.Errorf("cases: office of case %d: %w", id, err)
+	}
+	cal, err := s.officeCalendar(ctx, officeID)
+	if err != nil {
+		return err
+	}
+	soon, _ := cal.DueWorkdays(today, docket.DueSoonWorkdays+1)
 	if err := s.record.MarkDueOne(ctx, tx, id, today, soon); err != nil {
 		return err
 	}

@@ -18,6 +18,12 @@ type fixedCal struct{ c *calendar.Calendar }
 
 func (f fixedCal) Get() *calendar.Calendar                 { return f.c }
 func (f fixedCal) Reload(context.Context, *store.DB) error { return nil }
+func (f fixedCal) Office(context.Context, int64) (*calendar.Calendar, error) {
+	return f.c, nil
+}
+func (f fixedCal) Offices(context.Context) (map[int64]*calendar.Calendar, error) {
+	return map[int64]*calendar.Calendar{0: f.c}, nil
+}
 
 func testService(t *testing.T, db *store.DB, now time.Time) (*Service, *clock.Fixed) {
 	t.Helper()

@@ -211,7 +211,10 @@ func (s *Service) get(ctx context.Context, p auth.Principal, id int64, check boo
 	c.Deadlines.Current = d.Current(c.State)
 	c.DueStatus = docket.OnTime
 	if !c.Deadlines.Current.IsZero() {
-		cal := s.calendar()
+		cal, err := s.officeCalendar(ctx, c.Facts.OfficeID)
+		if err != nil {
+			return nil, err
+		}
 		left := cal.WorkdaysLeft(s.today(), c.Deadlines.Current)
 		c.Deadlines.WorkingDaysLeft, c.WorkingDaysLeft = &left, &left
 		c.DueStatus = DueStatus(cal, s.today(), c.Deadlines.Current)

@@ -115,7 +115,10 @@ type NewCase struct {
 	// Limits are the time limits the case is counted by, fixed now (its
 	// office's); the zero value: the server's limits (stored as '').
 	Limits calendar.Limits
-	Now    time.Time
+	// CalendarDays are the office's own days over the national calendar
+	// that the case's deadlines are counted with, fixed now with Limits.
+	CalendarDays []calendar.Day
+	Now          time.Time
 }
 
 const insertCaseSQL = `INSERT INTO cases (receipt, key_hash, channel, state, received_at, received_on, content, situation, category,
@@ -138,7 +141,7 @@ func (s *Store) Insert(ctx context.Context, tx *sql.Tx, c NewCase) (int64, error
 	args := []any{c.Receipt, c.KeyHash, string(c.Channel), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
 		c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
 		c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
-		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang, officeOrHome(c.OfficeID), limitsText(c.Limits)}
+		c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang, officeOrHome(c.OfficeID), limitsText(c.Limits, c.CalendarDays)}
 	var err error
 	if s.insertCase != nil {
 		err = tx.StmtContext(ctx, s.insertCase).QueryRowContext(ctx, args...).Scan(&id)
@@ -191,7 +194,7 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, cs []NewCase) ([]int
 		if err := cases.Add(ctx, tx, c.Receipt, c.KeyHash, string(c.Channel), string(Registered), store.FormatInstant(c.ReceivedAt), c.ReceivedOn.String(),
 			c.Content, c.Situation, c.Category, c.CatalogVersion, nullID(c.UnitID), nullID(c.PersonID), c.PersonText, c.Anonymous,
 			c.Identity, c.IdentityMask, nullText(c.PhoneHash), nullText(c.EmailHash), nullText(c.MessageID), c.AcceptBy, c.Provisional,
-			c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang, officeOrHome(c.OfficeID), limitsText(c.Limits)); err != nil {
+			c.CreatedBy, store.FormatInstant(c.Now), nullID(c.CovertPlanID), c.Notify, c.Lang, officeOrHome(c.OfficeID), limitsText(c.Limits, c.CalendarDays)); err != nil {
 			return nil, fmt.Errorf("docket: insert cases: %w", err)
 		}
 	}
@@ -619,9 +622,18 @@ const (
 // MarkDue sets the due status of every open case whose status changes as of
 // today (soon: the first date no longer due soon), tagging the changed rows
 // with run (cases.due_run) so that the caller can raise notices for exactly
-// them. It returns the number of rows changed.
-func (s *Store) MarkDue(ctx context.Context, q Execer, today, soon civil.Date, run string) (int64, error) {
-	r, err := q.ExecContext(ctx, `UPDATE cases SET due_status = `+dueStatusSQL+`, due_run = $3 WHERE `+OpenSQL+` AND due_status <> `+dueStatusSQL, today, soon, run)
+// them. With offices, only the cases of those offices (whose calendars give
+// this soon); nil: every case. It returns the number of rows changed.
+func (s *Store) MarkDue(ctx context.Context, q Execer, today, soon civil.Date, run string, offices []int64) (int64, error) {
+	in := ""
+	if offices != nil {
+		ids := make([]string, len(offices))
+		for i, id := range offices {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		in = ` AND office_id IN (` + strings.Join(ids, ", ") + `)`
+	}
+	r, err := q.ExecContext(ctx, `UPDATE cases SET due_status = `+dueStatusSQL+`, due_run = $3 WHERE `+OpenSQL+in+` AND due_status <> `+dueStatusSQL, today, soon, run)
 	if err != nil {
 		return 0, fmt.Errorf("docket: mark due: %w", err)
 	}
@@ -653,16 +665,39 @@ func officeOrHome(id int64) int64 {
 	return id
 }
 
-// limitsText is the stored form of a case's time limits (empty for none).
-func limitsText(l calendar.Limits) string {
-	if l == (calendar.Limits{}) {
+// caseRules is the stored form of a case's own counting rules
+// (cases.time_limits): the time limits, and the calendar days its office
+// laid over the national calendar when they were fixed.
+type caseRules struct {
+	calendar.Limits
+	CalendarDays []calendar.Day `json:"calendar_days,omitempty"`
+}
+
+// limitsText is the stored form of a case's time limits and calendar days
+// (empty for none).
+func limitsText(l calendar.Limits, days []calendar.Day) string {
+	if l == (calendar.Limits{}) && len(days) == 0 {
 		return ""
 	}
-	b, err := json.Marshal(l)
+	b, err := json.Marshal(caseRules{Limits: l, CalendarDays: days})
 	if err != nil {
 		return ""
 	}
 	return string(b)
+}
+
+// CaseDays reads the calendar days a case's office laid over the national
+// calendar when the case's rules were fixed (cases.time_limits; none for a
+// case fixed before offices had their own days).
+func CaseDays(stored string) []calendar.Day {
+	if stored == "" {
+		return nil
+	}
+	var r caseRules
+	if err := json.Unmarshal([]byte(stored), &r); err != nil {
+		return nil
+	}
+	return r.CalendarDays
 }
 
 // CaseLimits reads a case's stored time limits (cases.time_limits): those

@@ -64,9 +64,12 @@ type Deps struct {
 	Catalog   *catalog.Catalog
 	Localizer *catalog.Localizer // for zh-TW; nil: Simplified text is shown
 	Calendar  func() *calendar.Calendar
-	Limits    calendar.Limits
-	Vault     *identity.Vault
-	Files     *attach.Store
+	// OfficeCalendar is the calendar of an office (app.Calendars.Office:
+	// the national one with the office's own days); nil: Calendar for all.
+	OfficeCalendar func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
+	Limits         calendar.Limits
+	Vault          *identity.Vault
+	Files          *attach.Store
 	// Record writes the case row and its history.
 	Record *docket.Store
 	// Policy says who may know a case's reporter (the staff's views).
@@ -231,6 +234,7 @@ type prepared struct {
 	unitID     int64
 	officeID   int64
 	limits     calendar.Limits
+	cal        *calendar.Calendar // the office's: national plus its own days
 	personID   int64
 	mask       string
 	phoneHash  string
@@ -295,9 +299,11 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		}
 		p.unitID = id
 	}
-	// The case's office, and the time limits it is counted by from now on:
-	// that office's (inherited from the office above where it sets none).
+	// The case's office, and the time limits and calendar days it is counted
+	// by from now on: that office's (inherited from the office above where
+	// it sets none), kept on the case as its own.
 	p.limits = s.d.Limits
+	p.cal = s.d.Calendar()
 	if s.d.Offices != nil {
 		offices, err := s.d.Offices.Tree(ctx)
 		if err != nil {
@@ -309,6 +315,11 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 			return nil, err
 		}
 		p.limits = st.Limits
+		if s.d.OfficeCalendar != nil {
+			if p.cal, err = s.d.OfficeCalendar(ctx, p.officeID); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if sub.PersonID != 0 {
 		var one int
@@ -372,7 +383,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 	}
 	p.messageID = sub.MessageID
 	p.receivedOn = civil.In(p.receivedAt, s.d.Loc)
-	p.acceptBy, p.provis = s.d.Calendar().Due(p.receivedOn, p.limits.Accept)
+	p.acceptBy, p.provis = p.cal.Due(p.receivedOn, p.limits.Accept)
 	if p.sub.Actor == "" {
 		p.sub.Actor = "reporter"
 	}
@@ -463,7 +474,7 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
-		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, OfficeID: p.officeID, Limits: p.limits,
+		MessageID: p.messageID, AcceptBy: p.acceptBy, Provisional: p.provis, CreatedBy: p.sub.Actor, CovertPlanID: p.sub.CovertPlanID, OfficeID: p.officeID, Limits: p.limits, CalendarDays: p.cal.Local(),
 		Notify: p.sub.Notify && !p.anonymous, Lang: notifyLang(p.sub.Lang), Now: p.now}
 	reg := &registration{nc: nc, files: p.sub.Files, audit: audit.Change{At: p.now, Record: audit.Record{Actor: p.sub.Actor, Action: "case.register", Data: auditData}}}
 	fn := func(ctx context.Context, tx *sql.Tx) error {

@@ -702,6 +702,10 @@ type Patch struct {
 	// DecisionApproval sets whether a leader approves a decision before it
 	// counts, for the office and those below it that do not set it.
 	DecisionApproval *bool
+	// Calendar are the office's own days over the national calendar (a
+	// local holiday off, a local make-up working day); empty: none of its
+	// own, it inherits the office above's again. New cases fix them.
+	Calendar *[]calendar.Day
 }
 
 // Change applies patch to the office with code, for p (its own office or
@@ -720,6 +724,13 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 	}
 	if patch.Limits != nil {
 		if err := LimitsKey.Check(patch.Limits); err != nil {
+			return Office{}, err
+		}
+	}
+	var days []calendar.Day
+	if patch.Calendar != nil {
+		days = slices.Clone(*patch.Calendar)
+		if err := CalendarKey.Check(&days); err != nil {
 			return Office{}, err
 		}
 	}
@@ -781,6 +792,16 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 			return Office{}, err
 		}
 	}
+	if patch.Calendar != nil {
+		if len(days) == 0 {
+			err = s.Unset(ctx, p, o.ID, CalendarKey.Name)
+		} else {
+			err = Set(ctx, s, p, o.ID, CalendarKey, days)
+		}
+		if err != nil {
+			return Office{}, err
+		}
+	}
 	return o, nil
 }
 
@@ -796,6 +817,12 @@ type View struct {
 	// deployment's setting applies).
 	RuleSet          string `json:"ruleset"`
 	DecisionApproval *bool  `json:"decision_approval,omitempty"`
+	// Calendar are the days the office's new cases count over the national
+	// calendar (its own and those it inherits, by date); OwnCalendar those
+	// it sets itself; CalendarFrom the office whose days apply ("": none).
+	Calendar     []calendar.Day `json:"calendar"`
+	OwnCalendar  []calendar.Day `json:"own_calendar"`
+	CalendarFrom string         `json:"calendar_from,omitempty"`
 }
 
 // Views lists every office with its limits, those above first.
@@ -836,7 +863,14 @@ func (s *Service) view(t *Tree, o Office) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	v := View{Office: o, Limits: st.Limits, RuleSet: st.RuleSet}
+	v := View{Office: o, Limits: st.Limits, RuleSet: st.RuleSet, Calendar: st.Calendar, OwnCalendar: []calendar.Day{},
+		CalendarFrom: st.From[CalendarKey.Name]}
+	slices.SortFunc(v.Calendar, func(a, b calendar.Day) int { return a.Date.Compare(b.Date) })
+	if raw, ok := t.settings[o.ID][CalendarKey.Name]; ok {
+		if err := json.Unmarshal([]byte(raw), &v.OwnCalendar); err != nil {
+			return View{}, fmt.Errorf("office: calendar of %s: %w", o.Code, err)
+		}
+	}
 	if _, set := st.From[ApprovalKey.Name]; set {
 		v.DecisionApproval = &st.DecisionApproval
 	}

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"mashang/internal/audit"
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
+	"mashang/internal/civil"
 	"mashang/internal/problem"
 	"mashang/internal/store"
 )
@@ -349,19 +351,53 @@ var (
 					return problem.Required(fmt.Sprintf("calendar[%d].date", i))
 				}
 				if d.Kind != calendar.Off && d.Kind != calendar.Work {
-					return problem.Invalid(fmt.Sprintf("calendar[%d].kind", i), "invalid_day_kind", "kind 须为 off 或 work", "kind must be off or work")
+					return problem.Invalid(fmt.Sprintf("calendar[%d].kind", i), "invalid_day_kind",
+						"日期 "+d.Date.String()+" 的类型 "+string(d.Kind)+" 无效：应为 off（放假）或 work（调休上班）",
+						"the kind "+string(d.Kind)+" of "+d.Date.String()+" is not valid: it must be off (a day off) or work (a make-up working day)")
 				}
 				if seen[d.Date.String()] {
 					return problem.Invalid(fmt.Sprintf("calendar[%d].date", i), "duplicate_day", d.Date.String()+" 重复", d.Date.String()+" is listed twice")
 				}
 				seen[d.Date.String()] = true
-				if err := checkText("calendar.name", d.Name, 50); err != nil {
+				if err := checkText(fmt.Sprintf("calendar[%d].name", i), d.Name, calendar.MaxNameLen); err != nil {
 					return err
 				}
 			}
+			slices.SortFunc(*days, func(a, b calendar.Day) int { return a.Date.Compare(b.Date) })
 			return nil
 		}}
 )
+
+// DayInput is one day of an office's calendar as a request gives it: the
+// shape of the calendar import file's days ({"date","kind","name"}, kind
+// "off" or "work").
+type DayInput struct {
+	Date string `json:"date"`
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+}
+
+// ParseDays turns the days of a request into calendar days, refusing a
+// missing or impossible date (422 invalid_date) and leaving the rest of the
+// checks (kind, duplicates, names) to CalendarKey.Check. Each error names
+// the entry, e.g. calendar[2].date.
+func ParseDays(in []DayInput) ([]calendar.Day, error) {
+	out := make([]calendar.Day, 0, len(in))
+	for i, d := range in {
+		field := fmt.Sprintf("calendar[%d].date", i)
+		text := strings.TrimSpace(d.Date)
+		if text == "" {
+			return nil, problem.Required(field)
+		}
+		date, err := civil.Parse(text)
+		if err != nil || date.Year < 1900 || date.Year > 9999 {
+			return nil, problem.Invalid(field, "invalid_date", "日期 "+text+" 无效（应为 YYYY-MM-DD 格式的真实日期）",
+				"the date "+text+" is not valid (a real date as YYYY-MM-DD)")
+		}
+		out = append(out, calendar.Day{Date: date, Kind: calendar.Kind(strings.TrimSpace(d.Kind)), Name: strings.TrimSpace(d.Name)})
+	}
+	return out, nil
+}
 
 // Base is what applies where no office sets a key: the server's own
 // configuration (--limits-file, --ruleset) and the embedded catalogue.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -68,8 +69,12 @@ type Options struct {
 	Clock    clock.Clock
 	Loc      *time.Location
 	Calendar func() *calendar.Calendar
-	Catalog  *catalog.Catalog
-	Log      *slog.Logger
+	// OfficeCalendars are the offices' calendars by id (app.Calendars.Offices:
+	// the national one with each office's own days), for the working days
+	// left and the due filters; nil: Calendar for every office.
+	OfficeCalendars func(ctx context.Context) (map[int64]*calendar.Calendar, error)
+	Catalog         *catalog.Catalog
+	Log             *slog.Logger
 }
 
 // Service answers the staff's case lists and searches.
@@ -379,6 +384,8 @@ type builder struct {
 	// sortAll: the matches are few by nature (the cases due soon): sort
 	// them without counting.
 	sortAll bool
+	// dues are the due filters' dates (and each office's calendar).
+	dues dues
 	// thread and identity are the cases whose reporter thread, and whose
 	// reporter, the caller may know: a search matches the thread only on
 	// the first, a row shows the masked reporter only on the second.
@@ -455,7 +462,7 @@ func (b *builder) sql() string {
 }
 
 func (b *builder) clone() *builder {
-	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, sortFew: b.sortFew, sortAll: b.sortAll, thread: b.thread, identity: b.identity}
+	return &builder{where: slices.Clone(b.where), args: slices.Clone(b.args), splits: b.splits, narrow: b.narrow, sortFew: b.sortFew, sortAll: b.sortAll, thread: b.thread, identity: b.identity, dues: b.dues}
 }
 
 var rowColumns = `c.id, c.state, c.channel, c.received_at, u.code, u.name, c.situation, c.category,
@@ -588,6 +595,10 @@ func (p *Page) setTotal(n int, exact bool) {
 func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Perm, q ListQuery) (*builder, error) {
 	pol := s.o.Policy
 	b := &builder{thread: pol.Cases(p, access.ReporterThread), identity: pol.Cases(p, access.ReporterIdentity)}
+	var err error
+	if b.dues, err = s.dueBounds(ctx); err != nil {
+		return nil, err
+	}
 	scope := pol.Cases(p, perm)
 	b.add(scope.SQL("c", b.arg))
 	if scope.Scope() == access.Unit && p.UnitPath != "" {
@@ -694,7 +705,7 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		b.add("c.assignee_id = " + b.arg(id))
 	}
 	if q.Due != "" {
-		today, soon := s.dueBounds()
+		today := b.dues.today
 		// runningCases, written as in the index cases_running_received, lets
 		// both engines walk the running cases newest first.
 		b.add(runningCases)
@@ -711,10 +722,16 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		case docket.Overdue:
 			b.add(dl + " < " + b.arg(today.String()))
 		case docket.DueSoon:
-			b.add("c.deadline >= " + b.arg(today.String()) + " AND c.deadline <= " + b.arg(soon.String()))
+			b.add("c.deadline >= " + b.arg(today.String()) + " AND c.deadline <= " + b.arg(b.dues.max.String()))
+			if len(b.dues.soonOf) > 0 {
+				b.add(b.dues.byOffice(b, "c.deadline <= "))
+			}
 			b.sortAll = q.Sort == "received"
 		case docket.OnTime:
-			b.add(dl + " > " + b.arg(soon.String()))
+			b.add(dl + " > " + b.arg(b.dues.min.String()))
+			if len(b.dues.soonOf) > 0 {
+				b.add(b.dues.byOffice(b, "c.deadline > "))
+			}
 		}
 	}
 	// Supervised cases are few: they are counted and sorted by the partial
@@ -785,24 +802,75 @@ const runningCases = "c.deadline < '" + NoDeadline + "'"
 // Today is the current date in the office's zone.
 func (s *Service) Today() civil.Date { return civil.In(s.o.Clock.Now(), s.o.Loc) }
 
-// dueBounds returns today and the last date that is still due_soon.
-func (s *Service) dueBounds() (today, soon civil.Date) {
-	today = s.Today()
-	soon, _ = s.o.Calendar().DueWorkdays(today, docket.DueSoonWorkdays)
-	return today, soon
+// dues are today and the last date that is still due_soon, on the national
+// calendar and on the calendars of the offices whose own days give another.
+type dues struct {
+	today, soon civil.Date
+	cal         *calendar.Calendar // national
+	// cals and soonOf are the offices whose calendars give another soon.
+	cals   map[int64]*calendar.Calendar
+	soonOf map[int64]civil.Date
+	// min and max are the earliest and latest soon of all.
+	min, max civil.Date
 }
 
-// DueOf classifies a deadline as on_time, due_soon or overdue ("" when none runs).
-func (s *Service) DueOf(deadline civil.Date) (docket.Due, int) {
-	today, soon := s.dueBounds()
-	left := s.o.Calendar().WorkdaysLeft(today, deadline)
-	switch {
-	case deadline.Before(today):
-		return docket.Overdue, left
-	case !deadline.After(soon):
-		return docket.DueSoon, left
+// of is office id's calendar and last due_soon date.
+func (d dues) of(id int64) (*calendar.Calendar, civil.Date) {
+	if soon, ok := d.soonOf[id]; ok {
+		return d.cals[id], soon
 	}
-	return docket.OnTime, left
+	return d.cal, d.soon
+}
+
+// byOffice is the condition cmp (a deadline compared with each office's
+// soon: "c.deadline <= ", "c.deadline > ") with every office's own soon:
+// the offices with another soon by their ids, the rest by the national one.
+func (d dues) byOffice(b *builder, cmp string) string {
+	groups := map[civil.Date][]int64{}
+	var other []int64
+	for id, soon := range d.soonOf {
+		groups[soon] = append(groups[soon], id)
+		other = append(other, id)
+	}
+	slices.Sort(other)
+	parts := []string{"(c.office_id NOT IN (" + intList(other) + ") AND " + cmp + b.arg(d.soon.String()) + ")"}
+	for _, soon := range slices.SortedFunc(maps.Keys(groups), civil.Date.Compare) {
+		ids := groups[soon]
+		slices.Sort(ids)
+		parts = append(parts, "(c.office_id IN ("+intList(ids)+") AND "+cmp+b.arg(soon.String())+")")
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// dueBounds computes the dues of today.
+func (s *Service) dueBounds(ctx context.Context) (dues, error) {
+	d := dues{today: s.Today(), cal: s.o.Calendar()}
+	d.soon, _ = d.cal.DueWorkdays(d.today, docket.DueSoonWorkdays)
+	d.min, d.max = d.soon, d.soon
+	if s.o.OfficeCalendars == nil {
+		return d, nil
+	}
+	cals, err := s.o.OfficeCalendars(ctx)
+	if err != nil {
+		return d, err
+	}
+	for id, cal := range cals {
+		soon, _ := cal.DueWorkdays(d.today, docket.DueSoonWorkdays)
+		if soon == d.soon {
+			continue
+		}
+		if d.soonOf == nil {
+			d.soonOf, d.cals = map[int64]civil.Date{}, map[int64]*calendar.Calendar{}
+		}
+		d.soonOf[id], d.cals[id] = soon, cal
+		if soon.Before(d.min) {
+			d.min = soon
+		}
+		if soon.After(d.max) {
+			d.max = soon
+		}
+	}
+	return d, nil
 }
 
 // officeCodes maps the offices' ids to their codes (a few dozen rows at
@@ -827,10 +895,10 @@ func (s *Service) officeCodes(ctx context.Context) (map[int64]string, error) {
 
 // decorate fills the computed fields of rows; codes are the offices' codes.
 func (s *Service) decorate(b *builder, rows []Row, codes map[int64]string) {
-	today, soon := s.dueBounds()
-	cal := s.o.Calendar()
+	today := b.dues.today
 	for i := range rows {
 		r := &rows[i]
+		cal, soon := b.dues.of(r.facts.OfficeID)
 		r.ReceivedAt = r.ReceivedAt.In(s.o.Loc)
 		if r.deadlineRaw != "" && r.deadlineRaw != NoDeadline {
 			if d, err := civil.Parse(r.deadlineRaw); err == nil {

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"mashang/internal/calendar"
 	"mashang/internal/office"
+	"mashang/internal/problem"
 )
 
 func (s *Server) listOffices(w http.ResponseWriter, r *http.Request) error {
@@ -52,6 +54,10 @@ type officePatch struct {
 	// RuleSet: a rule set's code, "" to inherit again.
 	RuleSet          *string `json:"ruleset"`
 	DecisionApproval *bool   `json:"decision_approval"`
+	// Calendar: the office's own days over the national calendar, in the
+	// calendar file's shape ([{"date","kind":"off"|"work","name"}]); null or
+	// [] to inherit the office above's again.
+	Calendar json.RawMessage `json:"calendar"`
 }
 
 func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
@@ -60,7 +66,20 @@ func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	code := r.PathValue("code")
-	if _, err := s.app.Offices.Change(r.Context(), me(r), code, office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits, RuleSet: in.RuleSet, DecisionApproval: in.DecisionApproval}); err != nil {
+	patch := office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits, RuleSet: in.RuleSet, DecisionApproval: in.DecisionApproval}
+	if in.Calendar != nil {
+		var days []office.DayInput
+		if err := json.Unmarshal(in.Calendar, &days); err != nil {
+			return problem.Invalid("calendar", "invalid_calendar", "calendar 应为日期列表：[{\"date\",\"kind\",\"name\"}]",
+				`calendar must be a list of days: [{"date","kind","name"}]`)
+		}
+		parsed, err := office.ParseDays(days)
+		if err != nil {
+			return err
+		}
+		patch.Calendar = &parsed
+	}
+	if _, err := s.app.Offices.Change(r.Context(), me(r), code, patch); err != nil {
 		return err
 	}
 	v, err := s.app.Offices.ViewOf(r.Context(), code)
