@@ -88,14 +88,31 @@ func TestAppendManyEqualsOneByOne(t *testing.T) {
 			all = append(all, audit.Change{At: at.Add(time.Duration(i) * time.Second), Record: audit.Record{Actor: "reporter", Action: "case.register",
 				Subject: fmt.Sprintf("case:%d", i+1), Data: map[string]any{"receipt": fmt.Sprintf("R%03d", i), "attachments": i % 3, "anonymous": i%2 == 0}}})
 		}
+		// Every third entry's data is prepared beforehand (audit.PrepareData,
+		// as intake does), with keys out of order and characters JSON
+		// escapes: the same entries, hash for hash, as from the plain value.
+		grouped := make([]audit.Change, len(all))
+		copy(grouped, all)
+		for i := range all {
+			if i%3 != 0 {
+				continue
+			}
+			v := map[string]any{"z": "<推诿&拖延>", "receipt": fmt.Sprintf("R%03d", i), "nested": map[string]any{"b": 1, "a": []int{2, 1}}}
+			all[i].Record.Data = v
+			d, err := audit.PrepareData(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			grouped[i].Record.Data = d
+		}
 		// Groups of 1, 3, one single Append, 17, and the rest.
 		groups := [][2]int{{0, 1}, {1, 4}, {4, 5}, {5, 22}, {22, 40}}
 		for gi, g := range groups {
 			err := db.Tx(ctx, func(tx *sql.Tx) error {
 				if gi == 2 {
-					return audit.Append(ctx, tx, all[g[0]].At, all[g[0]].Record)
+					return audit.Append(ctx, tx, grouped[g[0]].At, grouped[g[0]].Record)
 				}
-				first, err := audit.AppendMany(ctx, tx, db.Engine, all[g[0]:g[1]])
+				first, err := audit.AppendMany(ctx, tx, db.Engine, grouped[g[0]:g[1]])
 				if err == nil && first != int64(g[0]+1) {
 					err = fmt.Errorf("first seq %d, want %d", first, g[0]+1)
 				}

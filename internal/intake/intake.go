@@ -470,7 +470,11 @@ func (s *Service) insert(ctx context.Context, p *prepared) (Receipt, error) {
 		}
 	}
 	nowS := store.FormatInstant(p.now)
-	auditData := map[string]any{"receipt": code, "channel": p.sub.Channel, "situation": p.sub.Situation, "attachments": len(p.sub.Files), "anonymous": p.anonymous}
+	// The audit entry's data in the log's form now, not in the writer's turn.
+	auditData, err := audit.PrepareData(map[string]any{"receipt": code, "channel": p.sub.Channel, "situation": p.sub.Situation, "attachments": len(p.sub.Files), "anonymous": p.anonymous})
+	if err != nil {
+		return Receipt{}, err
+	}
 	nc := docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: p.sub.Channel, ReceivedAt: p.receivedAt, ReceivedOn: p.receivedOn,
 		Content: p.sub.Content, Situation: p.sub.Situation, Category: p.category, CatalogVersion: p.catVersion, UnitID: p.unitID, PersonID: p.personID,
 		PersonText: p.sub.PersonText, Anonymous: p.anonymous, Identity: sealed, IdentityMask: p.mask, PhoneHash: p.phoneHash, EmailHash: p.emailHash,
