@@ -46,6 +46,9 @@ type Options struct {
 	// OfficeCalendar is an office's calendar (app.Calendars.Office: the
 	// national one with its own days); nil: Calendar for every office.
 	OfficeCalendar func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
+	// CatalogOf is the catalogue a case is judged under: its version when
+	// it has one, else its office's (app.Catalogs.ForCase); nil: Catalog.
+	CatalogOf func(ctx context.Context, version string, officeID int64) (*catalog.Catalog, error)
 	// Offices say which office a rule case belongs to (nil: the case that
 	// completes the pair's).
 	Offices *office.Service
@@ -65,6 +68,7 @@ type Service struct {
 	limits    calendar.Limits
 	calendar  func() *calendar.Calendar
 	officeCal func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
+	catalogOf func(ctx context.Context, version string, officeID int64) (*catalog.Catalog, error)
 	offices   *office.Service
 	log       *slog.Logger
 }
@@ -82,7 +86,7 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		db: o.DB, record: o.Record, pol: o.Policy, clock: o.Clock, loc: o.Loc, catalog: o.Catalog, sets: o.RuleSets,
-		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, officeCal: o.OfficeCalendar, offices: o.Offices, log: o.Log,
+		ruleSet: o.RuleSet, limits: o.Limits, calendar: o.Calendar, officeCal: o.OfficeCalendar, catalogOf: o.CatalogOf, offices: o.Offices, log: o.Log,
 	}
 }
 

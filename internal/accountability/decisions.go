@@ -116,7 +116,7 @@ func (s *Service) validateSanctions(field string, codes []string, probation int,
 	return nil
 }
 
-func (s *Service) validateInput(in *DecisionInput) (catalog.Situation, error) {
+func (s *Service) validateInput(in *DecisionInput, cat *catalog.Catalog) (catalog.Situation, error) {
 	in.Situation = strings.TrimSpace(in.Situation)
 	in.Note = strings.TrimSpace(in.Note)
 	in.Unit = strings.TrimSpace(in.Unit)
@@ -130,9 +130,10 @@ func (s *Service) validateInput(in *DecisionInput) (catalog.Situation, error) {
 	if in.Situation == "" {
 		return catalog.Situation{}, problem.Required("situation")
 	}
-	sit, ok := s.catalog.Situation(in.Situation)
+	sit, ok := cat.Situation(in.Situation)
 	if !ok {
-		return sit, problem.Invalid("situation", "unknown_situation", "目录中没有情形 "+in.Situation, "the catalogue has no situation "+in.Situation)
+		return sit, problem.Invalid("situation", "unknown_situation", "目录（"+cat.Version+"）中没有情形 "+in.Situation,
+			"the catalogue ("+cat.Version+") has no situation "+in.Situation)
 	}
 	if in.DecidedOn.IsZero() {
 		return sit, problem.Required("decided_on")
@@ -196,7 +197,7 @@ func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID i
 	if strings.TrimSpace(in.RuleSet) == "" && rules.RuleSet != "" {
 		in.RuleSet = rules.RuleSet
 	}
-	sit, err := s.validateInput(&in)
+	sit, err := s.validateInput(&in, rules.catalog)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -251,7 +252,7 @@ func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID i
 			}
 		}
 		if version == "" {
-			version = s.catalog.Version
+			version = rules.catalog.Version
 		}
 		approval, err := approvalOn(ctx, tx)
 		if err != nil {
@@ -289,6 +290,9 @@ func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID i
 
 // caseRules are the rules of a case's office that bear on a decision.
 type caseRules struct {
+	// catalog is the catalogue the case is judged under: its version, or
+	// its office's when it has none.
+	catalog     *catalog.Catalog
 	RuleSet     string // the office's rule set ("": the server's)
 	approval    bool
 	approvalSet bool // the office (or one above it) sets the approval step; else the deployment's setting applies
@@ -297,17 +301,23 @@ type caseRules struct {
 // officeRules resolves the rules of case caseID's office (nothing for a
 // missing case: the transaction answers 404).
 func (s *Service) officeRules(ctx context.Context, caseID int64) (caseRules, error) {
-	var r caseRules
-	if s.offices == nil {
-		return r, nil
-	}
+	r := caseRules{catalog: s.catalog}
 	var officeID int64
-	err := s.db.Read.QueryRowContext(ctx, `SELECT office_id FROM cases WHERE id = $1`, caseID).Scan(&officeID)
+	var version string
+	err := s.db.Read.QueryRowContext(ctx, `SELECT office_id, catalog_version FROM cases WHERE id = $1`, caseID).Scan(&officeID, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, nil
 	}
 	if err != nil {
 		return r, fmt.Errorf("accountability: office of case %d: %w", caseID, err)
+	}
+	if s.catalogOf != nil {
+		if r.catalog, err = s.catalogOf(ctx, version, officeID); err != nil {
+			return r, err
+		}
+	}
+	if s.offices == nil {
+		return r, nil
 	}
 	st, err := s.offices.Settings(ctx, officeID)
 	if problem.Is(err, problem.KindNotFound) {

@@ -57,11 +57,14 @@ type App struct {
 	DB        *store.DB
 	Catalog   *catalog.Catalog
 	Localizer *catalog.Localizer
-	RuleSets  map[string]*catalog.RuleSet
-	Limits    calendar.Limits
-	Calendar  *Calendars
-	Auth      *auth.Service
-	Org       *org.Service
+	// Catalogs are the catalogue's versions (the embedded one is Catalog)
+	// and the version of each office.
+	Catalogs *Catalogs
+	RuleSets map[string]*catalog.RuleSet
+	Limits   calendar.Limits
+	Calendar *Calendars
+	Auth     *auth.Service
+	Org      *org.Service
 	// Offices are the deployment's offices (整肃办) in levels and their
 	// settings, inherited from the office above.
 	Offices *office.Service
@@ -158,6 +161,9 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	if a.Catalog, err = a.Localizer.Localize(a.Catalog); err != nil {
 		return nil, fmt.Errorf("app: localise catalogue: %w", err)
 	}
+	if a.Catalogs, err = NewCatalogs(ctx, db, a.Clock, a.Catalog, a.Localizer, !o.NoMigrate); err != nil {
+		return nil, err
+	}
 	if a.RuleSets, err = catalog.RuleSets(); err != nil {
 		return nil, fmt.Errorf("app: rule sets: %w", err)
 	}
@@ -189,6 +195,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	a.Offices = office.New(db, a.Clock, office.Base{Limits: a.Limits, RuleSet: cfg.RuleSet, CatalogVersion: a.Catalog.Version, RuleSets: slices.Sorted(maps.Keys(a.RuleSets))})
 	a.Org.OfficesChanged = a.Offices.Forget
 	a.Calendar.SetOffices(a.Offices)
+	a.Catalogs.SetOffices(a.Offices)
+	a.Offices.CatalogVersions = a.Catalogs.Known
 	a.Profile = profile.New(profile.Deps{Offices: a.Offices, NoticeName: cfg.OfficeName, NoticePrefix: cfg.NoticePrefix,
 		Staff: func(ctx context.Context) (int, error) {
 			us, err := a.Auth.ListUsers(ctx)
@@ -221,8 +229,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Record = docket.New(ctx, db)
 	a.Policy = access.Default()
-	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, Localizer: a.Localizer,
-		Calendar: a.Calendar.Get, OfficeCalendar: a.Calendar.Office, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, Policy: a.Policy, NoRateLimit: cfg.NoRateLimit,
+	a.Intake = intake.NewService(intake.Deps{DB: db, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog, OfficeCatalog: a.Catalogs.Office,
+		Localizer: a.Localizer, Calendar: a.Calendar.Get, OfficeCalendar: a.Calendar.Office, Limits: a.Limits, Vault: a.Vault, Files: a.Files, Record: a.Record, Policy: a.Policy, NoRateLimit: cfg.NoRateLimit,
 		AttachFileMax: cfg.AttachFileMax, AttachReportMax: cfg.AttachReportMax, AttachMaxFiles: cfg.AttachMaxFiles,
 		Offices: a.Offices, Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
 			Track: cfg.TrackRateAddress, HumanCheckAfter: cfg.HumanCheckAfter, Off: cfg.NoRateLimit}})
@@ -233,7 +241,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 	}
 	a.Publications = publication.NewService(db, a.Policy, a.Clock, a.Vault, intake.IdentityAAD)
 	a.Accountability = accountability.New(accountability.Options{DB: db, Record: a.Record, Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Catalog: a.Catalog,
-		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, OfficeCalendar: a.Calendar.Office, Offices: a.Offices, Log: a.Log})
+		RuleSets: a.RuleSets, RuleSet: cfg.RuleSet, Limits: a.Limits, Calendar: a.Calendar.Get, OfficeCalendar: a.Calendar.Office, CatalogOf: a.Catalogs.ForCase, Offices: a.Offices, Log: a.Log})
 	a.Cases = cases.NewService(db, a.Record, a.Policy, a.Clock, a.Loc, a.Limits, a.Calendar)
 	a.Cases.OnConcluded = append(a.Cases.OnConcluded, a.Accountability.OnConcluded) // the two-complaints rule
 	// Reviews and ratings: the same receipt check and per-address limit as tracking.

@@ -153,6 +153,15 @@ func (c *Catalog) Group(code string) (SanctionGroup, bool) {
 	return SanctionGroup{}, false
 }
 
+// EmbeddedDocument is the embedded default catalogue as written.
+func EmbeddedDocument() ([]byte, error) {
+	b, err := dataFS.ReadFile(DefaultFile)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read embedded %s: %w", DefaultFile, err)
+	}
+	return b, nil
+}
+
 // Load parses the embedded default catalogue.
 func Load() (*Catalog, error) {
 	b, err := dataFS.ReadFile(DefaultFile)

@@ -15,6 +15,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/calendar"
 	"mashang/internal/cases"
+	"mashang/internal/catalog"
 	"mashang/internal/config"
 	"mashang/internal/docket"
 	"mashang/internal/retention"
@@ -42,16 +43,22 @@ func calendarImportCommand() *command {
 	}
 }
 
-func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
+// readFileArg reads the one FILE argument of an import, at most max bytes
+// (and one more, so that the parser sees a file that is too large).
+func readFileArg(fs *flag.FlagSet, max int64) ([]byte, error) {
 	if fs.NArg() != 1 {
-		return usageError("give one FILE.json")
+		return nil, usageError("give one FILE.json")
 	}
 	f, err := os.Open(fs.Arg(0))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, calendar.MaxImportSize+1))
+	return io.ReadAll(io.LimitReader(f, max+1))
+}
+
+func runCalendarImport(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) error {
+	data, err := readFileArg(fs, calendar.MaxImportSize)
 	if err != nil {
 		return err
 	}
@@ -174,5 +181,39 @@ func runRetention(e *Env, a *app.App, dry bool) error {
 	}
 	fmt.Fprintf(e.Stdout, "retention: %d cases %s, %d held, %d files removed; periods after closing: identities %s, attachments %s, messages %s\n",
 		len(res.Cases), verb, len(res.Held), res.Files, days(p.Identities), days(p.Attachments), days(p.Messages))
+	return nil
+}
+
+func catalogImportCommand() *command {
+	return &command{
+		name: "catalog import", usage: "FILE.json",
+		short: "load another version of the catalogue (situations and sanctions); offices then choose it",
+		long: "FILE has the format of the embedded catalogue (internal/catalog/data/catalog-fuzhou-2015.json) with its own\n" +
+			"\"version\". A bad document exits non-zero naming the problem; nothing is loaded. A loaded version never changes:\n" +
+			"loading a version again with other contents is refused, with the same contents it does nothing. An office\n" +
+			"judges its new cases under the version it chooses (PATCH /api/v1/offices/{code} {\"catalog_version\"}).",
+		run: runCatalogImport,
+	}
+}
+
+func runCatalogImport(e *Env, cfg *config.Config, fs *flag.FlagSet, _ any) error {
+	data, err := readFileArg(fs, catalog.MaxSize)
+	if err != nil {
+		return err
+	}
+	a, err := e.open(cfg)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cat, created, err := a.Catalogs.Import(e.Ctx, auth.System("cli"), data)
+	if err != nil {
+		return err
+	}
+	if !created {
+		fmt.Fprintf(e.Stdout, "catalogue %s is already loaded with these contents; nothing changed\n", cat.Version)
+		return nil
+	}
+	fmt.Fprintf(e.Stdout, "catalogue %s loaded: %d situations, %d sanctions, effective from %s\n", cat.Version, len(cat.Situations), len(cat.Sanctions), cat.EffectiveFrom)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"mashang/internal/app"
 	"mashang/internal/auth"
 	"mashang/internal/cases"
+	"mashang/internal/catalog"
 	"mashang/internal/clock"
 	"mashang/internal/intake"
 	"mashang/internal/org"
@@ -96,3 +97,26 @@ func TestAuditVerifyAfterTampering(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// catalog import: a good document loads a version (once: the same again
+// changes nothing), a bad one exits non-zero naming the problem.
+func TestCatalogImportCLI(t *testing.T) {
+	cfg := webtest.Config(t, "")
+	env := map[string]string{"MASHANG_DATA": cfg.DataDir}
+	dir := t.TempDir()
+	raw, err := catalog.EmbeddedDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := filepath.Join(dir, "2027.json"), filepath.Join(dir, "bad.json")
+	os.WriteFile(good, []byte(strings.Replace(string(raw), `"fuzhou-2015.1"`, `"fuzhou-2027.1"`, 1)), 0o600)
+	os.WriteFile(bad, []byte(strings.Replace(string(raw), `"sanctions": [`, `"sanctions": [{"code": "Bad Code"},`, 1)), 0o600)
+	if code, _, stderr := run(t, env, "", "catalog", "import", bad); code == 0 || !strings.Contains(stderr, "Bad Code") {
+		t.Fatalf("bad document: exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"catalogue fuzhou-2027.1 loaded: 30 situations", "already loaded"} {
+		if code, stdout, stderr := run(t, env, "", "catalog", "import", good); code != 0 || !strings.Contains(stdout, want) {
+			t.Fatalf("good document: exit %d, %q %q; want %q", code, stdout, stderr, want)
+		}
+	}
+}

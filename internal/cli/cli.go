@@ -51,6 +51,7 @@ func commands() []*command {
 		{name: "user totp", usage: "USERNAME", short: "enrol a user in TOTP and print the otpauth:// URI", run: runUserTOTP},
 		{name: "org import", usage: "FILE.csv", short: "import units (code,name,parent,kind) or people (name,unit,position,rank) from CSV in UTF-8 or GBK", run: runOrgImport},
 		calendarImportCommand(),
+		catalogImportCommand(),
 		jobsRunCommand(),
 		benchIntakeCommand(),
 		demoCommand(),

@@ -58,12 +58,15 @@ const (
 
 // Deps are what the service needs; app.New fills them.
 type Deps struct {
-	DB        *store.DB
-	Clock     clock.Clock
-	Loc       *time.Location
-	Catalog   *catalog.Catalog
-	Localizer *catalog.Localizer // for zh-TW; nil: Simplified text is shown
-	Calendar  func() *calendar.Calendar
+	DB      *store.DB
+	Clock   clock.Clock
+	Loc     *time.Location
+	Catalog *catalog.Catalog
+	// OfficeCatalog is the catalogue version an office judges its new cases
+	// under (app.Catalogs.Office); nil: Catalog for every office.
+	OfficeCatalog func(ctx context.Context, officeID int64) (*catalog.Catalog, error)
+	Localizer     *catalog.Localizer // for zh-TW; nil: Simplified text is shown
+	Calendar      func() *calendar.Calendar
 	// OfficeCalendar is the calendar of an office (app.Calendars.Office:
 	// the national one with the office's own days); nil: Calendar for all.
 	OfficeCalendar func(ctx context.Context, officeID int64) (*calendar.Calendar, error)
@@ -278,15 +281,6 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 	if err := civil.CheckInput("received_at", civil.In(p.receivedAt, s.d.Loc), civil.In(p.now, s.d.Loc)); err != nil {
 		return nil, err
 	}
-	if code := strings.TrimSpace(sub.Situation); code != "" {
-		sit, ok := s.d.Catalog.Situation(code)
-		if !ok {
-			return nil, errSituation
-		}
-		p.sub.Situation = sit.Code
-		p.category = sit.Category
-		p.catVersion = s.d.Catalog.Version
-	}
 	var unitPath string
 	if code := strings.TrimSpace(sub.Unit); code != "" {
 		var id int64
@@ -320,6 +314,24 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 				return nil, err
 			}
 		}
+	}
+	// The situation, in the catalogue version of the case's office; the
+	// case keeps that version.
+	if code := strings.TrimSpace(sub.Situation); code != "" {
+		cat := s.d.Catalog
+		if s.d.OfficeCatalog != nil && s.d.Offices != nil {
+			var err error
+			if cat, err = s.d.OfficeCatalog(ctx, p.officeID); err != nil {
+				return nil, err
+			}
+		}
+		sit, ok := cat.Situation(code)
+		if !ok {
+			return nil, errSituation
+		}
+		p.sub.Situation = sit.Code
+		p.category = sit.Category
+		p.catVersion = cat.Version
 	}
 	if sub.PersonID != 0 {
 		var one int

@@ -113,6 +113,10 @@ type Service struct {
 	snap *Tree
 	at   time.Time
 	base Base
+
+	// CatalogVersions lists the catalogue versions an office may choose
+	// (app.Catalogs.Known); nil: only the base's.
+	CatalogVersions func(ctx context.Context) ([]string, error)
 }
 
 // New returns the offices of db; base applies where no office sets a key.
@@ -702,6 +706,9 @@ type Patch struct {
 	// DecisionApproval sets whether a leader approves a decision before it
 	// counts, for the office and those below it that do not set it.
 	DecisionApproval *bool
+	// CatalogVersion names the catalogue version the office's new cases
+	// are judged under; "" clears it (the office above's, or the default).
+	CatalogVersion *string
 	// Calendar are the office's own days over the national calendar (a
 	// local holiday off, a local make-up working day); empty: none of its
 	// own, it inherits the office above's again. New cases fix them.
@@ -744,6 +751,23 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 			return Office{}, problem.Invalid("ruleset", "unknown_rule_set",
 				"未知的规则集 "+ruleSet+"（可用："+strings.Join(known, "、")+"）",
 				"unknown rule set "+ruleSet+" (known: "+strings.Join(known, ", ")+")")
+		}
+	}
+	var catVersion string
+	if patch.CatalogVersion != nil {
+		catVersion = strings.TrimSpace(*patch.CatalogVersion)
+		s.mu.Lock()
+		known := []string{s.base.CatalogVersion}
+		s.mu.Unlock()
+		if s.CatalogVersions != nil {
+			if known, err = s.CatalogVersions(ctx); err != nil {
+				return Office{}, err
+			}
+		}
+		if catVersion != "" && !slices.Contains(known, catVersion) {
+			return Office{}, problem.Invalid("catalog_version", "unknown_catalog_version",
+				"未知的目录版本 "+catVersion+"（可用："+strings.Join(known, "、")+"）",
+				"unknown catalogue version "+catVersion+" (known: "+strings.Join(known, ", ")+")")
 		}
 	}
 	if patch.Jurisdiction != nil && o.ID == p.OfficeID && strings.TrimSpace(*patch.Jurisdiction) != o.Jurisdiction {
@@ -792,6 +816,16 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 			return Office{}, err
 		}
 	}
+	if patch.CatalogVersion != nil {
+		if catVersion == "" {
+			err = s.Unset(ctx, p, o.ID, CatalogKey.Name)
+		} else {
+			err = Set(ctx, s, p, o.ID, CatalogKey, catVersion)
+		}
+		if err != nil {
+			return Office{}, err
+		}
+	}
 	if patch.Calendar != nil {
 		if len(days) == 0 {
 			err = s.Unset(ctx, p, o.ID, CalendarKey.Name)
@@ -817,6 +851,11 @@ type View struct {
 	// deployment's setting applies).
 	RuleSet          string `json:"ruleset"`
 	DecisionApproval *bool  `json:"decision_approval,omitempty"`
+	// CatalogVersion is the catalogue version the office's new cases are
+	// judged under (its own, inherited, or the default); OwnCatalogVersion
+	// the one it sets itself ("": none).
+	CatalogVersion    string `json:"catalog_version"`
+	OwnCatalogVersion string `json:"own_catalog_version,omitempty"`
 	// Calendar are the days the office's new cases count over the national
 	// calendar (its own and those it inherits, by date); OwnCalendar those
 	// it sets itself; CalendarFrom the office whose days apply ("": none).
@@ -864,7 +903,12 @@ func (s *Service) view(t *Tree, o Office) (View, error) {
 		return View{}, err
 	}
 	v := View{Office: o, Limits: st.Limits, RuleSet: st.RuleSet, Calendar: st.Calendar, OwnCalendar: []calendar.Day{},
-		CalendarFrom: st.From[CalendarKey.Name]}
+		CalendarFrom: st.From[CalendarKey.Name], CatalogVersion: st.CatalogVersion}
+	if raw, ok := t.settings[o.ID][CatalogKey.Name]; ok {
+		if err := json.Unmarshal([]byte(raw), &v.OwnCatalogVersion); err != nil {
+			return View{}, fmt.Errorf("office: catalogue version of %s: %w", o.Code, err)
+		}
+	}
 	slices.SortFunc(v.Calendar, func(a, b calendar.Day) int { return a.Date.Compare(b.Date) })
 	if raw, ok := t.settings[o.ID][CalendarKey.Name]; ok {
 		if err := json.Unmarshal([]byte(raw), &v.OwnCalendar); err != nil {

@@ -115,6 +115,8 @@ var accessMatrix = []matrixRow{
 
 	// Reference data.
 	{"GET /api/v1/catalog", "", "", "200 200 200 200 200 200 200 200 200 200 200 200", false},
+	{"GET /api/v1/catalog/versions", "", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
+	{"POST /api/v1/catalog/versions", "", `{}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
 	{"GET /api/v1/calendar/years", "", "", "401 200 200 200 200 200 200 200 200 200 200 200", false},
 	{"POST /api/v1/calendar/years", "", `{}`, "401 422 403 403 403 403 403 403 403 403 403 403", false},
 	{"GET /staff/admin/calendar", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"mashang/internal/audit"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
 	"mashang/internal/problem"
 )
 
@@ -50,9 +53,78 @@ func (s *Server) metricsRoute(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// getCatalog answers the catalogue: the deployment's default version, or
+// with ?office=CODE the version that office judges its new cases under, or
+// with ?version=V that version.
 func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Vary", "Accept-Language")
-	writeJSON(w, http.StatusOK, s.app.Catalog.View(Lang(r), s.app.Localizer))
+	q := r.URL.Query()
+	version := strings.TrimSpace(q.Get("version"))
+	if code := strings.TrimSpace(q.Get("office")); code != "" {
+		if version != "" {
+			return problem.Invalid("version", "office_and_version", "office 与 version 只能给一个", "give office or version, not both")
+		}
+		v, err := s.app.Offices.ViewOf(r.Context(), code)
+		if err != nil {
+			return err
+		}
+		version = v.CatalogVersion
+	}
+	cat, ok, err := s.app.Catalogs.Get(r.Context(), version)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return problem.NotFound("catalog_version_not_found", "没有目录版本 "+version, "no catalogue version "+version)
+	}
+	writeJSON(w, http.StatusOK, cat.View(Lang(r), s.app.Localizer))
+	return nil
+}
+
+// catalogVersion is one catalogue version as GET /api/v1/catalog/versions lists it.
+type catalogVersion struct {
+	Version       string     `json:"version"`
+	EffectiveFrom civil.Date `json:"effective_from"`
+	Source        string     `json:"source"`
+	Situations    int        `json:"situations"`
+	Sanctions     int        `json:"sanctions"`
+	Default       bool       `json:"default"`
+}
+
+func catalogVersionOf(c *catalog.Catalog, def *catalog.Catalog, lang string) catalogVersion {
+	return catalogVersion{Version: c.Version, EffectiveFrom: c.EffectiveFrom, Source: c.Source.In(lang), Situations: len(c.Situations),
+		Sanctions: len(c.Sanctions), Default: c.Version == def.Version}
+}
+
+func (s *Server) listCatalogVersions(w http.ResponseWriter, r *http.Request) error {
+	vs, err := s.app.Catalogs.Versions(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]catalogVersion, len(vs))
+	for i, v := range vs {
+		out[i] = catalogVersionOf(v, s.app.Catalog, Lang(r))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"versions": out})
+	return nil
+}
+
+// loadCatalogVersion loads the catalogue document in the body as a new
+// version: 201, or 200 when that version is loaded with the same contents.
+func (s *Server) loadCatalogVersion(w http.ResponseWriter, r *http.Request) error {
+	data, err := readRaw(w, r, catalog.MaxSize)
+	if err != nil {
+		return err
+	}
+	cat, created, err := s.app.Catalogs.Import(r.Context(), me(r), data)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, catalogVersionOf(cat, s.app.Catalog, Lang(r)))
 	return nil
 }
 

@@ -58,6 +58,8 @@ type officePatch struct {
 	// calendar file's shape ([{"date","kind":"off"|"work","name"}]); null or
 	// [] to inherit the office above's again.
 	Calendar json.RawMessage `json:"calendar"`
+	// CatalogVersion: a loaded catalogue version, "" to inherit again.
+	CatalogVersion *string `json:"catalog_version"`
 }
 
 func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
@@ -66,7 +68,8 @@ func (s *Server) updateOffice(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	code := r.PathValue("code")
-	patch := office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits, RuleSet: in.RuleSet, DecisionApproval: in.DecisionApproval}
+	patch := office.Patch{Name: in.Name, Jurisdiction: in.Jurisdiction, Limits: in.Limits, RuleSet: in.RuleSet, DecisionApproval: in.DecisionApproval,
+		CatalogVersion: in.CatalogVersion}
 	if in.Calendar != nil {
 		var days []office.DayInput
 		if err := json.Unmarshal(in.Calendar, &days); err != nil {

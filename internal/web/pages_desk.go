@@ -61,22 +61,27 @@ func (p *pageServer) desk(w http.ResponseWriter, r *http.Request, v *view) error
 
 // resolveSituation reads the desk's situation field: a code, a picker's
 // "CODE name" text, pinyin initials (with or without spaces) or words of
-// the name, as long as exactly one situation matches.
-func (p *pageServer) resolveSituation(in, lang string) (string, error) {
+// the name, as long as exactly one situation matches, in the catalogue
+// version of the clerk's office.
+func (p *pageServer) resolveSituation(r *http.Request, in, lang string) (string, error) {
 	in = strings.TrimSpace(in)
 	if in == "" {
 		return "", nil
+	}
+	cat, err := p.s.app.Catalogs.Office(r.Context(), me(r).OfficeID)
+	if err != nil {
+		return "", err
 	}
 	first := in
 	if i := strings.IndexAny(in, " \t"); i > 0 {
 		first = in[:i]
 	}
-	if st, ok := p.s.app.Catalog.Situation(strings.ToUpper(first)); ok {
+	if st, ok := cat.Situation(strings.ToUpper(first)); ok {
 		return st.Code, nil
 	}
 	q := strings.ToLower(strings.ReplaceAll(in, " ", ""))
 	var hits []string
-	for _, st := range p.s.app.Catalog.Situations {
+	for _, st := range cat.Situations {
 		ini := strings.ReplaceAll(st.Initials, " ", "")
 		words := strings.ToLower(st.CategoryName.Zh + st.Names.Zh + st.CategoryName.ZhTW + st.Names.ZhTW + st.Names.En)
 		if ini == q || strings.HasSuffix(ini, q) && len(q) >= 2 || strings.Contains(strings.ReplaceAll(words, " ", ""), q) {
@@ -134,7 +139,7 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 	if sub.Unit, err = p.resolveUnit(f["unit"], units); err != nil {
 		return fail(err)
 	}
-	if sub.Situation, err = p.resolveSituation(f["situation"], v.Lang); err != nil {
+	if sub.Situation, err = p.resolveSituation(r, f["situation"], v.Lang); err != nil {
 		return fail(err)
 	}
 	if at := f["received_at"]; at != "" {

@@ -86,6 +86,8 @@ func (s *Server) registerRoutes() {
 
 	// Reference data: the catalogue and the working-day calendar.
 	s.handle("GET /api/v1/catalog", anyone, s.getCatalog)
+	s.handle("GET /api/v1/catalog/versions", need(access.OrgRead), s.listCatalogVersions)
+	s.handle("POST /api/v1/catalog/versions", need(access.SettingsWrite), s.loadCatalogVersion)
 	s.handle("GET /api/v1/calendar/years", need(access.CalendarRead), s.listCalendarYears)
 	s.handle("POST /api/v1/calendar/years", need(access.CalendarWrite), s.importCalendarYear)
 	page("GET /staff/admin/calendar", need(access.AdminRead), p.adminCalendar)
