@@ -62,6 +62,9 @@ type DB struct {
 	Read   *sql.DB
 	log    *slog.Logger
 	batch  *batcher
+	// checkpoints copies SQLite's log into the file beside the writer (nil
+	// on PostgreSQL).
+	checkpoints *checkpointer
 }
 
 // Open connects, creating the data directory and SQLite file when needed.
@@ -102,7 +105,9 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 	// writes each group in a savepoint, whose journal of the pages it
 	// changes (a sub-journal) would otherwise spill to a file on disk past
 	// 64 KiB, a write system call per page, undone at the commit anyway.
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	// It checkpoints only a long log (see checkpoint.go).
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=temp_store(MEMORY)"+
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", writerCheckpointPages)+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("store: open sqlite writer: %w", err)
 	}
@@ -128,6 +133,14 @@ func openSQLite(ctx context.Context, o Options, log *slog.Logger) (*DB, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	d := &DB{Engine: SQLite, Write: w, Read: r, log: log}
+	ck, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open sqlite checkpointer: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
+	d.checkpoints = startCheckpointer(ck, d)
 	d.batch = newBatcher(d)
 	return d, nil
 }
@@ -152,6 +165,9 @@ func openPostgres(ctx context.Context, url string, log *slog.Logger) (*DB, error
 // Close stops the batcher and closes the connections.
 func (d *DB) Close() error {
 	d.batch.stop()
+	if d.checkpoints != nil {
+		d.checkpoints.stop()
+	}
 	err := d.Write.Close()
 	if d.Read != d.Write {
 		if e := d.Read.Close(); err == nil {
