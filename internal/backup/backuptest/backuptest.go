@@ -21,6 +21,7 @@ import (
 	"mashang/internal/auth"
 	"mashang/internal/backup"
 	"mashang/internal/calendar"
+	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/demo"
 	"mashang/internal/identity"
@@ -53,6 +54,14 @@ func Fill(t testing.TB, a *app.App, now time.Time) {
 		t.Fatal(err)
 	}
 	if _, err := a.Cases.ImportCalendar(ctx, auth.System("test"), []byte(`{"year": 2031, "days": [{"date": "2031-01-01", "kind": "off", "name": "元旦"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	// A catalogue version an admin loaded (the embedded one under another name).
+	doc, err := catalog.EmbeddedDocument()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := a.Catalogs.Import(ctx, auth.System("test"), bytes.Replace(doc, []byte(`"fuzhou-2015.1"`), []byte(`"fill-2031.1"`), 1)); err != nil {
 		t.Fatal(err)
 	}
 	blob, err := a.Files.Put(ctx, strings.NewReader("%PDF-1.4 收费单据 "+now.String()), 1<<20)
