@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -69,8 +70,8 @@ func (c candidateSet) ascending(after int64) []int64 {
 }
 
 // allCandidateSet reads every posting block of the rarest token and ands
-// the other tokens' blocks into it.
-func (s *Service) allCandidateSet(ctx context.Context, tokens []string) (candidateSet, error) {
+// the other tokens' blocks, and within's (nil: every case), into it.
+func (s *Service) allCandidateSet(ctx context.Context, tokens []string, within *candidateSet) (candidateSet, error) {
 	c := candidateSet{blocks: map[int64]*bitmap{}}
 	first, err := s.blocks(ctx, tokens[0], 0, 1<<62)
 	if err != nil {
@@ -98,6 +99,16 @@ func (s *Service) allCandidateSet(ctx context.Context, tokens []string) (candida
 			}
 		}
 	}
+	if within != nil {
+		for k, bm := range c.blocks {
+			if o := within.blocks[k]; o != nil {
+				bm.and(o)
+			}
+			if o := within.blocks[k]; o == nil || bm.empty() {
+				delete(c.blocks, k)
+			}
+		}
+	}
 	for _, bm := range c.blocks {
 		c.n += bm.count()
 	}
@@ -106,7 +117,7 @@ func (s *Service) allCandidateSet(ctx context.Context, tokens []string) (candida
 
 // searchByDeadline fills page with the matches in deadline order after cur.
 func (s *Service) searchByDeadline(ctx context.Context, b *builder, q ListQuery, query textsearch.Query, tokens []string, cur *cursor, page *Page) error {
-	cand, err := s.allCandidateSet(ctx, tokens)
+	cand, err := s.allCandidateSet(ctx, tokens, b.within)
 	if err != nil {
 		return err
 	}
@@ -116,7 +127,7 @@ func (s *Service) searchByDeadline(ctx context.Context, b *builder, q ListQuery,
 	// that order; it reports whether the page is full.
 	keep := func(vb *builder, ids []int64) (bool, error) {
 		for start := 0; start < len(ids) && len(out) < need; {
-			end := min(start+max(2*(need-len(out)), 64), len(ids))
+			end := min(start+verifyStep(vb, need-len(out)), len(ids))
 			rows, err := s.verified(ctx, vb, ids[start:end], query, true)
 			if err != nil {
 				return true, err
@@ -138,8 +149,14 @@ func (s *Service) searchByDeadline(ctx context.Context, b *builder, q ListQuery,
 		if cur != nil {
 			rb.add("(c.deadline, c.id) > (" + rb.arg(cur.Key) + ", " + rb.arg(cur.ID) + ")")
 		}
+		// Within a liaison's cases (b.within) the candidates are dense in
+		// the walk of its units by deadline: walked unless very few.
+		few := cand.n <= s.Deadline.FewCandidates
+		if b.within != nil {
+			few = cand.n <= s.Deadline.FewCandidates/4
+		}
 		var full bool
-		if cand.n <= s.Deadline.FewCandidates {
+		if few {
 			ids, err := s.candidatesByDeadline(ctx, rb, cand.ascending(0))
 			if err != nil {
 				return err
@@ -206,11 +223,32 @@ type deadlineKey struct {
 }
 
 // walkDeadline reads the next Deadline.WalkPage running cases passing b's filters,
-// in deadline order: their ids and deadlines only, from the index.
+// in deadline order: their ids and deadlines only, from the index. Several
+// units (a subtree, a liaison's units) or states are read a range each and
+// merged (one range of several units' cases in deadline order is no
+// index's: an engine read every case of the units and sorted them).
 func (s *Service) walkDeadline(ctx context.Context, b *builder) ([]deadlineKey, error) {
-	rows, err := s.db.Read.QueryContext(ctx, `SELECT c.id, c.deadline FROM cases c WHERE `+b.sql()+` ORDER BY c.deadline, c.id LIMIT `+strconv.Itoa(s.Deadline.WalkPage), b.args...)
+	parts := b.parts()
+	var out []deadlineKey
+	for _, pb := range parts {
+		keys, err := s.deadlineKeys(ctx, `SELECT c.id, c.deadline FROM cases c WHERE `+pb.sql()+` ORDER BY c.deadline, c.id LIMIT `+strconv.Itoa(s.Deadline.WalkPage), pb.args...)
+		if err != nil {
+			return nil, fmt.Errorf("search: deadline walk: %w", err)
+		}
+		out = append(out, keys...)
+	}
+	if len(parts) > 1 {
+		sortKeys(out)
+		out = out[:min(len(out), s.Deadline.WalkPage)]
+	}
+	return out, nil
+}
+
+// deadlineKeys runs a query of ids and deadlines.
+func (s *Service) deadlineKeys(ctx context.Context, query string, args ...any) ([]deadlineKey, error) {
+	rows, err := s.db.Read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("search: deadline walk: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []deadlineKey
@@ -224,29 +262,8 @@ func (s *Service) walkDeadline(ctx context.Context, b *builder) ([]deadlineKey, 
 	return out, rows.Err()
 }
 
-// candidatesByDeadline returns those of ids that pass b's filters, sorted
-// by deadline and id.
-func (s *Service) candidatesByDeadline(ctx context.Context, b *builder, ids []int64) ([]int64, error) {
-	var keys []deadlineKey
-	for start := 0; start < len(ids); start += 1000 {
-		chunk := ids[start:min(start+1000, len(ids))]
-		rows, err := s.db.Read.QueryContext(ctx, `SELECT c.id, c.deadline FROM cases c WHERE c.id IN (`+intList(chunk)+`) AND `+b.sql(), b.args...)
-		if err != nil {
-			return nil, fmt.Errorf("search: candidates' deadlines: %w", err)
-		}
-		for rows.Next() {
-			var k deadlineKey
-			if err := rows.Scan(&k.id, &k.deadline); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			keys = append(keys, k)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-	}
+// sortKeys sorts keys by deadline and id.
+func sortKeys(keys []deadlineKey) {
 	slices.SortFunc(keys, func(a, c deadlineKey) int {
 		if a.deadline != c.deadline {
 			if a.deadline < c.deadline {
@@ -254,8 +271,23 @@ func (s *Service) candidatesByDeadline(ctx context.Context, b *builder, ids []in
 			}
 			return 1
 		}
-		return int(a.id - c.id)
+		return cmp.Compare(a.id, c.id)
 	})
+}
+
+// candidatesByDeadline returns those of ids that pass b's filters, sorted
+// by deadline and id.
+func (s *Service) candidatesByDeadline(ctx context.Context, b *builder, ids []int64) ([]int64, error) {
+	var keys []deadlineKey
+	for start := 0; start < len(ids); start += 1000 {
+		chunk := ids[start:min(start+1000, len(ids))]
+		k, err := s.deadlineKeys(ctx, byIDs(chunk)+`SELECT c.id, c.deadline FROM k c WHERE `+b.sql(), b.args...)
+		if err != nil {
+			return nil, fmt.Errorf("search: candidates' deadlines: %w", err)
+		}
+		keys = append(keys, k...)
+	}
+	sortKeys(keys)
 	out := make([]int64, len(keys))
 	for i, k := range keys {
 		out[i] = k.id

@@ -41,9 +41,10 @@ func (s *Service) tokenOrder(ctx context.Context, tokens []string) (ordered []st
 }
 
 // candidates calls fn with the ids of the cases that hold every token
-// (rarest first), in descending id order, below before (0: from the top), one
-// block at a time, until fn says stop. Candidates must still be verified.
-func (s *Service) candidates(ctx context.Context, tokens []string, before int64, fn func(ids []int64) (stop bool, err error)) error {
+// (rarest first) and are in within (nil: every case), in descending id
+// order, below before (0: from the top), one block at a time, until fn says
+// stop. Candidates must still be verified.
+func (s *Service) candidates(ctx context.Context, tokens []string, before int64, within *candidateSet, fn func(ids []int64) (stop bool, err error)) error {
 	if len(tokens) == 0 {
 		return nil
 	}
@@ -98,6 +99,15 @@ func (s *Service) candidates(ctx context.Context, tokens []string, before int64,
 				}
 			}
 		}
+		if within != nil {
+			for i := range blocks {
+				if o := within.blocks[blocks[i].n]; o != nil {
+					blocks[i].bm.and(o)
+				} else {
+					blocks[i].bm = &bitmap{}
+				}
+			}
+		}
 		for _, b := range blocks {
 			if b.bm.empty() {
 				continue
@@ -138,10 +148,11 @@ func (s *Service) blocks(ctx context.Context, token string, lo, hi int64) (map[i
 	return out, rows.Err()
 }
 
-// allCandidates gathers every candidate id, newest first, at most cap of
-// them (0: no cap); capped reports that more were left out.
-func (s *Service) allCandidates(ctx context.Context, tokens []string, limit int) (ids []int64, capped bool, err error) {
-	err = s.candidates(ctx, tokens, 0, func(b []int64) (bool, error) {
+// allCandidates gathers every candidate id in within (nil: all), newest
+// first, at most cap of them (0: no cap); capped reports that more were
+// left out.
+func (s *Service) allCandidates(ctx context.Context, tokens []string, limit int, within *candidateSet) (ids []int64, capped bool, err error) {
+	err = s.candidates(ctx, tokens, 0, within, func(b []int64) (bool, error) {
 		ids = append(ids, b...)
 		if limit > 0 && len(ids) >= limit {
 			capped = true

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -153,21 +154,23 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		}
 		f := h.App.Search.Folder()
 		type cs struct {
-			id                                                               int64
+			id, assignee                                                     int64
 			text, state, channel, unit, received, due, situation, receivedOn string
+			content                                                          string
 			supervised                                                       bool
 		}
 		all := map[int64]*cs{}
 		rows, err := h.App.DB.Read.Query(`SELECT c.id, c.content, c.state, c.channel, COALESCE(u.code, ''), c.received_at, c.deadline, c.situation, c.received_on,
-			c.supervision_deadline IS NOT NULL FROM cases c LEFT JOIN units u ON u.id = c.unit_id`)
+			c.supervision_deadline IS NOT NULL, COALESCE(c.assignee_id, 0) FROM cases c LEFT JOIN units u ON u.id = c.unit_id`)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for rows.Next() {
 			c := &cs{}
-			if err := rows.Scan(&c.id, &c.text, &c.state, &c.channel, &c.unit, &c.received, &c.due, &c.situation, &c.receivedOn, &c.supervised); err != nil {
+			if err := rows.Scan(&c.id, &c.text, &c.state, &c.channel, &c.unit, &c.received, &c.due, &c.situation, &c.receivedOn, &c.supervised, &c.assignee); err != nil {
 				t.Fatal(err)
 			}
+			c.content = c.text
 			all[c.id] = c
 		}
 		rows.Close()
@@ -218,13 +221,16 @@ func TestListsAgainstBruteForce(t *testing.T) {
 			t.Errorf("count: %s", r.Raw[:200])
 		}
 
-		// Filters: every page once, in order, exactly the matching cases.
-		check := func(query string, keep func(c *cs) bool, sorted string) {
+		// Filters: every page once, in order, exactly the matching cases
+		// (of those in pool, nil: every case) for the caller of tk.
+		byReceived := func(a, b *cs) bool { return a.received > b.received || a.received == b.received && a.id > b.id }
+		byDeadline := func(a, b *cs) bool { return a.due < b.due || a.due == b.due && a.id < b.id }
+		checkAs := func(tk string, pool map[int64]bool, query string, keep func(c *cs) bool, order func(a, b *cs) bool) {
 			t.Helper()
-			got, rowsOut := listIDs(t, h, tok, query)
+			got, _ := listIDs(t, h, tk, query)
 			var want []int64
 			for id, c := range all {
-				if keep(c) {
+				if (pool == nil || pool[id]) && keep(c) {
 					want = append(want, id)
 				}
 			}
@@ -234,23 +240,37 @@ func TestListsAgainstBruteForce(t *testing.T) {
 			if !slices.Equal(g, want) {
 				t.Errorf("%s: got %d cases, want %d", query, len(got), len(want))
 			}
-			for i := 1; i < len(rowsOut); i++ {
-				a, b := all[got[i-1]], all[got[i]]
-				var ok bool
-				if sorted == "deadline" {
-					ok = a.due < b.due || a.due == b.due && a.id < b.id
-				} else {
-					ok = a.received > b.received || a.received == b.received && a.id > b.id
-				}
-				if !ok {
+			for i := 1; i < len(got); i++ {
+				if !order(all[got[i-1]], all[got[i]]) {
 					t.Fatalf("%s: out of order at %d", query, i)
 				}
 			}
+		}
+		check := func(query string, keep func(c *cs) bool, sorted string) {
+			t.Helper()
+			order := byReceived
+			if sorted == "deadline" {
+				order = byDeadline
+			}
+			checkAs(tok, nil, query, keep, order)
 		}
 		isOpen := func(c *cs) bool {
 			return slices.Contains([]string{"registered", "accepted", "transferred", "investigating", "concluded", "review"}, c.state)
 		}
 		today := "2026-03-02"
+		// The handler with the most cases.
+		per := map[int64]int{}
+		var busiest int64
+		for _, c := range all {
+			if c.assignee != 0 {
+				if per[c.assignee]++; per[c.assignee] > per[busiest] {
+					busiest = c.assignee
+				}
+			}
+		}
+		if busiest == 0 {
+			t.Fatal("no case has an assignee in the demo data")
+		}
 		// Every plain list in both of its ways: few matches read and
 		// sorted (SortFew above their number), and the order's index
 		// walked (SortFew 0).
@@ -287,6 +307,25 @@ func TestListsAgainstBruteForce(t *testing.T) {
 				check("limit=21&received_from=2026-02-01&state=open&sort="+srt, func(c *cs) bool { return c.receivedOn >= "2026-02-01" && isOpen(c) }, srt)
 				check("limit=21&supervised=any&sort="+srt, func(c *cs) bool { return c.supervised }, srt)
 				check("limit=9&due=due_soon&sort="+srt, func(c *cs) bool { return c.due >= today && c.due <= "2026-03-05" && c.due < "9999" }, srt)
+				// A date range by deadline is its dates' index entries
+				// sorted (cases_received_on_deadline): with several states,
+				// one state and the cases with no running deadline after the
+				// running ones, across pages of a few.
+				check("limit=6&received_from=2026-02-10&received_to=2026-02-20&state=open&sort="+srt, func(c *cs) bool {
+					return c.receivedOn >= "2026-02-10" && c.receivedOn <= "2026-02-20" && isOpen(c)
+				}, srt)
+				check("limit=8&received_to=2025-12-31&state=closed,investigating&sort="+srt, func(c *cs) bool {
+					return c.receivedOn <= "2025-12-31" && (c.state == "closed" || c.state == "investigating")
+				}, srt)
+				check("limit=11&received_from=2026-02-25&sort="+srt, func(c *cs) bool { return c.receivedOn >= "2026-02-25" }, srt)
+				// One handler's overdue and due-soon cases (the assignee's
+				// index carries the deadline).
+				check("limit=5&due=overdue&assignee="+strconv.FormatInt(busiest, 10)+"&sort="+srt, func(c *cs) bool {
+					return c.assignee == busiest && c.due < today
+				}, srt)
+				check("limit=5&due=on_time&assignee="+strconv.FormatInt(busiest, 10)+"&sort="+srt, func(c *cs) bool {
+					return c.assignee == busiest && c.due > "2026-03-05" && c.due < "9999"
+				}, srt)
 			}
 		}
 		h.App.Search.SortFew = search.DefaultSortFew
@@ -363,6 +402,58 @@ func TestListsAgainstBruteForce(t *testing.T) {
 			}
 		}
 		h.App.Search.SortFew = search.DefaultSortFew
+
+		// A liaison's overdue cases in both orders (newest first walks its
+		// units' received index, by deadline their deadline index).
+		inL := map[int64]bool{}
+		for _, id := range lids {
+			inL[id] = true
+		}
+		liaisonCheck := func(query string, keep func(c *cs) bool, order func(a, b *cs) bool) {
+			t.Helper()
+			checkAs(lt, inL, query, keep, order)
+		}
+		byID := func(a, b *cs) bool { return a.id > b.id }
+		anyOrder := func(a, b *cs) bool { return true }
+		overdue := func(c *cs) bool { return c.due < today }
+		liaisonCheck("limit=9&due=overdue", overdue, byReceived)
+		liaisonCheck("limit=9&due=overdue&sort=deadline", overdue, byDeadline)
+		// A liaison may not read the reporter's thread: it finds a case by
+		// its content alone.
+		inContent := func(word string) func(c *cs) bool {
+			fw := f.Fold(word)
+			return func(c *cs) bool { return strings.Contains(f.Fold(c.content), fw) }
+		}
+		// A liaison's search: its candidates narrowed to its cases first
+		// (WithinCap above their number) or verified as anyone's (0), in
+		// every order and both ways of a search by deadline, across pages:
+		// exactly its cases that hold the word, never another's.
+		for _, within := range []int{search.DefaultWithinCap, 0} {
+			h.App.Search.WithinCap = within
+			for _, tune := range []search.DeadlineTuning{search.DefaultDeadlineTuning(), {FewCandidates: 0, WalkPage: 7}} {
+				h.App.Search.Deadline = tune
+				for _, word := range []string{"推诿", "网", "林权证"} {
+					qw := url.QueryEscape(word)
+					in := inContent(word)
+					liaisonCheck("limit=7&q="+qw, in, byID)
+					liaisonCheck("limit=7&sort=deadline&q="+qw, in, byDeadline)
+					liaisonCheck("limit=7&sort=relevance&q="+qw, in, anyOrder)
+					liaisonCheck("limit=5&sort=deadline&due=overdue&q="+qw, func(c *cs) bool { return in(c) && overdue(c) }, byDeadline)
+				}
+			}
+		}
+		h.App.Search.WithinCap = search.DefaultWithinCap
+		h.App.Search.Deadline = search.DefaultDeadlineTuning()
+		r = h.Must(200, "GET", "/api/v1/cases?count=true&q="+url.QueryEscape("推诿"), lt, nil)
+		nl := 0
+		for id := range inL {
+			if inContent("推诿")(all[id]) {
+				nl++
+			}
+		}
+		if int(r.JSON["total"].(float64)) != nl || nl == 0 {
+			t.Errorf("liaison's count of q=推诿: %v, want %d", r.JSON["total"], nl)
+		}
 
 		// Stats add up.
 		st := h.Must(200, "GET", "/api/v1/stats?from=2025-01-01&to=2026-03-02", tok, nil)
