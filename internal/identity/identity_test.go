@@ -217,12 +217,12 @@ func TestOpenRejects(t *testing.T) {
 
 func TestSealIdentity(t *testing.T) {
 	v := testVault(t)
-	id := Identity{Name: "王小明", Phone: "13812345678", Email: "wang@example.cn", IDNumber: "110101199003071234"}
+	id := Identity{Name: "王小明", Phone: "13812345678", Email: "wang@example.cn", IDNumber: "110101199003071234", Address: "福建省福州市闽清县梅城镇解放大街1号"}
 	ct, err := v.SealIdentity(id, "report:9:identity")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{id.Name, id.Phone, id.Email, id.IDNumber, "5678", "wang"} {
+	for _, s := range []string{id.Name, id.Phone, id.Email, id.IDNumber, "5678", "wang", id.Address, "解放大街"} {
 		if bytes.Contains(ct, []byte(s)) {
 			t.Errorf("%q visible in sealed identity", s)
 		}
@@ -242,8 +242,43 @@ func TestSealIdentity(t *testing.T) {
 		t.Error("IsZero wrong")
 	}
 	m := id.Masked()
-	if m != (Identity{Name: "王**", Phone: "138****5678", Email: "w***@example.cn", IDNumber: "110***********1234"}) {
+	if m != (Identity{Name: "王**", Phone: "138****5678", Email: "w***@example.cn", IDNumber: "110***********1234", Address: "福建省福州市闽清县****"}) {
 		t.Errorf("Masked = %+v", m)
+	}
+}
+
+// MaskAddress keeps the province, city and county at the head of an
+// address and hides the rest behind a fixed mask.
+func TestMaskAddress(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"   ", ""},
+		{"福建省福州市闽清县梅城镇解放大街1号", "福建省福州市闽清县****"},
+		{"  福建省福州市闽清县梅城镇解放大街1号  ", "福建省福州市闽清县****"},
+		{"北京市朝阳区建国路88号SOHO现代城5号楼1201室", "北京市朝阳区****"},
+		{"上海市浦东新区世纪大道100号", "上海市浦东新区****"},
+		{"江苏省苏州市工业园区星湖街328号", "江苏省苏州市工业园区****"},
+		{"新疆维吾尔自治区乌鲁木齐市天山区解放北路1号", "新疆维吾尔自治区乌鲁木齐市天山区****"},
+		{"内蒙古自治区呼伦贝尔市鄂温克族自治旗巴彦托海镇", "内蒙古自治区呼伦贝尔市鄂温克族自治旗****"},
+		{"贵州省黔东南苗族侗族自治州凯里市北京东路", "贵州省黔东南苗族侗族自治州凯里市****"},
+		{"香港特别行政区九龙城区太子道西", "香港特别行政区九龙城区****"},
+		{"黑龙江省大兴安岭地区漠河市北极镇", "黑龙江省大兴安岭地区漠河市****"},
+		{"山东省济南市市中区经七路1号", "山东省济南市市中区****"},
+		{"江苏省镇江市京口区中山东路", "江苏省镇江市京口区****"},
+		{"福建省福清市龙山街道福清大道1号", "福建省福清市****"},
+		{"福州市梅城镇解放大街1号", "福州市****"},
+		{"闽清县梅城镇", "闽清县****"},
+		{"福建省福州市闽清县", "福建省福州市闽清县"},
+		{"梅城镇解放大街1号", "****"},
+		{"解放大街东区3号楼", "****"},
+		{"1 Main Street, Fuzhou", "****"},
+		{"福建省3号", "福建省****"},
+		{"县", "****"},
+	}
+	for _, tt := range tests {
+		if got := MaskAddress(tt.in); got != tt.want {
+			t.Errorf("MaskAddress(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 

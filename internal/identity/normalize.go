@@ -172,3 +172,71 @@ func MaskIDNumber(id string) string {
 	}
 	return strings.Repeat("*", n)
 }
+
+// MaskAddress keeps the administrative divisions at the head of a Chinese
+// postal address — province, city and county (福建省福州市闽清县) — and
+// masks the rest (the town, street, number and room) with a fixed "****",
+// so its length is not shown either. A division is a run of Chinese
+// characters ending in 省, 市, 州, 盟, 县, 旗 or 区 (自治区, 特别行政区 and
+// 地区 stand above the county); the county (县, 旗, another 区) is the last
+// kept, and so is the third division. A run that holds a digit, a letter or
+// a sign of the street level (路, 街, 巷, 号, a town's 镇 or 乡 …) is not a
+// division. An address with no division at its head is masked entirely.
+func MaskAddress(addr string) string {
+	r := []rune(strings.TrimSpace(addr))
+	if len(r) == 0 {
+		return ""
+	}
+	kept := 0
+	for level := 0; level < 3; level++ {
+		end, county := nextDivision(r[kept:])
+		if end == 0 {
+			break
+		}
+		kept += end
+		if county {
+			break
+		}
+	}
+	if kept == 0 {
+		return "****"
+	}
+	if kept == len(r) {
+		return string(r)
+	}
+	return string(r[:kept]) + "****"
+}
+
+// maxDivision is the longest division name taken (克孜勒苏柯尔克孜自治州 is 11).
+const maxDivision = 12
+
+// nextDivision finds the division at the head of r: the number of runes it
+// takes (0: none) and whether it is a county, the last level kept.
+func nextDivision(r []rune) (int, bool) {
+	for i, c := range r {
+		if i >= maxDivision {
+			return 0, false
+		}
+		if !unicode.Is(unicode.Han, c) || i > 0 && strings.ContainsRune("路街巷弄号楼栋室村镇乡组", c) {
+			return 0, false
+		}
+		if i == 0 || !strings.ContainsRune("省市州盟县旗区", c) {
+			continue
+		}
+		if i+1 < len(r) && strings.ContainsRune("市县区", r[i+1]) {
+			continue // 福州市, not 福州
+		}
+		name := string(r[:i+1])
+		switch {
+		case c == '县' || c == '旗':
+			return i + 1, true
+		case c == '区':
+			if strings.HasSuffix(name, "自治区") || strings.HasSuffix(name, "特别行政区") || strings.HasSuffix(name, "地区") {
+				return i + 1, false
+			}
+			return i + 1, true
+		}
+		return i + 1, false
+	}
+	return 0, false
+}

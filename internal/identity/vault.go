@@ -266,6 +266,9 @@ type Identity struct {
 	Phone    string `json:"phone,omitempty"`
 	Email    string `json:"email,omitempty"`
 	IDNumber string `json:"id_number,omitempty"`
+	// Address is the postal address a reply by post goes to (letter and
+	// walk-in reports).
+	Address string `json:"address,omitempty"`
 }
 
 // IsZero reports whether no field is set (an anonymous report).
@@ -278,6 +281,7 @@ func (id Identity) Masked() Identity {
 		Phone:    MaskPhone(id.Phone),
 		Email:    MaskEmail(id.Email),
 		IDNumber: MaskIDNumber(id.IDNumber),
+		Address:  MaskAddress(id.Address),
 	}
 }
 
