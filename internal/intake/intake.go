@@ -41,6 +41,12 @@ import (
 // MaxContentRunes is the longest content a report may have.
 const MaxContentRunes = 20000
 
+// MaxAddressRunes is the longest postal address a reporter may give.
+const MaxAddressRunes = 200
+
+var errAddressLong = problem.Invalid("address", "too_long", fmt.Sprintf("回信地址过长（最多 %d 个字）", MaxAddressRunes),
+	fmt.Sprintf("the postal address is too long (at most %d characters)", MaxAddressRunes))
+
 // MaxMessageRunes is the longest message between office and reporter.
 const MaxMessageRunes = 20000
 
@@ -252,7 +258,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 	p := &prepared{sub: sub, now: s.d.Clock.Now()}
 	for _, f := range []struct{ name, v string }{{"content", sub.Content}, {"situation", sub.Situation}, {"unit", sub.Unit},
 		{"person", sub.PersonText}, {"name", sub.Reporter.Name}, {"phone", sub.Reporter.Phone}, {"email", sub.Reporter.Email},
-		{"id_number", sub.Reporter.IDNumber}, {"message_id", sub.MessageID}} {
+		{"id_number", sub.Reporter.IDNumber}, {"address", sub.Reporter.Address}, {"message_id", sub.MessageID}} {
 		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
 			return nil, errBadUTF8.WithField(f.name)
 		}
@@ -354,6 +360,7 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		Phone:    strings.TrimSpace(sub.Reporter.Phone),
 		Email:    strings.TrimSpace(sub.Reporter.Email),
 		IDNumber: strings.TrimSpace(sub.Reporter.IDNumber),
+		Address:  strings.TrimSpace(sub.Reporter.Address),
 	}
 	for _, f := range []struct {
 		name string
@@ -363,6 +370,9 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		if utf8.RuneCountInString(f.v) > f.max {
 			return nil, errFieldLong(f.name)
 		}
+	}
+	if utf8.RuneCountInString(id.Address) > MaxAddressRunes {
+		return nil, errAddressLong
 	}
 	if id.Phone != "" && len(identity.NormalizePhone(id.Phone)) < 3 {
 		return nil, errPhone

@@ -8,8 +8,9 @@
 // on the case record's history), per office, kind and year — 闽整肃受〔2026〕37号
 // — so that a number is never given twice and never changes. The office's
 // copy carries no name; the reporter's copy (the one posted or handed over)
-// carries the reporter's name, opened from the sealed identity for those
-// who may know it, and the printing is recorded in the audit log.
+// carries the reporter's name and postal address, opened from the sealed
+// identity for those who may know it, and the printing is recorded in the
+// audit log.
 package letters
 
 import (
@@ -222,6 +223,7 @@ type letter struct {
 	Fields
 	Title        string
 	Reporter     string // the reporter's copy: their name; "" the office's copy
+	Address      string // the reporter's copy: their postal address, if given
 	ReporterCopy bool
 	Kind         Kind
 	Body         template.HTML // the kind's text, rendered from its template
@@ -235,7 +237,7 @@ func chineseDate(d civil.Date) string {
 }
 
 // HTML renders notice id of the case; reporterCopy puts the reporter's name
-// on it (reporter.identity, recorded in the audit log).
+// and postal address on it (reporter.identity, recorded in the audit log).
 func (s *Service) HTML(ctx context.Context, p auth.Principal, caseID, id int64, reporterCopy bool) ([]byte, Notice, error) {
 	list, err := s.List(ctx, p, caseID)
 	if err != nil {
@@ -319,7 +321,7 @@ func (s *Service) render(ctx context.Context, p *auth.Principal, caseID, id int6
 			if err != nil {
 				return nil, n, fmt.Errorf("letters: open the identity of case %d: %w", caseID, err)
 			}
-			l.Reporter = who.Name
+			l.Reporter, l.Address = who.Name, who.Address
 		}
 		if l.Reporter == "" {
 			l.Reporter = "举报人"

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"mashang/internal/access"
 	"mashang/internal/audit"
@@ -14,22 +15,30 @@ import (
 	"mashang/internal/store"
 )
 
-// Posting is a notice of a letter report waiting to be printed and posted.
+// Posting is a notice of a letter report waiting to be printed and posted,
+// with whom and where it goes: the reporter's name and postal address, in
+// clear for those who may know the reporter (reporter.identity on the case),
+// masked for others.
 type Posting struct {
 	Notice
 	CaseID  int64  `json:"case_id"`
 	Receipt string `json:"receipt"`
+	Name    string `json:"name,omitempty"`
+	Address string `json:"address,omitempty"`
+	Masked  bool   `json:"masked"`
 }
 
 var errPosted = problem.Conflict("notice_already_posted", "这份告知书已标记为寄出", "this notice is already marked posted")
 
 // ToPost lists the notices of letter reports not yet posted, of the cases p
-// may post for, oldest first.
+// may post for, oldest first, each with the reporter's name and address for
+// the envelope. Where they are shown in clear, the listing is recorded in
+// the audit log with the cases it named.
 func (s *Service) ToPost(ctx context.Context, p auth.Principal) ([]Posting, error) {
 	f := s.d.Policy.Cases(p, access.LetterPost)
 	var args []any
 	cond := f.SQL("c", func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) })
-	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT n.event_id, n.case_id, c.receipt, n.kind, n.year, n.seq, n.issued_on, n.number
+	rows, err := s.d.DB.Read.QueryContext(ctx, `SELECT n.event_id, n.case_id, c.receipt, n.kind, n.year, n.seq, n.issued_on, n.number, c.identity, `+access.FactsSQL("c")+`
 		FROM notice_numbers n JOIN cases c ON c.id = n.case_id
 		WHERE n.post AND n.posted_at IS NULL AND `+cond+` ORDER BY n.event_id LIMIT 500`, args...)
 	if err != nil {
@@ -37,12 +46,29 @@ func (s *Service) ToPost(ctx context.Context, p auth.Principal) ([]Posting, erro
 	}
 	defer rows.Close()
 	out := []Posting{}
+	var shown []int64 // the cases whose reporter is shown in clear
 	for rows.Next() {
 		var x Posting
 		var kind string
 		var year, seq int
-		if err := rows.Scan(&x.ID, &x.CaseID, &x.Receipt, &kind, &year, &seq, &x.IssuedOn, &x.Number); err != nil {
+		var sealed []byte
+		var facts access.Facts
+		if err := rows.Scan(append([]any{&x.ID, &x.CaseID, &x.Receipt, &kind, &year, &seq, &x.IssuedOn, &x.Number, &sealed}, facts.Dest()...)...); err != nil {
 			return nil, fmt.Errorf("letters: the print queue: %w", err)
+		}
+		if len(sealed) > 0 {
+			who, err := s.d.Vault.OpenIdentity(sealed, s.d.IdentityAAD(x.Receipt))
+			if err != nil {
+				return nil, fmt.Errorf("letters: open the identity of case %d: %w", x.CaseID, err)
+			}
+			if s.d.Policy.On(p, access.ReporterIdentity, facts) {
+				if !slices.Contains(shown, x.CaseID) {
+					shown = append(shown, x.CaseID)
+				}
+			} else {
+				who, x.Masked = who.Masked(), true
+			}
+			x.Name, x.Address = who.Name, who.Address
 		}
 		x.Kind = Kind(kind)
 		x.Title = titles[x.Kind]
@@ -53,7 +79,19 @@ func (s *Service) ToPost(ctx context.Context, p auth.Principal) ([]Posting, erro
 		x.PDF, x.HTML = base+"/pdf?copy=reporter", base+"/html?copy=reporter"
 		out = append(out, x)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("letters: the print queue: %w", err)
+	}
+	if len(shown) > 0 {
+		err := s.d.DB.Tx(ctx, func(tx *sql.Tx) error {
+			return audit.Append(ctx, tx, s.d.Clock.Now(), audit.Record{Actor: p.Actor(), Action: "notice.post_list", Subject: "notices",
+				Data: map[string]any{"cases": shown}})
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // MarkPosted records that notice id (of a letter report) went by post on

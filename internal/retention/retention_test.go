@@ -70,8 +70,9 @@ func build(t *testing.T, h *webtest.Harness, now time.Time) scenario {
 			t.Fatal(err)
 		}
 		r, err := a.Intake.Submit(ctx, intake.Submission{Channel: "web", Content: "梅溪镇窗口推诿 " + c.name, Actor: "reporter", Unit: "MX",
-			Reporter: identity.Identity{Name: "张" + c.name, Phone: fmt.Sprintf("1380013800%d", len(sc.ids)), Email: strings.ToLower(c.name) + "@example.cn"},
-			Files:    []intake.File{{Blob: blob, Filename: c.name + ".pdf", Source: intake.SourceReporter}}})
+			Reporter: identity.Identity{Name: "张" + c.name, Phone: fmt.Sprintf("1380013800%d", len(sc.ids)), Email: strings.ToLower(c.name) + "@example.cn",
+				Address: "福建省福州市闽清县梅城镇解放大街" + c.name + "号"},
+			Files: []intake.File{{Blob: blob, Filename: c.name + ".pdf", Source: intake.SourceReporter}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,9 +243,27 @@ func TestRetentionErasesByPeriodAndHoldsOpenCases(t *testing.T) {
 		}
 		var ids, plaintext int
 		h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'retention.identity_erased'`).Scan(&ids)
-		h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE data LIKE '%9527%' OR data LIKE '%张%' OR data LIKE '%13800%'`).Scan(&plaintext)
+		h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM audit_log WHERE data LIKE '%9527%' OR data LIKE '%张%' OR data LIKE '%13800%' OR data LIKE '%解放大街%' OR data LIKE '%闽清县%'`).Scan(&plaintext)
 		if ids != 3 || plaintext != 0 {
 			t.Fatalf("identity erasures audited %d, audit entries holding erased text %d", ids, plaintext)
+		}
+		// The postal address goes with the identity it is sealed in: an
+		// erased case keeps neither it nor its masked form; a kept one
+		// still opens with it.
+		for n, id := range sc.ids {
+			var sealed []byte
+			var mask, receipt string
+			if err := h.App.DB.Read.QueryRow(`SELECT identity, identity_mask, receipt FROM cases WHERE id = $1`, id).Scan(&sealed, &mask, &receipt); err != nil {
+				t.Fatal(err)
+			}
+			if want[n].Identity {
+				who, err := h.App.Vault.OpenIdentity(sealed, intake.IdentityAAD(receipt))
+				if err != nil || who.Address != "福建省福州市闽清县梅城镇解放大街"+n+"号" || !strings.Contains(mask, "福建省福州市闽清县****") {
+					t.Errorf("case %s: the kept identity's address %q (%v), mask %q", n, who.Address, err, mask)
+				}
+			} else if len(sealed) > 0 || strings.Contains(mask, "闽清县") {
+				t.Errorf("case %s: the address outlived the erasure (sealed %d bytes, mask %q)", n, len(sealed), mask)
+			}
 		}
 		// Statistics and the decision stay; search no longer finds the erased words.
 		if after := h.Must(200, "GET", "/api/v1/stats?from=2029-01-01&to=2036-12-31", h.Token(auth.Director), nil).Raw; !bytes.Equal(after, statsBefore) {

@@ -50,6 +50,7 @@ type reportFields struct {
 	Phone      string          `json:"phone"`
 	Email      string          `json:"email"`
 	IDNumber   string          `json:"id_number"`
+	Address    string          `json:"address"` // staff only: the postal address a reply by post goes to
 	Reporter   *reporterIn     `json:"reporter"`
 	// Notify: told of progress at the phone or e-mail given.
 	Notify bool `json:"notify"`
@@ -60,6 +61,7 @@ type reporterIn struct {
 	Phone     string `json:"phone"`
 	Email     string `json:"email"`
 	IDNumber  string `json:"id_number"`
+	Address   string `json:"address"`
 	Anonymous bool   `json:"anonymous"`
 	Notify    bool   `json:"notify"`
 	// Lang is the language the reporter is told in (zh-CN, zh-TW, en).
@@ -71,10 +73,11 @@ func (s *Server) submission(f reportFields) (intake.Submission, error) {
 	sub := intake.Submission{
 		Channel: docket.Channel(f.Channel), Content: f.Content, Situation: f.Situation, Unit: f.Unit, PersonID: f.PersonID,
 		Anonymous: f.Anonymous, Notify: f.Notify,
-		Reporter: identity.Identity{Name: f.Name, Phone: f.Phone, Email: f.Email, IDNumber: f.IDNumber},
+		Reporter: identity.Identity{Name: f.Name, Phone: f.Phone, Email: f.Email, IDNumber: f.IDNumber, Address: f.Address},
 	}
 	if f.Reporter != nil {
-		sub.Reporter = identity.Identity{Name: f.Reporter.Name, Phone: f.Reporter.Phone, Email: f.Reporter.Email, IDNumber: f.Reporter.IDNumber}
+		sub.Reporter = identity.Identity{Name: f.Reporter.Name, Phone: f.Reporter.Phone, Email: f.Reporter.Email, IDNumber: f.Reporter.IDNumber,
+			Address: f.Reporter.Address}
 		sub.Anonymous = f.Reporter.Anonymous
 		sub.Notify = sub.Notify || f.Reporter.Notify
 		sub.Lang = normLang(f.Reporter.Lang)
@@ -187,7 +190,7 @@ func (s *Server) readReport(w http.ResponseWriter, r *http.Request, source strin
 	f.Content = fields["content"]
 	f.Situation = fields["situation"]
 	f.Unit = fields["unit"]
-	f.Name, f.Phone, f.Email, f.IDNumber = fields["name"], fields["phone"], fields["email"], fields["id_number"]
+	f.Name, f.Phone, f.Email, f.IDNumber, f.Address = fields["name"], fields["phone"], fields["email"], fields["id_number"], fields["address"]
 	f.Anonymous, f.Notify = formBool(fields["anonymous"]), formBool(fields["notify"])
 	if v := strings.TrimSpace(fields["person_id"]); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -229,12 +232,14 @@ func (s *Server) createReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if f.Channel != "" || f.ReceivedAt != "" || f.Reporter != nil {
+	if f.Channel != "" || f.ReceivedAt != "" || f.Reporter != nil || f.Address != "" {
 		field := "channel"
 		if f.ReceivedAt != "" {
 			field = "received_at"
 		} else if f.Reporter != nil {
 			field = "reporter"
+		} else if f.Address != "" {
+			field = "address" // replies to the web go online, never by post
 		}
 		return problem.Invalid(field, "unknown_field", "未知字段 "+field, "unknown field "+field)
 	}

@@ -103,7 +103,7 @@ func (p *pageServer) resolveSituation(r *http.Request, in, lang string) (string,
 // phone. The phone travels in the POST body only, never in a URL; it is
 // compared by its keyed hash.
 func (p *pageServer) deskEarlier(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
+	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "address", "notify")
 	f["content"] = r.PostFormValue("content")
 	d, err := p.deskData(r, v.Lang, f)
 	if err != nil {
@@ -117,7 +117,7 @@ func (p *pageServer) deskEarlier(w http.ResponseWriter, r *http.Request, v *view
 }
 
 func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
+	f := formMap(r, "channel", "received_at", "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "address", "notify")
 	f["content"] = r.PostFormValue("content")
 	fail := func(err error) error {
 		st, ferr := p.formError(r, v, err)
@@ -160,7 +160,7 @@ func (p *pageServer) deskSave(w http.ResponseWriter, r *http.Request, v *view) e
 		}
 	}
 	if !sub.Anonymous {
-		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"]}
+		sub.Reporter = identity.Identity{Name: f["name"], Phone: f["phone"], Email: f["email"], Address: f["address"]}
 	}
 	if sub.Files, err = p.files(r, intake.SourceStaff); err != nil {
 		return fail(err)

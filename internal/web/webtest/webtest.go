@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -69,9 +70,16 @@ func Config(t testing.TB, dbURL string, mutate ...func(*config.Config)) *config.
 // New starts a server on dbURL ("" for SQLite in a temporary directory).
 func New(t testing.TB, dbURL string, mutate ...func(*config.Config)) *Harness {
 	t.Helper()
+	return NewLogged(t, dbURL, storetest.Quiet(), mutate...)
+}
+
+// NewLogged is New with the server's log going to logger (a test that
+// reads what is logged).
+func NewLogged(t testing.TB, dbURL string, logger *slog.Logger, mutate ...func(*config.Config)) *Harness {
+	t.Helper()
 	cfg := Config(t, dbURL, mutate...)
 	c := clock.NewFixed(Start)
-	a, err := app.New(context.Background(), cfg, app.Options{Clock: c, Logger: storetest.Quiet()})
+	a, err := app.New(context.Background(), cfg, app.Options{Clock: c, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

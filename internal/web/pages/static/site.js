@@ -13,6 +13,25 @@
     sync();
   }
 
+  // The desk: fields that belong to some channels only (the postal address:
+  // letter and walk-in) are shown, and sent, for those channels; without
+  // this script they are always shown.
+  function channelFields() {
+    var boxes = $$("[data-channels]");
+    var radios = $$("input[name=channel]");
+    if (!boxes.length || !radios.length) return;
+    var sync = function () {
+      var ch = (radios.filter(function (r) { return r.checked; })[0] || {}).value || "";
+      boxes.forEach(function (b) {
+        var on = b.getAttribute("data-channels").split(" ").indexOf(ch) >= 0;
+        b.hidden = !on;
+        $$("input, textarea", b).forEach(function (i) { i.disabled = !on; });
+      });
+    };
+    radios.forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  }
+
   // Print buttons (the receipt page).
   function printButtons() {
     $$("[data-print]").forEach(function (b) {
@@ -169,6 +188,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     namedToggle();
+    channelFields();
     printButtons();
     $$("input[data-picker]").forEach(picker);
     shortcuts();
