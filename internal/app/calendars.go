@@ -7,7 +7,6 @@ import (
 	"sync"
 
 	"mashang/internal/calendar"
-	"mashang/internal/docket"
 	"mashang/internal/office"
 	"mashang/internal/store"
 )
@@ -19,8 +18,9 @@ import (
 // It is the one place that answers "the calendar for office X" (Office):
 // the national calendar with the days the office and those above it lay over
 // it (office.CalendarKey), cached per office until a year is imported or the
-// offices' settings change; and "the calendar of a case" (Case): the national
-// calendar with the days fixed on the case.
+// offices' settings change. A case counts its deadlines on the national
+// calendar with the days fixed on it when it was registered
+// (docket.CaseDays; package cases lays them over Get).
 type Calendars struct {
 	mu  sync.RWMutex
 	cal *calendar.Calendar
@@ -123,22 +123,6 @@ func (c *Calendars) Offices(ctx context.Context) (map[int64]*calendar.Calendar, 
 		}
 	}
 	return out, nil
-}
-
-// OfficeDays are the days office officeID lays over the national calendar
-// (its own, or inherited), as a new case fixes them.
-func (c *Calendars) OfficeDays(ctx context.Context, officeID int64) ([]calendar.Day, error) {
-	cal, err := c.Office(ctx, officeID)
-	if err != nil {
-		return nil, err
-	}
-	return cal.Local(), nil
-}
-
-// Case is the calendar a case's deadlines are counted on: the national one
-// with the days fixed on the case (docket.CaseDays of its cases.time_limits).
-func (c *Calendars) Case(stored string) *calendar.Calendar {
-	return c.Get().Overlay(docket.CaseDays(stored))
 }
 
 // Get returns the calendar in force.

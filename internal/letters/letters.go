@@ -276,11 +276,11 @@ func (s *Service) render(ctx context.Context, p *auth.Principal, caseID, id int6
 	l := letter{Fields: Fields{Number: n.Number, Issued: chineseDate(n.IssuedOn)}, Title: n.Title, Kind: n.Kind, ReporterCopy: reporterCopy}
 	var receivedOn civil.Date
 	var sealed []byte
-	var data, finding string
+	var data, finding, rules string
 	var facts access.Facts
-	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT c.receipt, c.received_on, c.identity, c.finding, e.data, `+access.FactsSQL("c")+`
+	err := s.d.DB.Read.QueryRowContext(ctx, `SELECT c.receipt, c.received_on, c.identity, c.finding, e.data, c.time_limits, `+access.FactsSQL("c")+`
 		FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.id = $1 AND e.id = $2`, caseID, id).
-		Scan(append([]any{&l.Receipt, &receivedOn, &sealed, &finding, &data}, facts.Dest()...)...)
+		Scan(append([]any{&l.Receipt, &receivedOn, &sealed, &finding, &data, &rules}, facts.Dest()...)...)
 	if err != nil {
 		return nil, n, fmt.Errorf("letters: read notice %d: %w", id, err)
 	}
@@ -306,8 +306,11 @@ func (s *Service) render(ctx context.Context, p *auth.Principal, caseID, id int6
 	if finding != "" {
 		l.Finding = docket.Finding(finding).Label("zh-CN")
 	}
-	l.ReviewDays = fmt.Sprint(s.d.Limits.ReviewRequest.Days)
-	if s.d.Limits.ReviewRequest.Unit == calendar.UnitWorkday {
+	// The review window the case's own limits give (its office's, fixed
+	// when it was registered).
+	review := docket.CaseLimits(rules, s.d.Limits).ReviewRequest
+	l.ReviewDays = fmt.Sprint(review.Days)
+	if review.Unit == calendar.UnitWorkday {
 		l.ReviewDays += " 个工作日"
 	} else {
 		l.ReviewDays += " 日"

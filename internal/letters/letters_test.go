@@ -147,3 +147,21 @@ func TestRefusalNoticePDF(t *testing.T) {
 		t.Fatalf("not A4:\n%s", info)
 	}
 }
+
+// A notice states the review window of the case's own limits (its office's
+// when it was registered), not the server's.
+func TestNoticeStatesTheCasesReviewWindow(t *testing.T) {
+	engines(t, func(t *testing.T, h *webtest.Harness) {
+		h.Must(200, "PATCH", "/api/v1/offices/main", h.Token(auth.Admin), map[string]any{"limits": map[string]any{"review_request": map[string]any{"days": 10, "unit": "workday"}}})
+		id := report(t, h, "张三")
+		h.Must(200, "PATCH", "/api/v1/offices/main", h.Token(auth.Admin), map[string]any{"limits": map[string]any{}})
+		act(t, h, id, map[string]any{"action": "refuse", "reason": "不属于本办受理范围"})
+		n := notices(t, h, id)
+		if len(n) != 1 {
+			t.Fatalf("notices: %+v", n)
+		}
+		if text := string(h.Must(200, "GET", n[0].html, h.Token(auth.Clerk), nil).Raw); !strings.Contains(text, "10 个工作日") || strings.Contains(text, "30 日") {
+			t.Fatalf("the refusal notice's review window:\n%s", text)
+		}
+	})
+}
