@@ -94,6 +94,7 @@ var accessMatrix = []matrixRow{
 	{"GET /staff/admin/start", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
 	{"GET /staff/admin/office", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
 	{"POST /staff/admin/office", "", "office=nope", "401 404 403 403 403 403 403 403 403 403 403 403", false},
+	{"POST /staff/admin/office/rules", "", "calendar=bad", "401 422 403 403 403 403 403 403 403 403 403 403", false},
 	{"GET /staff/admin/notices", "", "", "303 200 403 403 403 403 403 403 403 403 403 200", false},
 	{"POST /staff/admin/notices", "", "kind=nope", "401 404 403 403 403 403 403 403 403 403 403 403", false},
 

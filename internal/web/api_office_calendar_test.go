@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -161,6 +162,51 @@ func TestOfficeCalendarDueStatus(t *testing.T) {
 			if got := list(tc.other); strings.Contains(got, fmt.Sprintf("%d:", tc.id)) {
 				t.Errorf("due=%s lists case %d: %q", tc.other, tc.id, got)
 			}
+		}
+	})
+}
+
+// The admin's office page sets the office's own days and catalogue version
+// without JavaScript: Minqing sees the city's day as inherited, adds its
+// own; a bad line is refused (422, the box marked, the message naming the
+// date) and changes nothing; an empty box inherits again.
+func TestPagesOfficeCalendarAndCatalog(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		f := newCity(t, h)
+		h.Must(200, "PATCH", "/api/v1/offices/main", f.admin, map[string]any{"calendar": []map[string]any{{"date": "2026-03-06", "kind": "off", "name": "市级假日"}}})
+		b := newBrowser(t, h)
+		b.signIn("rules-admin", auth.Admin)
+		first := b.get("/staff/admin/office?office=MQ")
+		if first.Status != 200 || !strings.Contains(first.Body, `id="pf-calendar-inherited"`) || !strings.Contains(first.Body, "2026-03-06 off 市级假日") ||
+			!strings.Contains(first.Body, "fuzhou-2015.1") {
+			t.Fatalf("Minqing page: %d", first.Status)
+		}
+		post := func(calendar, version string) page {
+			return b.post("/staff/admin/office/rules", url.Values{"csrf": {b.csrf("/staff/admin/office?office=MQ")}, "office": {"MQ"}, "calendar": {calendar}, "catalog_version": {version}})
+		}
+		for _, tc := range []struct{ calendar, version, want string }{
+			{"2026-03-04 off 闽清县庆\n2026-02-30 off 无此日", "", "2026-02-30"},
+			{"2026-03-04 off 闽清县庆", "fuzhou-2099", "fuzhou-2099"},
+		} {
+			if p := post(tc.calendar, tc.version); p.Status != 422 || !strings.Contains(p.Body, tc.want) || !strings.Contains(p.Body, `aria-invalid="true"`) {
+				t.Errorf("%q %q: %d", tc.calendar, tc.version, p.Status)
+			}
+		}
+		if v := h.Must(200, "GET", "/api/v1/offices/MQ", f.admin, nil).JSON; days(v, "own_calendar") != "" {
+			t.Fatalf("refused forms changed Minqing: %v", v)
+		}
+		if p := post("2026-03-04 off 闽清县庆\n\n2026-03-07 work 调休上班", "fuzhou-2015.1"); p.Status != 200 || !strings.Contains(p.Body, `class="alert ok"`) {
+			t.Fatalf("saving: %d", p.Status)
+		}
+		v := h.Must(200, "GET", "/api/v1/offices/MQ", f.admin, nil).JSON
+		if days(v, "own_calendar") != "2026-03-04 off, 2026-03-07 work" || webtest.Str(v, "own_catalog_version") != "fuzhou-2015.1" {
+			t.Errorf("saved: %v", v)
+		}
+		if p := post("", ""); p.Status != 200 {
+			t.Fatalf("clearing: %d", p.Status)
+		}
+		if v := h.Must(200, "GET", "/api/v1/offices/MQ", f.admin, nil).JSON; days(v, "own_calendar") != "" || v["own_catalog_version"] != nil {
+			t.Errorf("cleared: %v", v)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"mashang/internal/auth"
+	"mashang/internal/calendar"
 	"mashang/internal/catalog"
 	"mashang/internal/letters"
 	"mashang/internal/office"
@@ -62,6 +63,114 @@ type adminOfficePage struct {
 	Form    map[string]string
 	Steps   []profile.Step
 	Done    bool
+	Rules   officeRulesForm
+}
+
+// officeRulesForm is the page's form of the office's own calendar days and
+// catalogue version.
+type officeRulesForm struct {
+	// Form holds "calendar" (a day a line: date, off or work, name) and
+	// "catalog_version" ("": inherited).
+	Form map[string]string
+	// Inherited are the days the office has from the offices above, as
+	// lines; Version the version it judges under without its own.
+	Inherited string
+	Version   string
+	Versions  []string
+}
+
+// dayLines writes days a line each: "2027-03-15 off 本地节日".
+func dayLines(days []calendar.Day) string {
+	var b strings.Builder
+	for _, d := range days {
+		b.WriteString(strings.TrimSpace(d.Date.String() + " " + string(d.Kind) + " " + d.Name))
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// parseDayLines reads the form's days: a date, off or work, and a name (the
+// rest of the line); blank lines are skipped.
+func parseDayLines(s string) []office.DayInput {
+	out := []office.DayInput{}
+	for _, line := range strings.Split(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		d := office.DayInput{Date: f[0]}
+		if len(f) > 1 {
+			d.Kind = f[1]
+		}
+		if len(f) > 2 {
+			d.Name = strings.Join(f[2:], " ")
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// officeRules fills the rules form of the office with code (form: the
+// values sent, shown again after a refusal; nil: the office's own).
+func (p *pageServer) officeRules(r *http.Request, code string, form map[string]string) (officeRulesForm, error) {
+	v, err := p.s.app.Offices.ViewOf(r.Context(), code)
+	if err != nil {
+		return officeRulesForm{}, err
+	}
+	versions, err := p.s.app.Catalogs.Known(r.Context())
+	if err != nil {
+		return officeRulesForm{}, err
+	}
+	own := map[string]bool{}
+	for _, d := range v.OwnCalendar {
+		own[d.Date.String()] = true
+	}
+	var inherited []calendar.Day
+	for _, d := range v.Calendar {
+		if !own[d.Date.String()] {
+			inherited = append(inherited, d)
+		}
+	}
+	out := officeRulesForm{Form: form, Inherited: strings.TrimSpace(dayLines(inherited)), Version: p.s.app.Catalog.Version, Versions: versions}
+	if v.Parent != "" {
+		above, err := p.s.app.Offices.ViewOf(r.Context(), v.Parent)
+		if err != nil {
+			return officeRulesForm{}, err
+		}
+		out.Version = above.CatalogVersion
+	}
+	if out.Form == nil {
+		out.Form = map[string]string{"calendar": dayLines(v.OwnCalendar), "catalog_version": v.OwnCatalogVersion}
+	}
+	return out, nil
+}
+
+// adminOfficeRulesSave: POST /staff/admin/office/rules — the office's own
+// calendar days and catalogue version (PATCH /api/v1/offices/{code}'s
+// "calendar" and "catalog_version"); empty: inherited from the office above.
+func (p *pageServer) adminOfficeRulesSave(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := map[string]string{"calendar": r.PostFormValue("calendar"), "catalog_version": r.PostFormValue("catalog_version")}
+	pr, err := p.adminOfficeTarget(r, r.PostFormValue("office"))
+	if err != nil {
+		return err
+	}
+	days, err := office.ParseDays(parseDayLines(f["calendar"]))
+	if err == nil {
+		version := strings.TrimSpace(f["catalog_version"])
+		_, err = p.s.app.Offices.Change(r.Context(), me(r), pr.Office.Code, office.Patch{Calendar: &days, CatalogVersion: &version})
+	}
+	if err != nil {
+		st, ferr := p.formError(r, v, err)
+		if ferr != nil {
+			return ferr
+		}
+		if strings.HasPrefix(v.Field, "calendar") {
+			v.Field = "calendar"
+		}
+		return p.renderAdminOfficeWith(w, r, v, st, pr, nil, f)
+	}
+	v.Flash = p.T(v.Lang, "common.saved")
+	return p.renderAdminOffice(w, r, v, http.StatusOK, pr, nil)
 }
 
 // adminOfficeTarget is the office the page is about: ?office=CODE, else the
@@ -171,6 +280,16 @@ func (p *pageServer) governed(r *http.Request) ([]office.Office, error) {
 }
 
 func (p *pageServer) renderAdminOffice(w http.ResponseWriter, r *http.Request, v *view, st int, pr profile.Profile, form map[string]string) error {
+	return p.renderAdminOfficeWith(w, r, v, st, pr, form, nil)
+}
+
+// renderAdminOfficeWith renders the page with the profile form's values
+// (form) and the rules form's (rules); nil: the office's own.
+func (p *pageServer) renderAdminOfficeWith(w http.ResponseWriter, r *http.Request, v *view, st int, pr profile.Profile, form, rules map[string]string) error {
+	rf, err := p.officeRules(r, pr.Office.Code, rules)
+	if err != nil {
+		return err
+	}
 	offices, err := p.governed(r)
 	if err != nil {
 		return err
@@ -182,7 +301,7 @@ func (p *pageServer) renderAdminOffice(w http.ResponseWriter, r *http.Request, v
 	if err != nil {
 		return err
 	}
-	return p.render(w, st, v, "admin_office", adminOfficePage{Offices: offices, Code: pr.Office.Code, Profile: pr, Form: form, Steps: steps, Done: done})
+	return p.render(w, st, v, "admin_office", adminOfficePage{Offices: offices, Code: pr.Office.Code, Profile: pr, Form: form, Steps: steps, Done: done, Rules: rf})
 }
 
 // adminOffice: GET /staff/admin/office[?office=CODE].

@@ -66,6 +66,7 @@ func (s *Server) registerRoutes() {
 	page("GET /staff/admin/start", need(access.AdminRead), p.adminStart)
 	page("GET /staff/admin/office", need(access.AdminRead), p.adminOffice)
 	page("POST /staff/admin/office", need(access.ProfileWrite), p.adminOfficeSave)
+	page("POST /staff/admin/office/rules", need(access.OrgWrite), p.adminOfficeRulesSave)
 	page("GET /staff/admin/notices", need(access.AdminRead), p.adminNotices)
 	page("POST /staff/admin/notices", need(access.ProfileWrite), p.adminNoticeSave)
 	// Organisation: units and people.
