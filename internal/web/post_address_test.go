@@ -123,6 +123,11 @@ func TestPostalAddressInPrintQueue(t *testing.T) {
 			if page.Status != 200 || !strings.Contains(page.Body, `<span class="address">`+addr+`</span>`) || !strings.Contains(page.Body, "张三") {
 				t.Fatalf("the print queue page lacks the address: %d", page.Status)
 			}
+			// The case page shows it masked, as the rest of the identity, until revealed.
+			cp := b.get(fmt.Sprintf("/staff/cases/%d", id))
+			if cp.Status != 200 || !strings.Contains(cp.Body, `<dd id="masked-address">`+masked+`</dd>`) || strings.Contains(cp.Body, "解放大街") {
+				t.Fatalf("the case page's reporter: %d", cp.Status)
+			}
 			// The reporter's copy carries it; the office's copy does not.
 			html := item["html"].(string)
 			mine := string(h.Must(200, "GET", html, clerk, nil).Raw)
@@ -177,6 +182,17 @@ func TestPostalAddressInPrintQueue(t *testing.T) {
 			h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM cases`).Scan(&after)
 			if after != before {
 				t.Fatal("the refused public report was registered")
+			}
+
+			// A new identity key re-seals the address with the rest of the identity.
+			if _, err := h.App.RotateIdentityKey(context.Background(), "test"); err != nil {
+				t.Fatal(err)
+			}
+			var sealed []byte
+			var receipt string
+			h.App.DB.Read.QueryRow(`SELECT identity, receipt FROM cases WHERE id = $1`, id).Scan(&sealed, &receipt)
+			if who, err := h.App.Vault.OpenIdentity(sealed, intake.IdentityAAD(receipt)); err != nil || who.Address != addr || who.Name != "张三" {
+				t.Fatalf("after the key's rotation: %+v %v", who, err)
 			}
 
 			// Never in a URL, never in the log.
