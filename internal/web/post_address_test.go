@@ -12,8 +12,10 @@ import (
 
 	"mashang/internal/access"
 	"mashang/internal/auth"
+	"mashang/internal/identity"
 	"mashang/internal/intake"
 	"mashang/internal/letters"
+	"mashang/internal/problem"
 	"mashang/internal/store/storetest"
 	"mashang/internal/web/webtest"
 )
@@ -81,6 +83,12 @@ func TestPostalAddressInPrintQueue(t *testing.T) {
 				r.ErrorMessage() != "the postal address is too long (at most 200 characters)" || strings.Contains(string(r.Raw), "闽闽") {
 				t.Fatalf("a too-long address by the API: %d %s", r.Status, r.Raw)
 			}
+			// Not UTF-8 (a multipart form's bytes, or a caller of intake): refused, naming the field.
+			_, err := h.App.Intake.Submit(context.Background(), intake.Submission{Channel: "letter", Content: "来信", Actor: "user:clerk",
+				Reporter: identity.Identity{Name: "张三", Address: "福建省\xff"}})
+			if pe, ok := problem.As(err); !ok || pe.Code != "invalid_utf8" || pe.Field != "address" {
+				t.Fatalf("an address not in UTF-8: %v", err)
+			}
 			var after int
 			h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM cases`).Scan(&after)
 			if after != before {
@@ -122,6 +130,15 @@ func TestPostalAddressInPrintQueue(t *testing.T) {
 			urls = append(urls, "/staff/post")
 			if page.Status != 200 || !strings.Contains(page.Body, `<span class="address">`+addr+`</span>`) || !strings.Contains(page.Body, "张三") {
 				t.Fatalf("the print queue page lacks the address: %d", page.Status)
+			}
+			// The case's reporter (API) shows it masked, as the rest of the identity, until revealed.
+			rp := h.Must(200, "GET", fmt.Sprintf("/api/v1/cases/%d/reporter", id), clerk, nil)
+			if webtest.Str(rp.JSON, "masked.address") != masked || strings.Contains(string(rp.Raw), "解放大街") {
+				t.Fatalf("the case's reporter: %s", rp.Raw)
+			}
+			rv := h.Must(200, "POST", fmt.Sprintf("/api/v1/cases/%d/reporter/reveal", id), dir, map[string]any{"reason": "邮寄回复前核对地址"})
+			if webtest.Str(rv.JSON, "identity.address") != addr {
+				t.Fatalf("revealed: %s", rv.Raw)
 			}
 			// The case page shows it masked, as the rest of the identity, until revealed.
 			cp := b.get(fmt.Sprintf("/staff/cases/%d", id))
