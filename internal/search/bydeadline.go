@@ -246,7 +246,7 @@ func (s *Service) walkDeadline(ctx context.Context, b *builder) ([]deadlineKey, 
 
 // deadlineKeys runs a query of ids and deadlines.
 func (s *Service) deadlineKeys(ctx context.Context, query string, args ...any) ([]deadlineKey, error) {
-	rows, err := s.db.Read.QueryContext(ctx, query, args...)
+	rows, err := s.db.Read.QueryContext(ctx, query, s.db.OneShot(args...)...)
 	if err != nil {
 		return nil, err
 	}

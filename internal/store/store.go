@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"modernc.org/sqlite"
@@ -160,6 +161,20 @@ func openPostgres(ctx context.Context, url string, log *slog.Logger) (*DB, error
 	d := &DB{Engine: Postgres, Write: p, Read: p, log: log}
 	d.batch = newBatcher(d)
 	return d, nil
+}
+
+// OneShot returns args for a read whose statement text changes from call
+// to call (lists of ids) or whose best plan depends on its values (the
+// case lists): on PostgreSQL, an unnamed statement planned for its values
+// each time, in one round trip, rather than a prepared statement per text
+// whose plan PostgreSQL may make generic after five runs (a liaison's
+// search by deadline then took a second now and then at a million cases).
+// SQLite plans every statement for its values: args as they are.
+func (d *DB) OneShot(args ...any) []any {
+	if d.Engine != Postgres {
+		return args
+	}
+	return append([]any{pgx.QueryExecModeExec}, args...)
 }
 
 // Close stops the batcher and closes the connections.
