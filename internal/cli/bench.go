@@ -14,6 +14,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ type benchFlags struct {
 	perReportTx *bool
 	maxTime     *time.Duration
 	cpuProfile  *string
+	trace       *string
 }
 
 func benchIntakeCommand() *command {
@@ -52,6 +54,7 @@ func benchIntakeCommand() *command {
 				perReportTx: fs.Bool("per-report-tx", false, "also measure one transaction per report (in-process only)"),
 				maxTime:     fs.Duration("max-time", 2*time.Minute, "stop a phase after this long"),
 				cpuProfile:  fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file"),
+				trace:       fs.String("trace", "", "write an execution trace of the whole run to this file (go tool trace: where the committer waits)"),
 			}
 		},
 		run: runBenchIntake,
@@ -74,6 +77,17 @@ func runBenchIntake(e *Env, cfg *config.Config, fs *flag.FlagSet, extra any) err
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *f.trace != "" {
+		tf, err := os.Create(*f.trace)
+		if err != nil {
+			return err
+		}
+		defer tf.Close()
+		if err := trace.Start(tf); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	var a *app.App
 	if base == "" {
