@@ -138,13 +138,16 @@ func (x *Index) step(ctx context.Context) (indexed int, more bool, err error) {
 		(SELECT mark FROM search_state WHERE source = 'messages')`).Scan(&cm, &mm); err != nil {
 		return 0, false, fmt.Errorf("search: read marks: %w", err)
 	}
+	// Planned for its marks each time (store.DB.OneShot): a plan made
+	// generic after five searches knows no mark and scanned the cases and
+	// messages (40 ms a search at 100,000 cases on PostgreSQL).
 	var pending bool
 	if err := x.db.Read.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM cases WHERE id > $1)
 		OR EXISTS (SELECT 1 FROM messages WHERE id > $2)
 		OR EXISTS (SELECT 1 FROM cases c WHERE c.id > $3 AND c.id <= $1 AND NOT EXISTS (SELECT 1 FROM search_docs d WHERE d.id = c.id))
 		OR EXISTS (SELECT 1 FROM messages m JOIN search_docs d ON d.id = m.case_id WHERE m.id > $4 AND m.id <= $2 AND m.id > d.msg_mark)`,
-		cm, mm, cm-LookBack, mm-LookBack).Scan(&pending); err != nil {
+		x.db.OneShot(cm, mm, cm-LookBack, mm-LookBack)...).Scan(&pending); err != nil {
 		return 0, false, fmt.Errorf("search: look for new rows: %w", err)
 	}
 	if !pending {
