@@ -219,8 +219,8 @@ var (
 	errPhone        = problem.Invalid("phone", "invalid_phone", "电话号码无效", "the phone number is not valid")
 	// errAnonymousWithIdentity refuses a report that asks for anonymity and sends an identity.
 	errAnonymousWithIdentity = problem.Invalid("anonymous", "anonymous_with_identity",
-		"匿名举报不能同时提供姓名、电话、电子邮箱或身份证号：请删去这些信息，或取消匿名",
-		"an anonymous report cannot also give a name, phone, e-mail or ID number: remove them, or do not ask for anonymity")
+		"匿名举报不能同时提供姓名、电话、电子邮箱、身份证号或通信地址：请删去这些信息，或取消匿名",
+		"an anonymous report cannot also give a name, phone, e-mail, ID number or postal address: remove them, or do not ask for anonymity")
 	errNotifyWithoutContact = problem.Invalid("notify", "notify_without_contact",
 		"要接收办理进展通知，请留下电话或电子邮箱", "to be told of progress, give a phone number or an e-mail address")
 	errEmail     = problem.Invalid("email", "invalid_email", "电子邮箱地址无效", "the e-mail address is not valid")

@@ -178,6 +178,13 @@ func TestLeaks(t *testing.T) {
 			if r.Status != 422 || r.ErrorCode() != "anonymous_with_identity" {
 				t.Errorf("clerk API: %d %s", r.Status, r.ErrorCode())
 			}
+			// A postal address names the reporter too, and the refusal says so.
+			for lang, word := range map[string]string{"zh-CN": "通信地址", "en": "postal address"} {
+				r := h.Do("POST", "/api/v1/intake", f.token["clerk"], `{"channel":"letter","content":"来信反映","reporter":{"anonymous":true,"address":"福建省福州市闽清县梅城镇"}}`, "Accept-Language: "+lang)
+				if r.Status != 422 || r.ErrorCode() != "anonymous_with_identity" || !strings.Contains(r.ErrorMessage(), word) {
+					t.Errorf("clerk API, anonymous with an address (%s): %d %s %q", lang, r.Status, r.ErrorCode(), r.ErrorMessage())
+				}
+			}
 			var n1 int
 			h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM cases`).Scan(&n1)
 			if n1 != n0 {
