@@ -792,22 +792,12 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 		}
 	}
 	if patch.Limits != nil {
-		if patch.Limits.Empty() {
-			err = s.Unset(ctx, p, o.ID, LimitsKey.Name)
-		} else {
-			err = Set(ctx, s, p, o.ID, LimitsKey, *patch.Limits)
-		}
-		if err != nil {
+		if err := SetOrInherit(ctx, s, p, o.ID, LimitsKey, *patch.Limits, patch.Limits.Empty()); err != nil {
 			return Office{}, err
 		}
 	}
 	if patch.RuleSet != nil {
-		if ruleSet == "" {
-			err = s.Unset(ctx, p, o.ID, RuleSetKey.Name)
-		} else {
-			err = Set(ctx, s, p, o.ID, RuleSetKey, ruleSet)
-		}
-		if err != nil {
+		if err := SetOrInherit(ctx, s, p, o.ID, RuleSetKey, ruleSet, ruleSet == ""); err != nil {
 			return Office{}, err
 		}
 	}
@@ -817,22 +807,12 @@ func (s *Service) Change(ctx context.Context, p auth.Principal, code string, pat
 		}
 	}
 	if patch.CatalogVersion != nil {
-		if catVersion == "" {
-			err = s.Unset(ctx, p, o.ID, CatalogKey.Name)
-		} else {
-			err = Set(ctx, s, p, o.ID, CatalogKey, catVersion)
-		}
-		if err != nil {
+		if err := SetOrInherit(ctx, s, p, o.ID, CatalogKey, catVersion, catVersion == ""); err != nil {
 			return Office{}, err
 		}
 	}
 	if patch.Calendar != nil {
-		if len(days) == 0 {
-			err = s.Unset(ctx, p, o.ID, CalendarKey.Name)
-		} else {
-			err = Set(ctx, s, p, o.ID, CalendarKey, days)
-		}
-		if err != nil {
+		if err := SetOrInherit(ctx, s, p, o.ID, CalendarKey, days, len(days) == 0); err != nil {
 			return Office{}, err
 		}
 	}

@@ -127,6 +127,15 @@ func (s *Service) store(ctx context.Context, p auth.Principal, officeID int64, k
 	return err
 }
 
+// SetOrInherit is Set of v, or Unset of k when inherit (the caller's empty
+// value: the office takes the value from above again).
+func SetOrInherit[T any](ctx context.Context, s *Service, p auth.Principal, officeID int64, k Key[T], v T, inherit bool) error {
+	if inherit {
+		return s.Unset(ctx, p, officeID, k.Name)
+	}
+	return Set(ctx, s, p, officeID, k, v)
+}
+
 // Unset removes office officeID's own value of key: it inherits again.
 func (s *Service) Unset(ctx context.Context, p auth.Principal, officeID int64, key string) error {
 	return s.store(ctx, p, officeID, key, "")

@@ -258,33 +258,18 @@ func (s *Service) Save(ctx context.Context, p auth.Principal, code string, in In
 		}
 	}
 	if in.Letterhead != nil {
-		if *in.Letterhead == (office.Letterhead{}) {
-			err = s.offices.Unset(ctx, p, o.ID, office.LetterheadKey.Name)
-		} else {
-			err = office.Set(ctx, s.offices, p, o.ID, office.LetterheadKey, *in.Letterhead)
-		}
-		if err != nil {
+		if err := office.SetOrInherit(ctx, s.offices, p, o.ID, office.LetterheadKey, *in.Letterhead, *in.Letterhead == (office.Letterhead{})); err != nil {
 			return Profile{}, err
 		}
 	}
 	if in.Channels != nil {
 		c := *in.Channels
-		if len(c.Hotlines) == 0 && len(c.Boxes) == 0 && c.Email == "" {
-			err = s.offices.Unset(ctx, p, o.ID, office.ChannelsKey.Name)
-		} else {
-			err = office.Set(ctx, s.offices, p, o.ID, office.ChannelsKey, c)
-		}
-		if err != nil {
+		if err := office.SetOrInherit(ctx, s.offices, p, o.ID, office.ChannelsKey, c, len(c.Hotlines) == 0 && len(c.Boxes) == 0 && c.Email == ""); err != nil {
 			return Profile{}, err
 		}
 	}
 	if in.Texts != nil {
-		if in.Texts.empty() {
-			err = s.offices.Unset(ctx, p, o.ID, TextsKey.Name)
-		} else {
-			err = office.Set(ctx, s.offices, p, o.ID, TextsKey, *in.Texts)
-		}
-		if err != nil {
+		if err := office.SetOrInherit(ctx, s.offices, p, o.ID, TextsKey, *in.Texts, in.Texts.empty()); err != nil {
 			return Profile{}, err
 		}
 	}
