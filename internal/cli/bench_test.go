@@ -32,3 +32,29 @@ func TestBenchIntakeWritesProfileAndTrace(t *testing.T) {
 		}
 	}
 }
+
+// bench grow: a demo county three times over, through the command line;
+// a bad --times or an empty database is refused, the database unchanged.
+func TestBenchGrow(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"MASHANG_DATA": filepath.Join(dir, "data")}
+	for _, bad := range [][]string{{"--times", "1"}, {"--times", "21"}, {"--chunk", "0"}} {
+		if code, _, stderr := run(t, env, "", append([]string{"bench", "grow"}, bad...)...); code != 2 || !strings.Contains(stderr, "must be") {
+			t.Errorf("bench grow %v: %d %s", bad, code, stderr)
+		}
+	}
+	if code, _, stderr := run(t, env, "", "bench", "grow"); code == 0 || !strings.Contains(stderr, "no cases") {
+		t.Errorf("bench grow on an empty database: %d %s", code, stderr)
+	}
+	if code, _, stderr := run(t, env, "", "demo", "--cases", "120", "--until", "2026-03-01"); code != 0 {
+		t.Fatalf("demo: %d %s", code, stderr)
+	}
+	code, out, stderr := run(t, env, "", "bench", "grow", "--times", "3", "--chunk", "50")
+	if code != 0 || !strings.Contains(out, "grown in") || !strings.Contains(out, "the oldest moved 728 days back") {
+		t.Fatalf("bench grow: %d %s %s", code, out, stderr)
+	}
+	code, out, stderr = run(t, env, "", "bench", "lists", "--orders", "--runs", "1", "--only", "no filter")
+	if code != 0 || !strings.Contains(out, "no filter") {
+		t.Fatalf("bench lists after grow: %d %s %s", code, out, stderr)
+	}
+}

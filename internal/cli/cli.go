@@ -56,6 +56,7 @@ func commands() []*command {
 		benchIntakeCommand(),
 		demoCommand(),
 		benchListsCommand(),
+		benchGrowCommand(),
 		backupCommand(),
 		restoreCommand(),
 		auditVerifyCommand(),
