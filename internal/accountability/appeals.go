@@ -195,7 +195,13 @@ func (s *Service) DecideAppeal(ctx context.Context, p auth.Principal, appealID i
 				return fmt.Errorf("accountability: revoke: %w", err)
 			}
 		case OutcomeVaried:
-			if err := s.validateSanctions("sanctions", in.Sanctions, in.ProbationYears, old.ruleSet, in.DecidedOn, civil.Date{}); err != nil {
+			// The new sanctions are judged under the catalogue version the
+			// decision was made under.
+			cat, err := s.caseCatalog(ctx, old.version, 0)
+			if err != nil {
+				return err
+			}
+			if err := s.validateSanctions("sanctions", in.Sanctions, cat, in.ProbationYears, old.ruleSet, in.DecidedOn, civil.Date{}); err != nil {
 				return err
 			}
 			if err := tx.QueryRowContext(ctx, `INSERT INTO decisions

@@ -81,9 +81,10 @@ func (d Decision) rulesDecision() rules.Decision {
 // MaxNoteRunes bounds free texts (notes, appeal reasons).
 const MaxNoteRunes = 4000
 
-// validateSanctions checks sanction codes against the catalogue and the rule
-// set, and the probation years: each failure is a 422 naming the field.
-func (s *Service) validateSanctions(field string, codes []string, probation int, ruleSet string, decided, effective civil.Date) error {
+// validateSanctions checks sanction codes against cat (the catalogue version
+// the case is judged under) and the rule set, and the probation years: each
+// failure is a 422 naming the field.
+func (s *Service) validateSanctions(field string, codes []string, cat *catalog.Catalog, probation int, ruleSet string, decided, effective civil.Date) error {
 	if len(codes) == 0 {
 		return problem.Required(field)
 	}
@@ -93,8 +94,8 @@ func (s *Service) validateSanctions(field string, codes []string, probation int,
 	}
 	hasProbation := false
 	for _, c := range codes {
-		if _, ok := s.catalog.Sanction(c); !ok {
-			return problem.Invalid(field, "unknown_sanction", "目录中没有处理方式 "+c, "the catalogue has no sanction "+c)
+		if _, ok := cat.Sanction(c); !ok {
+			return problem.Invalid(field, "unknown_sanction", "目录（"+cat.Version+"）中没有处理方式 "+c, "the catalogue ("+cat.Version+") has no sanction "+c)
 		}
 		if _, ok := rs.Rule(c); !ok {
 			return problem.Invalid(field, "sanction_not_in_rule_set", fmt.Sprintf("规则集 %s 没有处理方式 %s 的规则", rs.Code, c), fmt.Sprintf("rule set %s has no rule for sanction %s", rs.Code, c))
@@ -160,7 +161,7 @@ func (s *Service) validateInput(in *DecisionInput, cat *catalog.Catalog) (catalo
 		}
 		seen[c] = true
 	}
-	if err := s.validateSanctions("sanctions", in.Sanctions, in.ProbationYears, in.RuleSet, in.DecidedOn, in.EffectiveOn); err != nil {
+	if err := s.validateSanctions("sanctions", in.Sanctions, cat, in.ProbationYears, in.RuleSet, in.DecidedOn, in.EffectiveOn); err != nil {
 		return sit, err
 	}
 	if sit.Subject == catalog.SubjectUnit {
@@ -288,6 +289,16 @@ func (s *Service) CreateDecision(ctx context.Context, p auth.Principal, caseID i
 	return s.Decision(ctx, id)
 }
 
+// caseCatalog is the catalogue a case (or decision) is judged under: version,
+// the one it keeps, or ("") its office's (officeID 0: none known, the
+// default); Catalog without CatalogOf.
+func (s *Service) caseCatalog(ctx context.Context, version string, officeID int64) (*catalog.Catalog, error) {
+	if s.catalogOf == nil || version == "" && officeID == 0 {
+		return s.catalog, nil
+	}
+	return s.catalogOf(ctx, version, officeID)
+}
+
 // caseRules are the rules of a case's office that bear on a decision.
 type caseRules struct {
 	// catalog is the catalogue the case is judged under: its version, or
@@ -311,10 +322,8 @@ func (s *Service) officeRules(ctx context.Context, caseID int64) (caseRules, err
 	if err != nil {
 		return r, fmt.Errorf("accountability: office of case %d: %w", caseID, err)
 	}
-	if s.catalogOf != nil {
-		if r.catalog, err = s.catalogOf(ctx, version, officeID); err != nil {
-			return r, err
-		}
+	if r.catalog, err = s.caseCatalog(ctx, version, officeID); err != nil {
+		return r, err
 	}
 	if s.offices == nil {
 		return r, nil
@@ -434,9 +443,6 @@ func (s *Service) scanDecision(sc interface{ Scan(...any) error }) (Decision, er
 	if d.EffectiveOn.IsZero() {
 		d.EffectiveOn = d.DecidedOn
 	}
-	if sit, ok := s.catalog.Situation(d.Situation); ok {
-		d.Category = sit.Category
-	}
 	if replaces.Valid {
 		d.Replaces = &replaces.Int64
 	}
@@ -471,6 +477,18 @@ func (s *Service) queryDecisions(ctx context.Context, q querier, where string, a
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
+	}
+	rows.Close()
+	// Each decision's category, in the catalogue version it was made under
+	// (the default's where that version is not to be had).
+	for i := range out {
+		cat, err := s.caseCatalog(ctx, out[i].CatalogVersion, 0)
+		if err != nil {
+			cat = s.catalog
+		}
+		if sit, ok := cat.Situation(out[i].Situation); ok {
+			out[i].Category = sit.Category
+		}
 	}
 	if len(out) == 0 {
 		return out, nil

@@ -212,14 +212,11 @@ func (s *Service) ensureRuleCase(ctx context.Context, tx *sql.Tx, p rules.Pair, 
 	}
 	version := c.version
 	if version == "" {
-		version = s.catalog.Version
-		if s.catalogOf != nil {
-			cat, err := s.catalogOf(ctx, "", officeID)
-			if err != nil {
-				return err
-			}
-			version = cat.Version
+		cat, err := s.caseCatalog(ctx, "", officeID)
+		if err != nil {
+			return err
 		}
+		version = cat.Version
 	}
 	ruleCase, err = s.record.Insert(ctx, tx, docket.NewCase{Receipt: code, KeyHash: receipt.HashKey(code, key), Channel: docket.Rule,
 		ReceivedAt: now, ReceivedOn: today, Content: content, Situation: situation, Category: rules.TwoComplaintsCategory,

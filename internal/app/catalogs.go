@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,6 +34,7 @@ type Catalogs struct {
 
 	mu       sync.RWMutex
 	versions map[string]*catalog.Catalog
+	held     *catalog.Catalog // the default completed with versions (nil: to be made again)
 	offices  *office.Service
 }
 
@@ -60,17 +62,26 @@ func (c *Catalogs) SetOffices(o *office.Service) {
 func (c *Catalogs) Default() *catalog.Catalog { return c.def }
 
 // reload reads the stored versions (another instance may have loaded one).
+// A version never changes once loaded, so only the documents of versions not
+// held yet are read and parsed: a look for new ones is one read of names.
 func (c *Catalogs) reload(ctx context.Context) error {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT version, data FROM catalog_versions`)
+	names, err := c.storedNames(ctx)
 	if err != nil {
-		return fmt.Errorf("app: read catalogue versions: %w", err)
+		return err
 	}
-	defer rows.Close()
-	got := map[string]*catalog.Catalog{c.def.Version: c.def}
-	for rows.Next() {
-		var version, data string
-		if err := rows.Scan(&version, &data); err != nil {
-			return fmt.Errorf("app: read catalogue versions: %w", err)
+	c.mu.RLock()
+	var missing []string
+	for _, v := range names {
+		if _, ok := c.versions[v]; !ok {
+			missing = append(missing, v)
+		}
+	}
+	c.mu.RUnlock()
+	got := map[string]*catalog.Catalog{}
+	for _, version := range missing {
+		var data string
+		if err := c.db.Read.QueryRowContext(ctx, `SELECT data FROM catalog_versions WHERE version = $1`, version).Scan(&data); err != nil {
+			return fmt.Errorf("app: read catalogue version %s: %w", version, err)
 		}
 		cat, err := c.parse([]byte(data))
 		if err != nil {
@@ -78,13 +89,33 @@ func (c *Catalogs) reload(ctx context.Context) error {
 		}
 		got[cat.Version] = cat
 	}
-	if err := rows.Err(); err != nil {
-		return err
+	if len(got) == 0 {
+		return nil
 	}
 	c.mu.Lock()
-	c.versions = got
+	for v, cat := range got {
+		c.versions[v] = cat
+	}
+	c.held = nil
 	c.mu.Unlock()
 	return nil
+}
+
+func (c *Catalogs) storedNames(ctx context.Context) ([]string, error) {
+	rows, err := c.db.Read.QueryContext(ctx, `SELECT version FROM catalog_versions`)
+	if err != nil {
+		return nil, fmt.Errorf("app: read catalogue versions: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("app: read catalogue versions: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (c *Catalogs) parse(data []byte) (*catalog.Catalog, error) {
@@ -118,6 +149,44 @@ func (c *Catalogs) Get(ctx context.Context, version string) (*catalog.Catalog, b
 	cat, ok = c.versions[version]
 	c.mu.RUnlock()
 	return cat, ok, nil
+}
+
+// Held is the default catalogue completed (catalog.Merge) with every other
+// version this instance holds, by name: what the pages call a code they show
+// without a version at hand (a list's situations, whichever office's).
+func (c *Catalogs) Held() *catalog.Catalog {
+	c.mu.RLock()
+	h := c.held
+	c.mu.RUnlock()
+	if h != nil {
+		return h
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.held == nil {
+		names := slices.Sorted(maps.Keys(c.versions))
+		others := make([]*catalog.Catalog, 0, len(names))
+		for _, n := range names {
+			others = append(others, c.versions[n])
+		}
+		c.held = c.def.Merge(others...)
+	}
+	return c.held
+}
+
+// HeldVersion is version as this instance holds it, without looking in the
+// database ("": the default); else Held.
+func (c *Catalogs) HeldVersion(version string) *catalog.Catalog {
+	if version == "" {
+		return c.def
+	}
+	c.mu.RLock()
+	cat, ok := c.versions[version]
+	c.mu.RUnlock()
+	if ok {
+		return cat
+	}
+	return c.Held()
 }
 
 // Versions lists the versions held, sorted (after looking for new ones in
@@ -176,6 +245,9 @@ func (c *Catalogs) Office(ctx context.Context, officeID int64) (*catalog.Catalog
 // ForCase is the catalogue a case is judged under: version, the one it
 // keeps, or ("" for a case registered without a situation) its office's.
 func (c *Catalogs) ForCase(ctx context.Context, version string, officeID int64) (*catalog.Catalog, error) {
+	if version == "" && officeID == 0 {
+		return c.def, nil
+	}
 	if version == "" {
 		return c.Office(ctx, officeID)
 	}
@@ -187,6 +259,107 @@ func (c *Catalogs) ForCase(ctx context.Context, version string, officeID int64) 
 		return nil, fmt.Errorf("app: a case keeps catalogue %q, which is not loaded", version)
 	}
 	return cat, nil
+}
+
+// Caller is the catalogue a caller works under: a staff member's office's
+// version; the public's and the program's own (no office) the default. The
+// catalogue without parameters (GET /api/v1/catalog), the clerk's intake
+// form, the decision form's choices: what the caller may pick from.
+func (c *Catalogs) Caller(ctx context.Context, p auth.Principal) (*catalog.Catalog, error) {
+	if p.OfficeID == 0 {
+		return c.def, nil
+	}
+	return c.Office(ctx, p.OfficeID)
+}
+
+// Scope is the catalogue of the cases a caller sees: its office's version
+// completed (catalog.Merge) with the versions of the offices below it, so
+// that a city's filter offers the situation only one of its counties knows.
+// The choices of the staff's filters.
+func (c *Catalogs) Scope(ctx context.Context, p auth.Principal) (*catalog.Catalog, error) {
+	return c.merged(ctx, p.OfficeID, p.Offices, false)
+}
+
+// Names is Scope completed with every other version held: a case keeps the
+// version it was classified under after its office moved on, so a code on a
+// case, a decision or a figure is named from the caller's version first,
+// else from whichever version has it. The codes a filter accepts.
+func (c *Catalogs) Names(ctx context.Context, p auth.Principal) (*catalog.Catalog, error) {
+	return c.merged(ctx, p.OfficeID, p.Offices, true)
+}
+
+// Public is Names for the public portal's figures of office officeID (0:
+// the whole deployment, under the default) with the offices below it.
+func (c *Catalogs) Public(ctx context.Context, officeID int64, below []int64) (*catalog.Catalog, error) {
+	return c.merged(ctx, officeID, below, true)
+}
+
+// merged is the catalogue of office first (0: the default) completed with
+// the versions of offices, then, when every is set, of every version held.
+func (c *Catalogs) merged(ctx context.Context, first int64, offices []int64, every bool) (*catalog.Catalog, error) {
+	head := c.def
+	if first != 0 {
+		var err error
+		if head, err = c.Office(ctx, first); err != nil {
+			return nil, err
+		}
+	}
+	var rest []*catalog.Catalog
+	for _, id := range offices {
+		if id == first {
+			continue
+		}
+		cat, err := c.Office(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(rest, cat) {
+			rest = append(rest, cat)
+		}
+	}
+	if every {
+		all, err := c.Versions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// The default first, then the others by name.
+		rest = append(rest, c.def)
+		rest = append(rest, all...)
+	}
+	if len(rest) == 0 {
+		return head, nil
+	}
+	return head.Merge(rest...), nil
+}
+
+// Categories lists the categories of every version held, sorted: what the
+// statistics count cases by.
+func (c *Catalogs) Categories(ctx context.Context) ([]string, error) {
+	all, err := c.Versions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, v := range all {
+		for _, k := range v.Categories() {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Naming is ForCase for showing a case's codes: where the version is not to
+// be had (a version this deployment never loaded, a database that does not
+// answer) it is Held, so that a page or list still names what it can.
+func (c *Catalogs) Naming(ctx context.Context, version string, officeID int64) *catalog.Catalog {
+	cat, err := c.ForCase(ctx, version, officeID)
+	if err != nil {
+		return c.Held()
+	}
+	return cat
 }
 
 // versionRe is what a catalogue version may be called (it appears in
@@ -254,6 +427,7 @@ func (c *Catalogs) Import(ctx context.Context, p auth.Principal, data []byte) (*
 	}
 	c.mu.Lock()
 	c.versions[cat.Version] = cat
+	c.held = nil
 	c.mu.Unlock()
 	return cat, true, nil
 }

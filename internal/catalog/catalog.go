@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"mashang/internal/civil"
@@ -347,4 +348,59 @@ func Parse(b []byte) (*Catalog, error) {
 		c.Sanctions = append(c.Sanctions, Sanction{Code: s.Code, Group: s.Group, Names: t})
 	}
 	return c, nil
+}
+
+// Merge is c completed with the codes of others that c lacks, for naming
+// codes that several versions use (a list spanning offices that judge under
+// different versions, a case keeping an earlier version): c's texts win, then
+// the earlier of others. A situation from another version stands after the
+// last of its category's (its category's texts then those of c, when c has
+// that category), else at the end; sanctions and groups missing from c come
+// after c's. The result carries c's version and date; c and others are left
+// as they are.
+func (c *Catalog) Merge(others ...*Catalog) *Catalog {
+	out := *c
+	out.Situations = slices.Clone(c.Situations)
+	out.Sanctions = slices.Clone(c.Sanctions)
+	out.Groups = slices.Clone(c.Groups)
+	for _, o := range others {
+		if o == nil || o == c {
+			continue
+		}
+		for _, s := range o.Situations {
+			if _, ok := out.Situation(s.Code); ok {
+				continue
+			}
+			at := len(out.Situations)
+			for i, x := range out.Situations {
+				if x.Category == s.Category {
+					s.CategoryName = x.CategoryName
+					at = i + 1
+				}
+			}
+			out.Situations = slices.Insert(out.Situations, at, s)
+		}
+		for _, g := range o.Groups {
+			if _, ok := out.Group(g.Code); !ok {
+				out.Groups = append(out.Groups, g)
+			}
+		}
+		for _, s := range o.Sanctions {
+			if _, ok := out.Sanction(s.Code); !ok {
+				out.Sanctions = append(out.Sanctions, s)
+			}
+		}
+	}
+	return &out
+}
+
+// Categories lists the codes of the catalogue's categories, in its order.
+func (c *Catalog) Categories() []string {
+	var out []string
+	for _, s := range c.Situations {
+		if !slices.Contains(out, s.Category) {
+			out = append(out, s.Category)
+		}
+	}
+	return out
 }

@@ -337,3 +337,50 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Merge completes a catalogue with the codes other versions add, keeping
+// its own texts: a situation of a category it has stands after that
+// category's last (under its own category name), one of a new category at
+// the end; sanctions and groups it lacks come after its own.
+func TestMerge(t *testing.T) {
+	doc := func(version, cats, sanctions string) *Catalog {
+		t.Helper()
+		c, err := Parse([]byte(`{"version":"` + version + `","effective_from":"2027-01-01","source":{"zh":"源","en":"src"},"categories":[` + cats +
+			`],"sanction_groups":[{"code":"efficiency","zh":"效能问责","en":"Efficiency"},{"code":"party","zh":"党纪处分","en":"Party"}],"sanctions":[` + sanctions + `]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sit := func(code, zh string) string {
+		return `{"code":"` + code + `","zh":"` + zh + `","en":"` + zh + `","initials":"a","example":{"zh":"例","en":"e"}}`
+	}
+	a := doc("a", `{"code":"P1","subject":"person","zh":"甲类","en":"A","initials":"a","situations":[`+sit("P1.1", "一")+`,`+sit("P1.2", "二")+`]},`+
+		`{"code":"P2","subject":"person","zh":"乙类","en":"B","initials":"b","situations":[`+sit("P2.1", "三")+`]}`,
+		`{"code":"written_review","group":"efficiency","zh":"书面检查","en":"Written"}`)
+	b := doc("b", `{"code":"P1","subject":"person","zh":"甲类新名","en":"A2","initials":"a","situations":[`+sit("P1.1", "一新名")+`,`+sit("P1.3", "四")+`]},`+
+		`{"code":"P4","subject":"person","zh":"丁类","en":"D","initials":"d","situations":[`+sit("P4.1", "五")+`]}`,
+		`{"code":"written_review","group":"efficiency","zh":"书面检讨","en":"W2"},{"code":"party_warning","group":"party","zh":"警告","en":"Warning"}`)
+	m := a.Merge(b, nil, a)
+	var got []string
+	for _, s := range m.Situations {
+		got = append(got, s.Code+" "+s.CategoryName.Zh+" "+s.Names.Zh)
+	}
+	want := []string{"P1.1 甲类 一", "P1.2 甲类 二", "P1.3 甲类 四", "P2.1 乙类 三", "P4.1 丁类 五"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("situations %v, want %v", got, want)
+	}
+	var sanctions []string
+	for _, s := range m.Sanctions {
+		sanctions = append(sanctions, s.Code+" "+s.Names.Zh)
+	}
+	if strings.Join(sanctions, "|") != "written_review 书面检查|party_warning 警告" || len(m.Groups) != 2 || m.Version != "a" {
+		t.Errorf("sanctions %v, groups %d, version %s", sanctions, len(m.Groups), m.Version)
+	}
+	if len(a.Situations) != 3 || len(a.Sanctions) != 1 {
+		t.Errorf("a changed: %d situations, %d sanctions", len(a.Situations), len(a.Sanctions))
+	}
+	if c := m.Categories(); strings.Join(c, ",") != "P1,P2,P4" {
+		t.Errorf("categories %v", c)
+	}
+}

@@ -53,14 +53,28 @@ func (s *Server) metricsRoute(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// getCatalog answers the catalogue: the deployment's default version, or
-// with ?office=CODE the version that office judges its new cases under, or
-// with ?version=V that version.
+// getCatalog answers the catalogue: with ?office=CODE the version that
+// office judges its new cases under, with ?version=V that version; without
+// either, a signed-in staff member's office's version
+// (app.Catalogs.Caller), the public's the deployment's default.
 func (s *Server) getCatalog(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Vary", "Accept-Language")
+	w.Header().Set("Vary", "Accept-Language, Authorization, Cookie")
 	q := r.URL.Query()
 	version := strings.TrimSpace(q.Get("version"))
-	if code := strings.TrimSpace(q.Get("office")); code != "" {
+	code := strings.TrimSpace(q.Get("office"))
+	if code == "" && version == "" {
+		p, _, err := s.caller(r)
+		if err != nil {
+			return err
+		}
+		cat, err := s.app.Catalogs.Caller(r.Context(), p)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, cat.View(Lang(r), s.app.Localizer))
+		return nil
+	}
+	if code != "" {
 		if version != "" {
 			return problem.Invalid("version", "office_and_version", "office 与 version 只能给一个", "give office or version, not both")
 		}

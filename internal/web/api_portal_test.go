@@ -32,7 +32,7 @@ func concludedCase(t *testing.T, h *webtest.Harness, personID int64, withDecisio
 	}
 	if withDecision {
 		if _, err := h.App.DB.Write.ExecContext(ctx, `INSERT INTO decisions (case_id, person_id, situation, catalog_version, sanctions, decided_on,
-			rule_set, status, created_by, created_at, updated_at) VALUES ($1, $2, 'P1.2', 'test', '["circulated_criticism"]', '2026-03-02',
+			rule_set, status, created_by, created_at, updated_at) VALUES ($1, $2, 'P1.2', 'fuzhou-2015.1', '["circulated_criticism"]', '2026-03-02',
 			'fuzhou-2015', 'in_force', 'user:director', $3, $3)`, rc.CaseID, personID, now); err != nil {
 			t.Fatal(err)
 		}

@@ -136,6 +136,29 @@ func (s *Server) authenticate(r *http.Request) (auth.Principal, error) {
 	return p, nil
 }
 
+// caller is the staff member behind a request to a route open to anyone
+// (ok false: the public). A bearer token that signs nobody in is 401 — its
+// sender meant to be staff; a session cookie that does (no longer) reads as
+// the public, as a browser keeps a stale one.
+func (s *Server) caller(r *http.Request) (p auth.Principal, ok bool, err error) {
+	if p, ok := principal(r); ok {
+		return p, true, nil
+	}
+	if bearer(r) == "" {
+		if _, err := r.Cookie(SessionCookie); err != nil {
+			return auth.Principal{}, false, nil
+		}
+	}
+	p, err = s.authenticate(r)
+	if err != nil {
+		if bearer(r) != "" {
+			return auth.Principal{}, false, err
+		}
+		return auth.Principal{}, false, nil
+	}
+	return p, p.Staff(), nil
+}
+
 // SessionCookie names the staff pages' session cookie.
 const SessionCookie = "mashang_session"
 

@@ -83,31 +83,34 @@ type eventLine struct {
 }
 
 type casePage struct {
-	C            *cases.Case
-	Decisions    []accountability.Decision
-	Actions      []actionForm
-	Events       []eventLine
-	Reporter     *intake.ReporterView
-	Revealed     *identity.Identity
-	Anonymous    bool            // the reporter left no identity (shown only when CanSee)
-	Messages     []cases.Message // the reporter thread, when the user may read it
-	CanSee       bool            // may know the reporter (masked)
-	CanThread    bool            // may read the reporter thread
-	CanReveal    bool
-	CanMessage   bool
-	CanDecide    bool
-	CanPublish   bool // a director may propose exposing the case: a decision is in force
-	Users        []auth.User
-	Staff        staffNames // usernames to the names colleagues know
-	Units        []org.Unit
-	Findings     []docket.Finding
-	Sanctions    []sanctionOption
-	Today        string
-	MaxExtension int
-	PersonIDs    string
-	People       []org.Person // the people of the case's unit, to pick from
-	Picked       map[int64]bool
-	Done         docket.Action // the action just taken (a marker for tests and scripts)
+	C         *cases.Case
+	Decisions []accountability.Decision
+	// DefaultVersion is the default catalogue's version (a case kept
+	// under another shows its version beside its situation).
+	DefaultVersion string
+	Actions        []actionForm
+	Events         []eventLine
+	Reporter       *intake.ReporterView
+	Revealed       *identity.Identity
+	Anonymous      bool            // the reporter left no identity (shown only when CanSee)
+	Messages       []cases.Message // the reporter thread, when the user may read it
+	CanSee         bool            // may know the reporter (masked)
+	CanThread      bool            // may read the reporter thread
+	CanReveal      bool
+	CanMessage     bool
+	CanDecide      bool
+	CanPublish     bool // a director may propose exposing the case: a decision is in force
+	Users          []auth.User
+	Staff          staffNames // usernames to the names colleagues know
+	Units          []org.Unit
+	Findings       []docket.Finding
+	Sanctions      []sanctionOption
+	Today          string
+	MaxExtension   int
+	PersonIDs      string
+	People         []org.Person // the people of the case's unit, to pick from
+	Picked         map[int64]bool
+	Done           docket.Action // the action just taken (a marker for tests and scripts)
 	// Offices a case may be transferred to (not its own), with the
 	// direction from the case's office: up, down or across.
 	Offices []officeChoice
@@ -265,11 +268,14 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 		d.PersonIDs = strings.Join(typed, ", ")
 	}
 	if d.CanDecide {
-		for _, s := range p.s.app.Catalog.Sanctions {
-			g, _ := p.s.app.Catalog.Group(s.Group)
+		// The sanctions of the catalogue version the case is judged under.
+		cat := p.s.app.Catalogs.Naming(ctx, c.CatalogVersion, c.Facts.OfficeID)
+		for _, s := range cat.Sanctions {
+			g, _ := cat.Group(s.Group)
 			d.Sanctions = append(d.Sanctions, sanctionOption{Code: s.Code, Name: s.Name(v.Lang), Group: g.Names.In(v.Lang)})
 		}
 	}
+	d.DefaultVersion = p.s.app.Catalog.Version
 	return p.render(w, status, v, "case", d)
 }
 
@@ -345,7 +351,7 @@ func (p *pageServer) historyNames(ctx context.Context, lang string) (docket.Name
 			return people[id]
 		},
 		Sanction: func(code string) string {
-			if sc, ok := p.s.app.Catalog.Sanction(code); ok {
+			if sc, ok := p.s.app.Catalogs.Held().Sanction(code); ok {
 				return sc.Name(lang)
 			}
 			return ""

@@ -165,20 +165,16 @@ func (p *pageServer) funcs(lang string) template.FuncMap {
 		"action":  func(v any) string { return docket.Action(fmt.Sprint(v)).Label(lang) },
 		"rating":  func(v any) string { return docket.Rating(fmt.Sprint(v)).Label(lang) },
 		"due":     func(v any) string { return docket.Due(fmt.Sprint(v)).Label(lang) },
-		"sit": func(code string) string {
-			if code == "" {
-				return t("common.none")
-			}
-			if st, ok := p.s.app.Catalog.Situation(code); ok {
-				return code + " " + st.CategoryName.In(lang) + " · " + st.Name(lang)
-			}
-			return code
+		// sit and sanction name a code from whichever catalogue version has
+		// it (the default's names first); sitIn and sanctionIn from the
+		// version a case or decision keeps.
+		"sit":      func(code string) string { return sitLabel(p.s.app.Catalogs.Held(), code, lang, t) },
+		"sanction": func(code string) string { return sanctionLabel(p.s.app.Catalogs.Held(), code, lang) },
+		"sitIn": func(version, code string) string {
+			return sitLabel(p.s.app.Catalogs.HeldVersion(version), code, lang, t)
 		},
-		"sanction": func(code string) string {
-			if sc, ok := p.s.app.Catalog.Sanction(code); ok {
-				return sc.Name(lang)
-			}
-			return code
+		"sanctionIn": func(version, code string) string {
+			return sanctionLabel(p.s.app.Catalogs.HeldVersion(version), code, lang)
 		},
 		"dt":        func(v any) string { return p.formatTime(v, "2006-01-02 15:04") },
 		"date":      func(v any) string { return p.formatTime(v, "2006-01-02") },
@@ -544,4 +540,24 @@ func (p *pageServer) formError(r *http.Request, v *view, err error) (status int,
 		return statusOf[pe.Kind], nil
 	}
 	return 0, err
+}
+
+// sitLabel is a situation's code with its category's and its own name in
+// cat ("none" for no code; the code alone when cat lacks it).
+func sitLabel(cat *catalog.Catalog, code, lang string, t func(string) string) string {
+	if code == "" {
+		return t("common.none")
+	}
+	if st, ok := cat.Situation(code); ok {
+		return code + " " + st.CategoryName.In(lang) + " · " + st.Name(lang)
+	}
+	return code
+}
+
+// sanctionLabel is a sanction's name in cat (its code when cat lacks it).
+func sanctionLabel(cat *catalog.Catalog, code, lang string) string {
+	if sc, ok := cat.Sanction(code); ok {
+		return sc.Name(lang)
+	}
+	return code
 }

@@ -409,7 +409,7 @@ func (p *pageServer) eligibilityExport(w http.ResponseWriter, r *http.Request, v
 		var rs []string
 		for _, re := range reasons {
 			sanction := re.Sanction
-			if sc, ok := p.s.app.Catalog.Sanction(re.Sanction); ok {
+			if sc, ok := p.s.app.Catalogs.Held().Sanction(re.Sanction); ok {
 				sanction = sc.Name(v.Lang)
 			}
 			line := fmt.Sprintf("#%d %s — %s (%s", re.DecisionID, sanction, p.zhText(re.Text.In(v.Lang), v.Lang), re.From)
@@ -456,8 +456,14 @@ func (p *pageServer) showPerson(w http.ResponseWriter, r *http.Request, v *view,
 	d := personPage{R: rec, CanAppeal: pol.Allows(pr, access.AppealFile), CanDecideAp: pol.Allows(pr, access.AppealDecide),
 		CanApprove: pol.Allows(pr, access.DecisionApprove), Today: civil.In(p.s.app.Clock.Now(), p.s.app.Loc).String(), Outcomes: []string{"upheld", "varied", "revoked"}}
 	if d.CanDecideAp {
-		for _, s := range p.s.app.Catalog.Sanctions {
-			g, _ := p.s.app.Catalog.Group(s.Group)
+		// The sanctions of the versions the caller's offices judge under
+		// (an outcome is checked against its decision's own).
+		cat, err := p.s.app.Catalogs.Scope(r.Context(), pr)
+		if err != nil {
+			return err
+		}
+		for _, s := range cat.Sanctions {
+			g, _ := cat.Group(s.Group)
 			d.Sanctions = append(d.Sanctions, sanctionOption{Code: s.Code, Name: s.Name(v.Lang), Group: g.Names.In(v.Lang)})
 		}
 	}
