@@ -148,9 +148,11 @@ type Change struct {
 }
 
 // AppendMany adds the changes to the log inside tx, in order, exactly as
-// Append would one after another, in three statements whatever their
-// number: the head taken once for all of them, their entries inserted in one
-// statement, the head moved once. The group commit appends a batch of
+// Append would one after another, in a few statements whatever their
+// number: the head taken once for all of them, their entries inserted and
+// the head moved once (on PostgreSQL in one statement, after which the
+// transaction should commit soon: its lock on the head holds up every
+// other appender until then). The group commit appends a batch of
 // reports this way. It returns the first entry's sequence number.
 func AppendMany(ctx context.Context, tx *sql.Tx, engine store.Engine, cs []Change) (int64, error) {
 	if len(cs) == 0 {
@@ -167,7 +169,16 @@ func AppendMany(ctx context.Context, tx *sql.Tx, engine store.Engine, cs []Chang
 	if err != nil {
 		return 0, fmt.Errorf("%w (run mashang audit verify)", err)
 	}
-	rows := store.NewBulk(engine, "audit_log", []string{"seq", "at", "actor", "action", "subject", "data", "prev_hash", "hash", "tree"}, len(cs))
+	// On PostgreSQL the entries and the head's move go in one statement (a
+	// round trip fewer while the head's lock is held, which other instances'
+	// group commits wait for); on SQLite, rows of at most maxRows per
+	// statement, then the head.
+	const maxRows = 500
+	pg, per := engine == store.Postgres && len(cs) <= maxRows, maxRows
+	if pg {
+		per = len(cs) + 1 // never written by Add: sent below with the head
+	}
+	rows := store.NewBulk(engine, "audit_log", []string{"seq", "at", "actor", "action", "subject", "data", "prev_hash", "hash", "tree"}, per)
 	for i, c := range cs {
 		data, err := compactJSON(c.Data)
 		if err != nil {
@@ -188,6 +199,17 @@ func AppendMany(ctx context.Context, tx *sql.Tx, engine store.Engine, cs []Chang
 			return 0, fmt.Errorf("audit: append: %w", err)
 		}
 		prev = h
+	}
+	if pg {
+		q, args := rows.Statement()
+		q = fmt.Sprintf("WITH entries AS (%s) UPDATE audit_head SET hash = $%d, tree = $%d WHERE id = 1", q, len(args)+1, len(args)+2)
+		if _, err := tx.ExecContext(ctx, q, append(args, prev, f.bytes())...); err != nil {
+			return 0, fmt.Errorf("audit: append: %w", err)
+		}
+		return first, nil
+	}
+	if err := rows.Flush(ctx, tx); err != nil {
+		return 0, fmt.Errorf("audit: append: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE audit_head SET hash = $1, tree = $2 WHERE id = 1`, prev, f.bytes()); err != nil {
 		return 0, fmt.Errorf("audit: move head: %w", err)

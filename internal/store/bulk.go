@@ -82,6 +82,16 @@ func (b *Bulk) FlushReturning(ctx context.Context, tx *sql.Tx, returning string,
 	return nil
 }
 
+// Statement returns the INSERT of the buffered rows and its arguments, and
+// forgets the rows: for a caller that sends it inside a statement of its
+// own (on PostgreSQL, a WITH clause of an UPDATE; placeholders after the
+// rows' are $len(args)+1, …).
+func (b *Bulk) Statement() (string, []any) {
+	q, args := b.statement()
+	b.rows = b.rows[:0]
+	return q, args
+}
+
 // statement is the INSERT of the buffered rows and its arguments.
 func (b *Bulk) statement() (string, []any) {
 	var sb strings.Builder
