@@ -251,8 +251,8 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: search folder: %w", err)
 	}
 	a.Search = search.New(db, folder, search.Options{Policy: a.Policy, Clock: a.Clock, Loc: a.Loc, Calendar: a.Calendar.Get,
-		OfficeCalendars: a.Calendar.Offices, Catalog: a.Catalog, Log: a.Log})
-	a.Stats = stats.New(db, a.Policy, a.Catalog, a.Clock, a.Loc)
+		OfficeCalendars: a.Calendar.Offices, Catalog: a.Catalogs.Names, Log: a.Log})
+	a.Stats = stats.New(db, a.Policy, a.Catalogs.Categories, a.Clock, a.Loc)
 	a.Retention = &retention.Service{DB: db, Record: a.Record, Clock: a.Clock, Loc: a.Loc, Files: a.Files, Log: a.Log, Refresh: a.Search.Index.Refresh,
 		Periods: retention.Periods{Identities: cfg.RetainIdentities, Attachments: cfg.RetainAttachments, Messages: cfg.RetainMessages}}
 	if err := a.newNotify(cfg); err != nil {

@@ -333,7 +333,9 @@ func (s *Service) validate(ctx context.Context, sub Submission) (*prepared, erro
 		}
 		sit, ok := cat.Situation(code)
 		if !ok {
-			return nil, errSituation
+			// Named with the version (an office's may differ from the
+			// catalogue the reporter read), never with the text sent.
+			return nil, problem.Invalid("situation", errSituation.Code, "目录（"+cat.Version+"）中没有这个情形代码", "no such situation code in the catalogue ("+cat.Version+")")
 		}
 		p.sub.Situation = sit.Code
 		p.category = sit.Category

@@ -76,8 +76,12 @@ type Options struct {
 	// the national one with each office's own days), for the working days
 	// left and the due filters; nil: Calendar for every office.
 	OfficeCalendars func(ctx context.Context) (map[int64]*calendar.Calendar, error)
-	Catalog         *catalog.Catalog
-	Log             *slog.Logger
+	// Catalog is the catalogue whose codes a caller's situation filter
+	// accepts (app.Catalogs.Names: its office's version with every other
+	// one, since a case keeps the version it was classified under); nil:
+	// any code.
+	Catalog func(ctx context.Context, p auth.Principal) (*catalog.Catalog, error)
+	Log     *slog.Logger
 }
 
 // Service answers the staff's case lists and searches.
@@ -684,15 +688,21 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		b.add("c.person_id = " + b.arg(q.PersonID))
 	}
 	if q.Situation != "" {
+		var cat *catalog.Catalog
+		if s.o.Catalog != nil {
+			if cat, err = s.o.Catalog(ctx, p); err != nil {
+				return nil, err
+			}
+		}
 		if strings.Contains(q.Situation, ".") {
-			if s.o.Catalog != nil {
-				if _, ok := s.o.Catalog.Situation(q.Situation); !ok {
+			if cat != nil {
+				if _, ok := cat.Situation(q.Situation); !ok {
 					return nil, invalid("situation", "unknown_situation", "未知的情形："+q.Situation, "unknown situation: "+q.Situation)
 				}
 			}
 			b.add("c.situation = " + b.arg(q.Situation))
 		} else {
-			if !s.knownCategory(q.Situation) {
+			if cat != nil && !slices.Contains(cat.Categories(), q.Situation) {
 				return nil, invalid("category", "unknown_category", "未知的类别："+q.Situation, "unknown category: "+q.Situation)
 			}
 			b.add("c.category = " + b.arg(q.Situation))
@@ -796,18 +806,6 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		}
 	}
 	return b, nil
-}
-
-func (s *Service) knownCategory(c string) bool {
-	if s.o.Catalog == nil {
-		return true
-	}
-	for _, st := range s.o.Catalog.Situations {
-		if st.Category == c {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Service) subUnits(ctx context.Context, path string) ([]int64, error) {

@@ -33,7 +33,6 @@ import (
 
 	"mashang/internal/access"
 	"mashang/internal/auth"
-	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/clock"
 	"mashang/internal/docket"
@@ -47,28 +46,24 @@ type Service struct {
 	pol        *access.Policy
 	clock      clock.Clock
 	loc        *time.Location
-	categories []string
+	categories func(ctx context.Context) ([]string, error)
 }
 
-// New returns the service; the catalogue gives the categories, the clock
-// and zone say which day is today.
-func New(db *store.DB, pol *access.Policy, cat *catalog.Catalog, c clock.Clock, loc *time.Location) *Service {
-	var cats []string
-	if cat != nil {
-		for _, s := range cat.Situations {
-			if !slices.Contains(cats, s.Category) {
-				cats = append(cats, s.Category)
-			}
-		}
+// New returns the service; categories lists the categories cases are
+// counted by (app.Catalogs.Categories: those of every catalogue version
+// held, so that an office's own category counts; nil: none but "none"),
+// the clock and zone say which day is today.
+func New(db *store.DB, pol *access.Policy, categories func(ctx context.Context) ([]string, error), c clock.Clock, loc *time.Location) *Service {
+	if categories == nil {
+		categories = func(context.Context) ([]string, error) { return nil, nil }
 	}
-	sort.Strings(cats)
 	if c == nil {
 		c = clock.System{}
 	}
 	if loc == nil {
 		loc = time.UTC
 	}
-	return &Service{db: db, pol: pol, clock: c, loc: loc, categories: cats}
+	return &Service{db: db, pol: pol, clock: c, loc: loc, categories: categories}
 }
 
 // Rate is n of a base.
@@ -493,7 +488,13 @@ func (s *Service) scan(ctx context.Context, a, b string, into map[string]*day, f
 		col    string
 		values []string
 	}
-	dims := []dim{{"channel", words(docket.Channels)}, {"category", append(slices.Clone(s.categories), "")}, {"state", words(docket.States)},
+	cats, err := s.categories(ctx)
+	if err != nil {
+		return err
+	}
+	// Each category is a column of the scan; codes are checked by
+	// catalog.Parse (letters and digits), never the caller's text.
+	dims := []dim{{"channel", words(docket.Channels)}, {"category", append(slices.Clone(cats), "")}, {"state", words(docket.States)},
 		{"finding", append(words(docket.Findings), "")}}
 	var cols []string
 	for _, d := range dims {

@@ -238,3 +238,244 @@ func sanctionsOf(m map[string]any) []string {
 	}
 	return out
 }
+
+// reportIn files an anonymous public report of situation naming unit.
+func (f catverFix) reportIn(unit, situation string) {
+	f.h.T.Helper()
+	f.h.Must(201, "POST", "/api/v1/reports", "", map[string]any{"content": "窗口上午十点还没有人", "unit": unit, "situation": situation, "anonymous": true})
+}
+
+func listSituations(h *webtest.Harness, tok, query string) (int, []string) {
+	h.T.Helper()
+	r := h.Do("GET", "/api/v1/cases"+query, tok, nil)
+	if r.Status != 200 {
+		return r.Status, []string{r.ErrorCode()}
+	}
+	var sits []string
+	for _, c := range r.JSON["cases"].([]any) {
+		sits = append(sits, webtest.Str(c.(map[string]any), "situation"))
+	}
+	slices.Sort(sits)
+	return 200, sits
+}
+
+// A situation and a category only Minqing's version has can be filtered
+// on (API and the list page's choices, which follow the caller's offices),
+// are counted by the statistics (every category's count adds up to the
+// total) and named in the figures, the overview and the public ones; a code
+// no version has is refused in the caller's language.
+func TestCatalogVersionInListsAndFigures(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		f := newCatverCity(t, h)
+		f.reportIn("MQ-ZX", "P4.1")
+		f.reportIn("MQ-ZX", "P4.1")
+		f.reportIn("MQ-ZX", "P1.2")
+		f.reportIn("YT-ZX", "P1.2")
+		f.reportIn("YT-ZX", "P3.3")
+		for _, tc := range []struct {
+			name, tok, query string
+			status           int
+			want             string
+		}{
+			{"the city, a situation only Minqing's version has", f.cityDir, "?situation=P4.1", 200, "P4.1 P4.1"},
+			{"the city, its category", f.cityDir, "?situation=P4", 200, "P4.1 P4.1"},
+			{"Minqing", f.mqDir, "?situation=P4.1", 200, "P4.1 P4.1"},
+			{"Minqing, a situation of the default", f.mqDir, "?situation=P3.3", 200, ""},
+			{"Yongtai", f.ytDir, "?situation=P4.1", 200, ""},
+			{"the city, P1.2 in both versions", f.cityDir, "?situation=P1.2", 200, "P1.2 P1.2"},
+			{"no version has it", f.cityDir, "?situation=P4.9", 422, "unknown_situation"},
+			{"no version has the category", f.mqDir, "?situation=P7", 422, "unknown_category"},
+		} {
+			st, got := listSituations(h, tc.tok, tc.query)
+			if st != tc.status || strings.Join(got, " ") != tc.want {
+				t.Errorf("%s: %d %v, want %d %s", tc.name, st, got, tc.status, tc.want)
+			}
+		}
+		for _, lang := range []string{"zh-CN", "en"} {
+			r := h.Do("GET", "/api/v1/cases?situation=P4.9", f.mqDir, nil, "Accept-Language: "+lang)
+			if !strings.Contains(r.ErrorMessage(), map[string]string{"zh-CN": "未知的情形：P4.9", "en": "unknown situation: P4.9"}[lang]) || webtest.Str(r.JSON, "error.field") != "situation" {
+				t.Errorf("unknown situation (%s): %s", lang, r.Raw)
+			}
+		}
+		// Statistics count the category Minqing's version adds.
+		for _, tc := range []struct {
+			name, tok string
+			want      map[string]int
+			total     int
+		}{
+			{"the city", f.cityDir, map[string]int{"P1": 2, "P3": 1, "P4": 2}, 5},
+			{"Minqing", f.mqDir, map[string]int{"P1": 1, "P4": 2}, 3},
+			{"Yongtai", f.ytDir, map[string]int{"P1": 1, "P3": 1}, 2},
+		} {
+			rep := h.Must(200, "GET", "/api/v1/stats?from=2026-03-01&to=2026-03-31", tc.tok, nil).JSON
+			got := map[string]int{}
+			sum := 0
+			for k, v := range rep["by_category"].(map[string]any) {
+				n := int(v.(float64))
+				sum += n
+				if k != "none" && n > 0 {
+					got[k] = n
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) || webtest.Str(rep, "total") != fmt.Sprint(tc.total) || sum != tc.total {
+				t.Errorf("%s: by_category %v (sum %d), total %s; want %v, %d", tc.name, got, sum, webtest.Str(rep, "total"), tc.want, tc.total)
+			}
+		}
+		// The leading group's summary names the category.
+		if sum := h.Must(200, "GET", "/api/v1/reports/summary?from=2026-03-01&to=2026-03-31", f.cityDir, nil); !strings.Contains(string(sum.Raw), "P4 慵懒散漫") {
+			t.Errorf("the summary does not name P4: %.600s", sum.Raw)
+		}
+		// The overview page names it, in the page's language.
+		b := newBrowser(t, h)
+		b.login("fzdir")
+		for _, tc := range []struct{ lang, want string }{{"zh-CN", "P4 慵懒散漫"}, {"en", "P4 Idleness"}} {
+			b.lang = tc.lang
+			if pg := b.get("/staff/overview?from=2026-03-01&to=2026-03-31"); pg.Status != 200 || !strings.Contains(pg.Body, tc.want) {
+				t.Errorf("the city's overview (%s) does not name P4: %d", tc.lang, pg.Status)
+			}
+		}
+		// The list page's choices: the caller's version, with those of the offices below.
+		mb := newBrowser(t, h)
+		mb.login("mqdir")
+		yb := newBrowser(t, h)
+		yb.login("ytdir")
+		for _, tc := range []struct {
+			name     string
+			b        *browser
+			lang     string
+			has, not []string
+		}{
+			{"Minqing", mb, "zh-CN", []string{`<optgroup label="P4 慵懒散漫">`, `<option value="P4.1">P4.1 迟到早退</option>`, `<option value="P4">P4 （全类）</option>`}, []string{`value="P3.3"`}},
+			{"Minqing", mb, "en", []string{`<optgroup label="P4 Idleness">`, `<option value="P4.1">P4.1 Coming late, leaving early</option>`}, []string{`value="P3.3"`}},
+			{"Yongtai", yb, "zh-CN", []string{`<option value="P3.3">P3.3 滥用职权</option>`}, []string{`value="P4.1"`, `value="P4"`}},
+			{"the city", b, "zh-CN", []string{`<option value="P3.3">`, `<option value="P4.1">`, `<optgroup label="P4 慵懒散漫">`}, nil},
+		} {
+			tc.b.lang = tc.lang
+			pg := tc.b.get("/staff/cases")
+			for _, s := range tc.has {
+				if !strings.Contains(pg.Body, s) {
+					t.Errorf("%s's list (%s) lacks %s", tc.name, tc.lang, s)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(pg.Body, s) {
+					t.Errorf("%s's list (%s) offers %s", tc.name, tc.lang, s)
+				}
+			}
+		}
+		b.lang = "zh-CN"
+		if pg := b.get("/staff/cases?situation=P4.1&state=open"); pg.Status != 200 || !strings.Contains(pg.Body, `<option value="P4.1" selected>`) || strings.Count(pg.Body, `<tr data-href="/staff/cases/`) != 2 {
+			t.Errorf("the city's list of P4.1: %d, %d rows", pg.Status, strings.Count(pg.Body, `<tr data-href="/staff/cases/`))
+		}
+		// The public figures of Minqing name the category.
+		if ps := h.Must(200, "GET", "/api/v1/public/stats?office=MQ", "", nil); !strings.Contains(string(ps.Raw), `{"key":"P4","label":"P4 慵懒散漫","n":2}`) {
+			t.Errorf("Minqing's public figures do not name P4: %.600s", ps.Raw)
+		}
+		pb := newBrowser(t, h)
+		for _, tc := range []struct{ lang, want string }{{"zh-CN", "P4 慵懒散漫"}, {"en", "P4 Idleness"}} {
+			pb.lang = tc.lang
+			if pg := pb.get("/public/stats?office=MQ"); pg.Status != 200 || !strings.Contains(pg.Body, tc.want) {
+				t.Errorf("Minqing's public figures page (%s) does not name P4: %d", tc.lang, pg.Status)
+			}
+		}
+	})
+}
+
+// The public report form lists the situations of the version of the office
+// the report goes to (chosen with ?office=, else the top office) and carries
+// that office; the clerk's desk lists those of the clerk's office.
+func TestReportFormsFollowTheOfficesVersion(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		newCatverCity(t, h)
+		b := newBrowser(t, h)
+		for _, tc := range []struct {
+			lang, path string
+			has, not   []string
+		}{
+			{"zh-CN", "/report?office=MQ", []string{`<option value="P4.1">P4.1 慵懒散漫 · 迟到早退</option>`, `<input type="hidden" name="office" value="MQ">`, `href="/report?office=YT"`}, []string{`value="P3.3"`}},
+			{"en", "/report?office=MQ", []string{`<option value="P4.1">P4.1 Idleness · Coming late, leaving early</option>`, `data-office="MQ"`}, []string{`value="P3.3"`}},
+			{"zh-CN", "/report", []string{`<option value="P3.3">`, `<input type="hidden" name="office" value="main">`, `href="/report?office=MQ"`}, []string{`value="P4.1"`}},
+			{"en", "/report?office=YT", []string{`<option value="P3.3">`}, []string{`value="P4.1"`}},
+		} {
+			b.lang = tc.lang
+			pg := b.get(tc.path)
+			if pg.Status != 200 {
+				t.Errorf("%s (%s): %d", tc.path, tc.lang, pg.Status)
+				continue
+			}
+			for _, s := range tc.has {
+				if !strings.Contains(pg.Body, s) {
+					t.Errorf("%s (%s) lacks %s", tc.path, tc.lang, s)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(pg.Body, s) {
+					t.Errorf("%s (%s) offers %s", tc.path, tc.lang, s)
+				}
+			}
+		}
+		b.lang = ""
+		if pg := b.get("/report?office=NOPE"); pg.Status != 404 {
+			t.Errorf("an unknown office's form: %d", pg.Status)
+		}
+		// A report to Minqing without a unit goes to Minqing, under its version.
+		tok := b.csrf("/report?office=MQ")
+		pg := b.receiptAfter(b.postMultipart("/report", map[string]string{"csrf": tok, "office": "MQ", "content": "窗口上午十点还没有人上班。", "situation": "P4.1", "anonymous": "yes"}, nil))
+		m := receiptRe.FindStringSubmatch(pg.Body)
+		if m == nil {
+			t.Fatalf("no receipt: %s", pg.Body)
+		}
+		var office, version string
+		if err := h.App.DB.Read.QueryRow(`SELECT o.code, c.catalog_version FROM cases c JOIN offices o ON o.id = c.office_id WHERE c.receipt = $1`, m[1]).Scan(&office, &version); err != nil {
+			t.Fatal(err)
+		}
+		if office != "MQ" || version != smallVersion {
+			t.Errorf("the report to Minqing: office %s, version %s", office, version)
+		}
+		count := func() int {
+			var n int
+			if err := h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM cases`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := count()
+		for _, tc := range []struct {
+			lang, office, want string
+		}{
+			{"zh-CN", "YT", "目录（fuzhou-2015.1）中没有这个情形代码"},
+			{"en", "YT", "no such situation code in the catalogue (fuzhou-2015.1)"},
+			{"zh-CN", "NOPE", "没有这个整肃办"},
+			{"en", "NOPE", "no such office"},
+		} {
+			b.lang = tc.lang
+			pg := b.postMultipart("/report", map[string]string{"csrf": b.csrf("/report"), "office": tc.office, "content": "窗口没有人。", "situation": "P4.1", "anonymous": "yes"}, nil)
+			if pg.Status != 422 || !strings.Contains(pg.Body, tc.want) {
+				t.Errorf("P4.1 to %s (%s): %d", tc.office, tc.lang, pg.Status)
+			}
+		}
+		if n := count(); n != before {
+			t.Errorf("refused reports stored: %d cases, want %d", n, before)
+		}
+		// The desk lists the clerk's office's situations.
+		for _, tc := range []struct {
+			user, office, lang string
+			has, not           string
+		}{
+			{"mqclerk", "MQ", "zh-CN", `<option value="P4.1" data-s="ylsmcdzt ylsm cdzt 迟到早退 慵懒散漫 Coming late, leaving early">P4.1 慵懒散漫 · 迟到早退</option>`, `value="P3.3"`},
+			{"mqclerk", "MQ", "en", `>P4.1 Idleness · Coming late, leaving early</option>`, `value="P3.3"`},
+			{"ytclerk", "YT", "zh-CN", `<option value="P3.3"`, `value="P4.1"`},
+		} {
+			cb := newBrowser(t, h)
+			if tc.lang == "zh-CN" {
+				h.TokenIn(tc.user, auth.Clerk, tc.office)
+			}
+			cb.login(tc.user)
+			cb.lang = tc.lang
+			pg := cb.get("/staff/desk")
+			if pg.Status != 200 || !strings.Contains(pg.Body, tc.has) || strings.Contains(pg.Body, tc.not) {
+				t.Errorf("%s's desk (%s): %d, has %v, offers %s %v", tc.user, tc.lang, pg.Status, strings.Contains(pg.Body, tc.has), tc.not, strings.Contains(pg.Body, tc.not))
+			}
+		}
+	})
+}

@@ -2,19 +2,21 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
-	"mashang/internal/access"
-	"mashang/internal/auth"
-	"mashang/internal/civil"
-	"mashang/internal/office"
-	"mashang/internal/problem"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"mashang/internal/access"
 	"mashang/internal/audit"
+	"mashang/internal/auth"
+	"mashang/internal/catalog"
+	"mashang/internal/civil"
+	"mashang/internal/office"
+	"mashang/internal/problem"
 	"mashang/internal/publication"
 	"mashang/internal/reports"
 )
@@ -259,7 +261,11 @@ func (s *Server) publicStatsFor(r *http.Request) (reports.PublicStats, error) {
 	}
 	code := strings.TrimSpace(r.URL.Query().Get("office"))
 	if code == "" {
-		st, err := s.app.Reports.PublicStats(ctx, s.app.Catalog, 12)
+		names, err := s.publicNames(ctx, "")
+		if err != nil {
+			return reports.PublicStats{}, err
+		}
+		st, err := s.app.Reports.PublicStats(ctx, names, 12)
 		if err != nil || len(t.All()) < 2 {
 			return st, err
 		}
@@ -274,12 +280,38 @@ func (s *Server) publicStatsFor(r *http.Request) (reports.PublicStats, error) {
 		ids = append(ids, b.ID)
 	}
 	f := access.PublicFigures().InOffices(ids)
-	st, err := s.app.Reports.PublicStatsIn(ctx, s.app.Catalog, 12, f)
+	names, err := s.publicNames(ctx, o.Code)
+	if err != nil {
+		return reports.PublicStats{}, err
+	}
+	st, err := s.app.Reports.PublicStatsIn(ctx, names, 12, f)
 	if err != nil {
 		return st, err
 	}
 	st.Office, st.OfficeName = o.Code, o.Name
 	return st, s.byLowerOffice(r, t, o, f, &st)
+}
+
+// publicNames is the catalogue the public figures of office code ("": the
+// whole deployment) are named from: that office's version, then its lower
+// offices', then any other (app.Catalogs.Public).
+func (s *Server) publicNames(ctx context.Context, code string) (*catalog.Catalog, error) {
+	if code == "" {
+		return s.app.Catalogs.Public(ctx, 0, nil)
+	}
+	t, err := s.app.Offices.Tree(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, ok := t.ByCode(code)
+	if !ok {
+		return s.app.Catalogs.Public(ctx, 0, nil)
+	}
+	var below []int64
+	for _, b := range t.Below(o.ID) {
+		below = append(below, b.ID)
+	}
+	return s.app.Catalogs.Public(ctx, o.ID, below)
 }
 
 // byLowerOffice adds to st the cases received by office o's own and by

@@ -96,7 +96,11 @@ func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sum, err := s.app.Reports.Summary(r.Context(), pr, s.app.Catalog, from, to)
+	names, err := s.app.Catalogs.Names(r.Context(), pr)
+	if err != nil {
+		return err
+	}
+	sum, err := s.app.Reports.Summary(r.Context(), pr, names, from, to)
 	if err != nil {
 		return err
 	}

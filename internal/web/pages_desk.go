@@ -48,7 +48,13 @@ func (p *pageServer) deskData(r *http.Request, lang string, form map[string]stri
 	if form["received_at"] == "" {
 		form["received_at"] = p.s.app.Clock.Now().In(p.s.app.Loc).Format(deskTimeLayout)
 	}
-	return deskPage{Channels: deskChannels, Situations: p.situationGroups(lang), Units: us, Form: form}, nil
+	// The situations of the clerk's office's catalogue version, the one
+	// its reports are classified under.
+	cat, err := p.s.app.Catalogs.Caller(r.Context(), me(r))
+	if err != nil {
+		return deskPage{}, err
+	}
+	return deskPage{Channels: deskChannels, Situations: situationGroupsOf(cat, lang), Units: us, Form: form}, nil
 }
 
 func (p *pageServer) desk(w http.ResponseWriter, r *http.Request, v *view) error {

@@ -341,7 +341,11 @@ func (p *pageServer) visitData(r *http.Request, v *view, plan inspection.Inspect
 	if err != nil {
 		return inspVisitPage{}, err
 	}
-	d := inspVisitPage{Plan: plan, Units: us, Situations: p.situationGroups(lang), Form: form,
+	cat, err := p.s.app.Catalogs.Scope(r.Context(), me(r))
+	if err != nil {
+		return inspVisitPage{}, err
+	}
+	d := inspVisitPage{Plan: plan, Units: us, Situations: situationGroupsOf(cat, lang), Form: form,
 		MaxFiles: p.s.app.Config.AttachMaxFiles, MaxMB: p.s.app.Config.AttachReportMax >> 20}
 	in := map[string]bool{}
 	for _, c := range plan.Units {

@@ -210,8 +210,12 @@ func (p *pageServer) overview(w http.ResponseWriter, r *http.Request, v *view) e
 	ul, uv := unitBars(rep.ByUnit, chartBars, t("cases.no_unit"), t("overview.other_units"))
 	d.Charts = append(d.Charts, makeChart("by-unit", t("overview.by_unit"), ul, uv, false))
 	d.Charts = append(d.Charts, mapChart("by-channel", t("overview.by_channel"), rep.ByChannel, func(k string) string { return docket.Channel(k).Label(v.Lang) }, 12))
+	names, err := p.s.app.Catalogs.Names(r.Context(), pr)
+	if err != nil {
+		return err
+	}
 	d.Charts = append(d.Charts, mapChart("by-category", t("overview.by_category"), rep.ByCategory, func(k string) string {
-		for _, s := range p.s.app.Catalog.Situations {
+		for _, s := range names.Situations {
 			if s.Category == k {
 				return k + " " + s.CategoryName.In(v.Lang)
 			}

@@ -127,7 +127,10 @@ func (p *pageServer) portalStats(w http.ResponseWriter, r *http.Request, v *view
 	if err != nil {
 		return err
 	}
-	cat := p.s.app.Catalog
+	cat, err := p.s.publicNames(r.Context(), st.Office)
+	if err != nil {
+		return err
+	}
 	var months []string
 	for _, m := range st.Months {
 		months = append(months, m.Month[2:])

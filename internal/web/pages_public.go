@@ -12,6 +12,7 @@ import (
 	"mashang/internal/docket"
 	"mashang/internal/identity"
 	"mashang/internal/intake"
+	"mashang/internal/office"
 	"mashang/internal/org"
 	"mashang/internal/problem"
 )
@@ -39,10 +40,10 @@ type homeCategory struct {
 
 type homeSituation struct{ Code, Name, Example string }
 
-// subjects groups the catalogue's situations by subject and category.
-func (p *pageServer) subjects(lang string) []homeSubject {
+// subjects groups cat's situations by subject and category.
+func subjects(cat *catalog.Catalog, lang string) []homeSubject {
 	out := []homeSubject{{Key: "home.subject_unit"}, {Key: "home.subject_person"}}
-	for _, s := range p.s.app.Catalog.Situations {
+	for _, s := range cat.Situations {
 		i := 0
 		if s.Subject == catalog.SubjectPerson {
 			i = 1
@@ -78,29 +79,41 @@ func (p *pageServer) home(w http.ResponseWriter, r *http.Request, v *view) error
 	case LangZhTW:
 		intro = p.s.tw.convert(intro)
 	}
-	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: p.subjects(v.Lang), Channels: words.Channels, Words: words, Intro: intro})
+	// The situations of the catalogue version the top office classifies
+	// reports under (those that name no unit of another office).
+	t, err := p.s.app.Offices.Tree(r.Context())
+	if err != nil {
+		return err
+	}
+	cat, err := p.s.app.Catalogs.Office(r.Context(), t.Home().ID)
+	if err != nil {
+		return err
+	}
+	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: subjects(cat, v.Lang), Channels: words.Channels, Words: words, Intro: intro})
 }
 
 // sitOption is one situation in a picker.
 type sitOption struct {
-	Code, Label, Search string
+	Code, Name, Label, Search string
 }
 
 type sitGroup struct {
+	Code    string // the category's code
 	Label   string
 	Options []sitOption
 }
 
-// situationGroups lists the situations by category for a <select> or a picker.
-func (p *pageServer) situationGroups(lang string) []sitGroup {
+// situationGroupsOf lists cat's situations by category for a <select> or a
+// picker.
+func situationGroupsOf(cat *catalog.Catalog, lang string) []sitGroup {
 	var out []sitGroup
-	for _, s := range p.s.app.Catalog.Situations {
-		if n := len(out); n == 0 || !strings.HasPrefix(out[n-1].Label, s.Category+" ") {
-			out = append(out, sitGroup{Label: s.Category + " " + s.CategoryName.In(lang)})
+	for _, s := range cat.Situations {
+		if n := len(out); n == 0 || out[n-1].Code != s.Category {
+			out = append(out, sitGroup{Code: s.Category, Label: s.Category + " " + s.CategoryName.In(lang)})
 		}
 		g := &out[len(out)-1]
 		g.Options = append(g.Options, sitOption{
-			Code: s.Code, Label: s.Code + " " + s.CategoryName.In(lang) + " · " + s.Name(lang),
+			Code: s.Code, Name: s.Name(lang), Label: s.Code + " " + s.CategoryName.In(lang) + " · " + s.Name(lang),
 			Search: strings.ReplaceAll(s.Initials, " ", "") + " " + s.Initials + " " + s.Names.Zh + " " + s.CategoryName.Zh + " " + s.Names.En,
 		})
 	}
@@ -108,6 +121,12 @@ func (p *pageServer) situationGroups(lang string) []sitGroup {
 }
 
 type reportPage struct {
+	// Office is the office the report goes to when it names no unit of
+	// another's (the one the visitor chose, or the top office): its
+	// catalogue version gives Situations. Offices are the others to
+	// choose from (a deployment of several).
+	Office     officeChoice
+	Offices    []officeChoice
 	Situations []sitGroup
 	Units      []org.Unit
 	Form       map[string]string
@@ -138,13 +157,50 @@ func (p *pageServer) humanCheck(r *http.Request) (*humanCheckView, error) {
 	return &humanCheckView{Token: ch.Token, Image: template.URL(ch.Image)}, nil
 }
 
+// reportOffice is the office a public report is made to: ?office=CODE
+// (or the form's office field), else the top office; an unknown code is
+// 404 (the field named).
+func (p *pageServer) reportOffice(r *http.Request, code string) (office.Office, *office.Tree, error) {
+	t, err := p.s.app.Offices.Tree(r.Context())
+	if err != nil {
+		return office.Office{}, nil, err
+	}
+	code = strings.TrimSpace(code)
+	if code == "" {
+		return t.Home(), t, nil
+	}
+	o, ok := t.ByCode(code)
+	if !ok {
+		return o, t, problem.NotFound("office_not_found", "没有这个整肃办", "no such office").WithField("office")
+	}
+	return o, t, nil
+}
+
 func (p *pageServer) reportData(r *http.Request, lang string, form map[string]string) (reportPage, error) {
 	us, err := p.s.app.Org.Units(r.Context())
 	if err != nil {
 		return reportPage{}, err
 	}
 	if form == nil {
-		form = map[string]string{"anonymous": "yes"}
+		form = map[string]string{"anonymous": "yes", "office": r.URL.Query().Get("office")}
+	}
+	o, tree, err := p.reportOffice(r, form["office"])
+	if err != nil {
+		return reportPage{}, err
+	}
+	// The situations of the catalogue version the office classifies under.
+	cat, err := p.s.app.Catalogs.Office(r.Context(), o.ID)
+	if err != nil {
+		return reportPage{}, err
+	}
+	d := reportPage{Office: officeChoice{Code: o.Code, Name: p.zhText(o.Name, lang)}, Situations: situationGroupsOf(cat, lang)}
+	if all := tree.All(); len(all) > 1 {
+		form["office"] = o.Code
+		for _, x := range all {
+			if x.ID != o.ID {
+				d.Offices = append(d.Offices, officeChoice{Code: x.Code, Name: p.zhText(x.Name, lang)})
+			}
+		}
 	}
 	if form["form_token"] == "" {
 		form["form_token"] = newFormToken()
@@ -154,7 +210,8 @@ func (p *pageServer) reportData(r *http.Request, lang string, form map[string]st
 		return reportPage{}, err
 	}
 	cfg := p.s.app.Config
-	return reportPage{Situations: p.situationGroups(lang), Units: us, Form: form, MaxFiles: cfg.AttachMaxFiles, MaxMB: cfg.AttachReportMax >> 20, Check: check}, nil
+	d.Units, d.Form, d.MaxFiles, d.MaxMB, d.Check = us, form, cfg.AttachMaxFiles, cfg.AttachReportMax>>20, check
+	return d, nil
 }
 
 func (p *pageServer) reportForm(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -206,7 +263,7 @@ func newReceiptPage(code, key string, received civil.Date) receiptPage {
 }
 
 func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) error {
-	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify")
+	f := formMap(r, "content", "situation", "unit", "person", "anonymous", "name", "phone", "email", "notify", "office")
 	f["content"] = r.PostFormValue("content") // keep the reporter's line breaks and spacing
 	token := formToken(r)
 	f["form_token"] = token
@@ -252,9 +309,15 @@ func (p *pageServer) report(w http.ResponseWriter, r *http.Request, v *view) err
 	if err != nil {
 		return fail(err)
 	}
+	// The office chosen takes the report unless it names a unit of another.
+	to, _, err := p.reportOffice(r, f["office"])
+	if err != nil {
+		f["office"] = ""
+		return fail(problem.Invalid("office", "unknown_office", "没有这个整肃办，请重新选择", "no such office: choose again"))
+	}
 	sub := intake.Submission{
 		Channel: docket.Web, Actor: "reporter", Content: f["content"], Situation: f["situation"], Unit: unitCode(f["unit"]),
-		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files, ClientAddr: addr,
+		PersonText: f["person"], Anonymous: f["anonymous"] != "no", Files: files, ClientAddr: addr, Office: to.ID,
 	}
 	if token != "" {
 		sub.MessageID = formTokenPrefix + token

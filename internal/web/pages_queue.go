@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -28,16 +29,22 @@ type queuePage struct {
 	// supervises that are overdue (open past the deadline, unanswered):
 	// first on its default list.
 	Supervised []search.Row
-	Rows       []search.Row
-	Counts     []stateCount
-	Q          url.Values
-	Next       string
-	States     []docket.State
-	Channels   []docket.Channel
-	Dues       []docket.Due
-	Sorts      []string
-	Units      []org.Unit
-	Total      int
+	// Situations are the filter's choices: each category of the caller's
+	// catalogue versions (its office's, then those of the offices below it)
+	// with its situations; SituationOther is a filter value given that is
+	// none of them (shown chosen, as given).
+	Situations     []sitGroup
+	SituationOther string
+	Rows           []search.Row
+	Counts         []stateCount
+	Q              url.Values
+	Next           string
+	States         []docket.State
+	Channels       []docket.Channel
+	Dues           []docket.Due
+	Sorts          []string
+	Units          []org.Unit
+	Total          int
 	// RankedPartial: ordered by relevance, only the RankCap newest of
 	// more matches were ranked (the page says so).
 	RankedPartial bool
@@ -152,6 +159,16 @@ func (p *pageServer) queue(w http.ResponseWriter, r *http.Request, v *view) erro
 	}
 	if d.Units, err = p.s.app.Org.Units(r.Context()); err != nil {
 		return err
+	}
+	scope, err := p.s.app.Catalogs.Scope(r.Context(), me(r))
+	if err != nil {
+		return err
+	}
+	d.Situations = situationGroupsOf(scope, v.Lang)
+	if sit := qv.Get("situation"); sit != "" {
+		if _, ok := scope.Situation(sit); !ok && !slices.Contains(scope.Categories(), sit) {
+			d.SituationOther = sit
+		}
 	}
 	if d.Assignees, err = p.assignees(r); err != nil {
 		return err
