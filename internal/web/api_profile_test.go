@@ -394,3 +394,33 @@ func TestLetterNoticesPrintQueue(t *testing.T) {
 		}
 	})
 }
+
+// The home page's introduction: the office's Chinese one on zh-CN (and
+// converted on zh-TW) pages; on an English page its English one, or without
+// one the Chinese marked lang="zh-CN", never nothing; without any, no
+// introduction at all.
+func TestHomeIntroFallsBackToChineseMarked(t *testing.T) {
+	h := webtest.New(t, "")
+	admin := h.Token(auth.Admin)
+	const intro = `<p class="intro" id="office-intro"`
+	for _, tc := range []struct {
+		name   string
+		texts  map[string]any
+		lang   string
+		want   string // "" : no introduction
+		absent string
+	}{
+		{"none set", map[string]any{}, "en", "", ""},
+		{"Chinese only, English page", map[string]any{"intro": "本办受理群众举报。"}, "en", intro + ` lang="zh-CN">本办受理群众举报。</p>`, ""},
+		{"Chinese only, Chinese page", map[string]any{"intro": "本办受理群众举报。"}, "zh-CN", intro + `>本办受理群众举报。</p>`, `lang="zh-CN">本办`},
+		{"Chinese only, Traditional page", map[string]any{"intro": "本办受理群众举报。"}, "zh-TW", intro + `>本辦受理群眾舉報。</p>`, ""},
+		{"both, English page", map[string]any{"intro": "本办受理群众举报。", "intro_en": "We hear the public."}, "en", intro + `>We hear the public.</p>`, "本办受理群众举报。"},
+	} {
+		h.Must(200, "PUT", "/api/v1/offices/main/profile", admin, map[string]any{"texts": tc.texts})
+		home := string(h.Must(200, "GET", "/?lang="+tc.lang, "", nil).Raw)
+		if tc.want == "" && strings.Contains(home, intro) || tc.want != "" && !strings.Contains(home, tc.want) || tc.absent != "" && strings.Contains(home, tc.absent) {
+			i := strings.Index(home, intro)
+			t.Errorf("%s (%s): %q", tc.name, tc.lang, home[max(i, 0):min(len(home), max(i, 0)+160)])
+		}
+	}
+}

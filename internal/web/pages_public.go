@@ -62,9 +62,11 @@ type homePage struct {
 	Subjects []homeSubject
 	Channels channelData
 	Words    publicWords
-	// Intro is the office's own introduction in the page's language ("":
-	// the page's own words).
-	Intro string
+	// Intro is the office's own introduction in the page's language, or
+	// on an English page without one the Chinese, in IntroLang ("": the
+	// page's); none: the page's own words only.
+	Intro     string
+	IntroLang string
 }
 
 func (p *pageServer) home(w http.ResponseWriter, r *http.Request, v *view) error {
@@ -72,10 +74,17 @@ func (p *pageServer) home(w http.ResponseWriter, r *http.Request, v *view) error
 	if err != nil {
 		return err
 	}
-	intro := words.Texts.Intro
+	// The office's introduction in the page's language; on an English
+	// page without the English text, the Chinese, marked as such (as the
+	// office's contacts are).
+	intro, introLang := words.Texts.Intro, ""
 	switch v.Lang {
 	case LangEn:
-		intro = words.Texts.IntroEn
+		if words.Texts.IntroEn != "" {
+			intro = words.Texts.IntroEn
+		} else if intro != "" {
+			introLang = LangZhCN
+		}
 	case LangZhTW:
 		intro = p.s.tw.convert(intro)
 	}
@@ -89,7 +98,7 @@ func (p *pageServer) home(w http.ResponseWriter, r *http.Request, v *view) error
 	if err != nil {
 		return err
 	}
-	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: subjects(cat, v.Lang), Channels: words.Channels, Words: words, Intro: intro})
+	return p.render(w, http.StatusOK, v, "home", homePage{Subjects: subjects(cat, v.Lang), Channels: words.Channels, Words: words, Intro: intro, IntroLang: introLang})
 }
 
 // sitOption is one situation in a picker.
