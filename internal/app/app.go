@@ -235,6 +235,7 @@ func New(ctx context.Context, cfg *config.Config, o Options) (*App, error) {
 		Offices: a.Offices, Counter: a.Counter, Flood: intake.FloodLimits{PerAddress: cfg.IntakeRateAddress, Global: cfg.IntakeRateGlobal,
 			Track: cfg.TrackRateAddress, HumanCheckAfter: cfg.HumanCheckAfter, Off: cfg.NoRateLimit}})
 	a.Inspections = inspection.NewService(db, a.Record, a.Policy, a.Clock, a.Catalog, a.Loc, inspection.IntakeOpener(a.Intake))
+	a.Inspections.Known = a.Catalogs.Held
 	if a.Reports, err = reports.NewService(db, a.Policy, a.Clock, a.Loc, a.Inspections,
 		&reports.PDFPrinter{ExecPath: reports.FindChromium(os.Getenv)}); err != nil {
 		return nil, err

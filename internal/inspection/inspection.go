@@ -236,6 +236,19 @@ type Service struct {
 	loc     *time.Location
 	// OpenCase opens the case of a finding; nil refuses open_case with 503.
 	OpenCase CaseOpener
+	// Known, when set, is the catalogue a finding's situation is looked
+	// for in (app.Catalogs.Held: every version held, since the visited
+	// unit's office may judge under its own; the case a finding opens is
+	// then classified under that office's version); nil: the catalogue
+	// NewService was given.
+	Known func() *catalog.Catalog
+}
+
+func (s *Service) known() *catalog.Catalog {
+	if s.Known != nil {
+		return s.Known()
+	}
+	return s.catalog
 }
 
 // NewService returns an inspection service.
@@ -617,8 +630,8 @@ func (s *Service) RecordVisit(ctx context.Context, p auth.Principal, id int64, i
 		if utf8.RuneCountInString(f.Text) > maxText {
 			return Visit{}, tooLong(field+".text", maxText)
 		}
-		if f.Situation != "" && s.catalog != nil {
-			if _, ok := s.catalog.Situation(f.Situation); !ok {
+		if cat := s.known(); f.Situation != "" && cat != nil {
+			if _, ok := cat.Situation(f.Situation); !ok {
 				return Visit{}, invalid(field+".situation", "unknown_situation", "未知情形代码："+f.Situation, "unknown situation "+f.Situation)
 			}
 		}

@@ -479,3 +479,38 @@ func TestReportFormsFollowTheOfficesVersion(t *testing.T) {
 		}
 	})
 }
+
+// A city inspector's finding at a Minqing unit may name a situation only
+// Minqing's version has: the case it opens is Minqing's, under that
+// version; a code no version has is refused.
+func TestInspectionFindingUnderTheUnitsVersion(t *testing.T) {
+	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
+		newCatverCity(t, h)
+		insp := h.TokenIn("fzinsp", auth.Inspector, "main")
+		r := h.Must(201, "POST", "/api/v1/inspections", insp, map[string]any{"title": "三月明察", "covert": false, "units": []string{"MQ-ZX"}, "from": "2026-03-01", "to": "2026-03-31"})
+		on := fmt.Sprintf("/api/v1/inspections/%v/visits", r.JSON["id"])
+		visit := func(situation string) map[string]any {
+			return map[string]any{"at": "2026-03-02T08:30:00+08:00", "place": "闽清县行政服务中心", "unit": "MQ-ZX",
+				"findings": []map[string]any{{"text": "八点半窗口无人上班", "situation": situation, "open_case": true}}}
+		}
+		var before int
+		if err := h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM cases`).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		if bad := h.Do("POST", on, insp, visit("P4.9")); bad.Status != 422 || bad.ErrorCode() != "unknown_situation" {
+			t.Errorf("a finding of P4.9: %d %s", bad.Status, bad.Raw)
+		}
+		h.Must(201, "POST", on, insp, visit("P4.1"))
+		var office, version string
+		if err := h.App.DB.Read.QueryRow(`SELECT o.code, c.catalog_version FROM cases c JOIN offices o ON o.id = c.office_id WHERE c.channel = 'inspection'`).Scan(&office, &version); err != nil {
+			t.Fatal(err)
+		}
+		if office != "MQ" || version != smallVersion {
+			t.Errorf("the finding's case: office %s, version %s", office, version)
+		}
+		var after int
+		if err := h.App.DB.Read.QueryRow(`SELECT COUNT(*) FROM cases`).Scan(&after); err != nil || after != before+1 {
+			t.Errorf("cases: %d before, %d after", before, after)
+		}
+	})
+}
