@@ -736,7 +736,13 @@ func (s *Service) filters(ctx context.Context, p auth.Principal, perm access.Per
 		// running cases named as an expression, so that no engine reads
 		// every running case of a unit by its deadline index
 		// (cases_transfer_deadline) and sorts them.
-		if q.Sort == "received" && scope.Scope() == access.Unit {
+		// So are an assignee's and a situation's or category's running cases
+		// newest first: their received index carries them in order, while
+		// the running range written plainly let SQLite (with its statistics
+		// of five million cases, most of them closed) take their deadline
+		// index for it and sort every running case of theirs (the busiest
+		// handler's overdue cases: 110 ms against 8 ms).
+		if q.Sort == "received" && (scope.Scope() == access.Unit || q.Assignee != "" || q.Situation != "") {
 			b.add("(c.deadline || '') < '" + NoDeadline + "'")
 		} else {
 			b.add(runningCases)
