@@ -84,6 +84,16 @@ func Grow(ctx context.Context, a *app.App, o GrowOptions) (GrowResult, error) {
 		}
 	}
 	db := a.DB
+	// Only a database that mashang demo filled: the copies bypass the case
+	// record's owner and the audit log's entry per change, which is fine
+	// for a benchmark's data and never for an office's.
+	var demos int64
+	if err := db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE actor = 'cli:demo' AND subject = 'demo'`).Scan(&demos); err != nil {
+		return res, fmt.Errorf("demo: grow: look for the demo's entry: %w", err)
+	}
+	if demos == 0 {
+		return res, errors.New("demo: grow: the database was not filled by mashang demo (grow copies benchmark data, never an office's cases)")
+	}
 	// The index first covers every case and message, so its rows can be
 	// copied with them.
 	if _, err := a.Search.Index.CatchUp(ctx); err != nil {

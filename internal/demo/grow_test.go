@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"mashang/internal/audit"
@@ -21,6 +22,10 @@ func TestGrow(t *testing.T) {
 	webtest.Engines(t, func(t *testing.T, h *webtest.Harness) {
 		ctx := context.Background()
 		a := h.App
+		// A database mashang demo did not fill is refused, untouched.
+		if _, err := demo.Grow(ctx, a, demo.GrowOptions{Times: 3}); err == nil || !strings.Contains(err.Error(), "not filled by mashang demo") {
+			t.Fatalf("grow before demo: %v, want a refusal naming mashang demo", err)
+		}
 		if _, err := demo.Run(ctx, a, demo.Options{Cases: 400, Seed: 5, Until: civil.MustParse("2026-03-01")}); err != nil {
 			t.Fatal(err)
 		}

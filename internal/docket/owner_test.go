@@ -58,6 +58,12 @@ func TestOnlyTheDocketWritesAndSpellsTheRecord(t *testing.T) {
 		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
+		// mashang bench grow copies a demo database's rows by the million
+		// for list benchmarks, like a test's fixture; it refuses a
+		// database that mashang demo did not fill.
+		if filepath.ToSlash(path) == "../demo/grow.go" {
+			return nil
+		}
 		files++
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)

@@ -65,7 +65,7 @@ func testFuncs() template.FuncMap {
 	id := func(s string) string { return s }
 	return template.FuncMap{
 		"t": id, "tf": func(k string, a ...any) string { return k }, "tk": func(p string, v any) string { return p },
-		"tx": func(catalog.Text) string { return "" }, "said": func(catalog.Text) string { return "" }, "sit": id, "sanction": id, "dt": func(any) string { return "" },
+		"tx": func(catalog.Text) string { return "" }, "said": func(catalog.Text) string { return "" }, "sit": id, "sanction": id, "sitIn": func(v, c string) string { return c }, "sanctionIn": func(v, c string) string { return c }, "dt": func(any) string { return "" },
 		"date": func(any) string { return "" }, "add": func(a, b int) int { return a + b }, "neg": func(a int) int { return -a }, "pct": func(any) string { return "" }, "ival": func(any) int { return 0 }, "sval": func(any) string { return "" },
 		"state": func(any) string { return "" }, "pstate": func(any) string { return "" }, "channel": func(any) string { return "" },
 		"finding": func(any) string { return "" }, "action": func(any) string { return "" }, "rating": func(any) string { return "" },
