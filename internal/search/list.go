@@ -57,6 +57,9 @@ const (
 // one page of rows stays a few megabytes.
 const ExportPage = 1000
 
+// DefaultProbeWindow is Service.ProbeWindow as New sets it.
+const DefaultProbeWindow = 500
+
 // DefaultSortFew is Service.SortFew as New sets it.
 const DefaultSortFew = 3000
 
@@ -95,6 +98,10 @@ type Service struct {
 	// every match and sorts it rather than walk its order's index (0: it
 	// always walks; tests try both).
 	SortFew int
+	// ProbeWindow is how many of each of its units' transferred cases, in
+	// the list's order, a liaison's list reads for its page on PostgreSQL
+	// before it counts its matches (0: none, the count alone).
+	ProbeWindow int
 	// WithinCap is the most cases a liaison's search reads as its scope
 	// (Service.within); beyond it, or at 0, its candidates are verified as
 	// anyone's (tests try both).
@@ -113,7 +120,7 @@ func New(db *store.DB, f *textsearch.Folder, o Options) *Service {
 	if o.Calendar == nil {
 		o.Calendar = func() *calendar.Calendar { return nil }
 	}
-	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), Deadline: DefaultDeadlineTuning(), SortFew: DefaultSortFew, WithinCap: DefaultWithinCap, o: o}
+	return &Service{db: db, folder: f, Index: NewIndex(db, f, o.Log, o.Clock.Now), Deadline: DefaultDeadlineTuning(), SortFew: DefaultSortFew, ProbeWindow: DefaultProbeWindow, WithinCap: DefaultWithinCap, o: o}
 }
 
 // Folder returns the text folder the index uses.
@@ -1016,9 +1023,9 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 	}
 	few := b.sortAll
 	probed := false
-	if b.sortFew && !few && len(b.transferUnits) > 0 && s.db.Engine == store.Postgres {
+	if b.sortFew && !few && len(b.transferUnits) > 0 && s.ProbeWindow > 0 && s.db.Engine == store.Postgres {
 		// A liaison's list: its units' newest (or soonest due) cases first,
-		// a window of each unit's order (see probeWindow); when the window
+		// a window of each unit's order (Service.ProbeWindow); when it
 		// holds the page, the count of every match is not needed. On
 		// PostgreSQL that count read most of the units' transferred cases
 		// (a bitmap over all of them, the closed ones first) before it found
@@ -1091,10 +1098,6 @@ func (s *Service) plain(ctx context.Context, b *builder, q ListQuery, cur *curso
 	return page, nil
 }
 
-// probeWindow is how many of a unit's transferred cases, in the list's
-// order, a liaison's list reads for its page before it counts its matches.
-const probeWindow = 500
-
 // probe returns a liaison's page (q.Limit+1 rows at most) read from a window
 // of each of its units' cases in the list's order, and whether the window
 // was enough: each unit gave a full page of matches, or had no case beyond
@@ -1120,7 +1123,7 @@ func (s *Service) probe(ctx context.Context, b *builder, q ListQuery, cur *curso
 		if len(rest) == 0 {
 			rest = []string{"TRUE"}
 		}
-		window := `SELECT * FROM cases c WHERE ` + strings.Join(bound, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(probeWindow)
+		window := `SELECT * FROM cases c WHERE ` + strings.Join(bound, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(s.ProbeWindow)
 		query := `SELECT ` + rowColumns + rowFrom + ` WHERE c.id IN (SELECT c.id FROM (` + window + `) c WHERE ` + strings.Join(rest, " AND ") + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(n) + `) ORDER BY ` + sorted
 		rows, err := s.rows(ctx, s.db.Read, query, pb.args...)
 		if err != nil {
@@ -1134,10 +1137,10 @@ func (s *Service) probe(ctx context.Context, b *builder, q ListQuery, cur *curso
 			wb.add("c.transfer_unit_id = " + wb.arg(pb.args[len(pb.args)-1]))
 			wb.after(q, cur)
 			var in int
-			if err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE `+wb.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(probeWindow)+`) t`, s.db.OneShot(wb.args...)...).Scan(&in); err != nil {
+			if err := s.db.Read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM cases c WHERE `+wb.sql()+` ORDER BY `+order+` LIMIT `+strconv.Itoa(s.ProbeWindow)+`) t`, s.db.OneShot(wb.args...)...).Scan(&in); err != nil {
 				return nil, false, fmt.Errorf("search: list: %w", err)
 			}
-			if in >= probeWindow {
+			if in >= s.ProbeWindow {
 				return nil, false, nil
 			}
 		}

@@ -378,30 +378,37 @@ func TestListsAgainstBruteForce(t *testing.T) {
 			t.Errorf("liaison sees %d cases, want %d", len(lids), wantL)
 		}
 		// The same cases by deadline and a few at a time (read unit by unit
-		// of the subtree and merged, or sorted when few), both ways.
-		for _, few := range []int{search.DefaultSortFew, 0} {
-			h.App.Search.SortFew = few
-			for _, srt := range []string{"received", "deadline"} {
-				got, rowsOut := listIDs(t, h, lt, "limit=7&sort="+srt)
-				g, w := slices.Clone(got), slices.Clone(lids)
-				slices.Sort(g)
-				slices.Sort(w)
-				if !slices.Equal(g, w) {
-					t.Errorf("liaison, sort=%s, SortFew %d: %d cases, want %d", srt, few, len(g), len(w))
-				}
-				for i := 1; i < len(rowsOut); i++ {
-					a, b := all[got[i-1]], all[got[i]]
-					ok := a.received > b.received || a.received == b.received && a.id > b.id
-					if srt == "deadline" {
-						ok = a.due < b.due || a.due == b.due && a.id < b.id
+		// of the subtree and merged, or sorted when few), both ways; on
+		// PostgreSQL a window of each unit's cases first: the default (the
+		// units' every case), one that holds a page of 7 but not every
+		// case, one too small for a page (the count then) and none.
+		for _, win := range []int{search.DefaultProbeWindow, 20, 3, 0} {
+			h.App.Search.ProbeWindow = win
+			for _, few := range []int{search.DefaultSortFew, 0} {
+				h.App.Search.SortFew = few
+				for _, srt := range []string{"received", "deadline"} {
+					got, rowsOut := listIDs(t, h, lt, "limit=7&sort="+srt)
+					g, w := slices.Clone(got), slices.Clone(lids)
+					slices.Sort(g)
+					slices.Sort(w)
+					if !slices.Equal(g, w) {
+						t.Errorf("liaison, sort=%s, SortFew %d, ProbeWindow %d: %d cases, want %d", srt, few, win, len(g), len(w))
 					}
-					if !ok {
-						t.Fatalf("liaison, sort=%s: out of order at %d", srt, i)
+					for i := 1; i < len(rowsOut); i++ {
+						a, b := all[got[i-1]], all[got[i]]
+						ok := a.received > b.received || a.received == b.received && a.id > b.id
+						if srt == "deadline" {
+							ok = a.due < b.due || a.due == b.due && a.id < b.id
+						}
+						if !ok {
+							t.Fatalf("liaison, sort=%s, ProbeWindow %d: out of order at %d", srt, win, i)
+						}
 					}
 				}
 			}
 		}
 		h.App.Search.SortFew = search.DefaultSortFew
+		h.App.Search.ProbeWindow = search.DefaultProbeWindow
 
 		// A liaison's overdue cases in both orders (newest first walks its
 		// units' received index, by deadline their deadline index).
@@ -416,8 +423,12 @@ func TestListsAgainstBruteForce(t *testing.T) {
 		byID := func(a, b *cs) bool { return a.id > b.id }
 		anyOrder := func(a, b *cs) bool { return true }
 		overdue := func(c *cs) bool { return c.due < today }
-		liaisonCheck("limit=9&due=overdue", overdue, byReceived)
-		liaisonCheck("limit=9&due=overdue&sort=deadline", overdue, byDeadline)
+		for _, win := range []int{search.DefaultProbeWindow, 20, 3} {
+			h.App.Search.ProbeWindow = win
+			liaisonCheck("limit=9&due=overdue", overdue, byReceived)
+			liaisonCheck("limit=9&due=overdue&sort=deadline", overdue, byDeadline)
+		}
+		h.App.Search.ProbeWindow = search.DefaultProbeWindow
 		// A liaison may not read the reporter's thread: it finds a case by
 		// its content alone.
 		inContent := func(word string) func(c *cs) bool {
