@@ -326,29 +326,16 @@ func shiftDate(pg bool, c string, days int64) string {
 
 // growColumns are the stored (not generated) columns of a table.
 func growColumns(ctx context.Context, db *store.DB, table string) ([]string, error) {
-	q := `SELECT name FROM pragma_table_xinfo('` + table + `') WHERE hidden = 0 ORDER BY cid`
-	if db.Engine == store.Postgres {
-		q = `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '` + table + `'
-			AND is_generated = 'NEVER' ORDER BY ordinal_position`
-	}
-	rows, err := db.Read.QueryContext(ctx, q)
+	t, err := db.Table(ctx, db.Read, table)
 	if err != nil {
-		return nil, fmt.Errorf("demo: grow: columns of %s: %w", table, err)
+		return nil, fmt.Errorf("demo: grow: %w", err)
 	}
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		cols = append(cols, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if len(cols) == 0 {
+	if len(t.Columns) == 0 {
 		return nil, fmt.Errorf("demo: grow: table %s has no columns", table)
+	}
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = c.Name
 	}
 	return cols, nil
 }

@@ -61,7 +61,7 @@ func (d *DB) Tables(ctx context.Context, q Querier) ([]Table, error) {
 		if n == VersionTable {
 			continue
 		}
-		t, err := d.table(ctx, q, n)
+		t, err := d.Table(ctx, q, n)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +70,9 @@ func (d *DB) Tables(ctx context.Context, q Querier) ([]Table, error) {
 	return out, nil
 }
 
-func (d *DB) table(ctx context.Context, q Querier, name string) (Table, error) {
+// Table is table name of the schema as q sees it: its stored (not
+// generated) columns in order and its primary key (Tables, for one table).
+func (d *DB) Table(ctx context.Context, q Querier, name string) (Table, error) {
 	t := Table{Name: name}
 	var query string
 	if d.Engine == Postgres {
