@@ -13,6 +13,7 @@ import (
 	"mashang/internal/accountability"
 	"mashang/internal/auth"
 	"mashang/internal/cases"
+	"mashang/internal/catalog"
 	"mashang/internal/civil"
 	"mashang/internal/docket"
 	"mashang/internal/identity"
@@ -125,6 +126,17 @@ type officeChoice struct {
 }
 
 type sanctionOption struct{ Code, Name, Group string }
+
+// sanctionOptions lists cat's sanctions, each with its group's name, for a
+// decision's or an appeal outcome's choices.
+func sanctionOptions(cat *catalog.Catalog, lang string) []sanctionOption {
+	var out []sanctionOption
+	for _, s := range cat.Sanctions {
+		g, _ := cat.Group(s.Group)
+		out = append(out, sanctionOption{Code: s.Code, Name: s.Name(lang), Group: g.Names.In(lang)})
+	}
+	return out
+}
 
 func (p *pageServer) caseID(r *http.Request) (int64, error) { return pathID(r, "id") }
 
@@ -269,11 +281,7 @@ func (p *pageServer) showCase(w http.ResponseWriter, r *http.Request, v *view, i
 	}
 	if d.CanDecide {
 		// The sanctions of the catalogue version the case is judged under.
-		cat := p.s.app.Catalogs.Naming(ctx, c.CatalogVersion, c.Facts.OfficeID)
-		for _, s := range cat.Sanctions {
-			g, _ := cat.Group(s.Group)
-			d.Sanctions = append(d.Sanctions, sanctionOption{Code: s.Code, Name: s.Name(v.Lang), Group: g.Names.In(v.Lang)})
-		}
+		d.Sanctions = sanctionOptions(p.s.app.Catalogs.Naming(ctx, c.CatalogVersion, c.Facts.OfficeID), v.Lang)
 	}
 	d.DefaultVersion = p.s.app.Catalog.Version
 	return p.render(w, status, v, "case", d)

@@ -466,10 +466,7 @@ func (p *pageServer) showPerson(w http.ResponseWriter, r *http.Request, v *view,
 		if err != nil {
 			return err
 		}
-		for _, s := range cat.Sanctions {
-			g, _ := cat.Group(s.Group)
-			d.Sanctions = append(d.Sanctions, sanctionOption{Code: s.Code, Name: s.Name(v.Lang), Group: g.Names.In(v.Lang)})
-		}
+		d.Sanctions = sanctionOptions(cat, v.Lang)
 	}
 	return p.render(w, st, v, "person", d)
 }
