@@ -480,11 +480,17 @@ func (s *Service) queryDecisions(ctx context.Context, q querier, where string, a
 	}
 	rows.Close()
 	// Each decision's category, in the catalogue version it was made under
-	// (the default's where that version is not to be had).
+	// (the default's where that version is not to be had), each version
+	// looked up once.
+	cats := map[string]*catalog.Catalog{}
 	for i := range out {
-		cat, err := s.caseCatalog(ctx, out[i].CatalogVersion, 0)
-		if err != nil {
-			cat = s.catalog
+		cat, ok := cats[out[i].CatalogVersion]
+		if !ok {
+			var err error
+			if cat, err = s.caseCatalog(ctx, out[i].CatalogVersion, 0); err != nil {
+				cat = s.catalog
+			}
+			cats[out[i].CatalogVersion] = cat
 		}
 		if sit, ok := cat.Situation(out[i].Situation); ok {
 			out[i].Category = sit.Category
