@@ -51,7 +51,9 @@ func decodeHeader(s string) (string, []string) {
 		b, ok := decodeWord(s[m[4]:m[5]], s[m[6]:m[7]])
 		if !ok {
 			flush()
-			out.WriteString(s[m[0]:m[1]])
+			// Kept as written, read as the literal text around it is
+			// (raw 8-bit bytes there are GB18030, never invalid UTF-8).
+			out.WriteString(decodeLiteral(s[m[0]:m[1]]))
 			problems = append(problems, "header: undecodable encoded-word")
 			prevEncoded = false
 			continue
